@@ -1,0 +1,233 @@
+// The database handle every store receives as `dbConn`: a Kysely instance over
+// embedded PGlite (the default, nothing to install) or a `pg` pool (a
+// `postgres://` URL), plus `runInteraction`, the one way stores open a
+// transaction: it retries serialization failures and deadlocks, runs
+// `callAfter` callbacks only after the attempt that commits, runs
+// `callOnException` callbacks only when the interaction finally fails, and
+// times every interaction by its description.
+import { PGlite } from '@electric-sql/pglite';
+import {
+  Kysely,
+  PostgresDialect,
+  type Dialect,
+  type IsolationLevel,
+  type Transaction,
+} from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+
+/** A transaction handed to a `runInteraction` body. */
+export type Txn<DB> = Transaction<DB> & TxnHooks;
+
+export interface TxnHooks {
+  /** Runs `fn` after this transaction commits (never if it rolls back or is retried). */
+  callAfter(fn: () => void): void;
+  /** Runs `fn` if the interaction fails for good (after the last retry). */
+  callOnException(fn: () => void): void;
+}
+
+export interface InteractionOptions {
+  /** Postgres isolation level; default `read committed`. */
+  isolationLevel?: IsolationLevel;
+  /** Attempts in all before a retryable failure is thrown; default 5. */
+  maxAttempts?: number;
+}
+
+/** Per-description timing of interactions, for metrics and logs. */
+export interface InteractionTiming {
+  count: number;
+  failures: number;
+  retries: number;
+  totalMs: number;
+  maxMs: number;
+}
+
+export type DatabaseKind = 'pglite' | 'postgres';
+
+export interface CreateDatabaseOptions {
+  /**
+   * Where the data lives: `postgres://…` / `postgresql://…` for a server,
+   * `memory://` (the default) for an in-memory PGlite, or a directory path
+   * (optionally `file://`) for an on-disk PGlite.
+   */
+  url?: string;
+  /**
+   * Postgres only: the schema that becomes the connection's `search_path`
+   * (created if missing). Lets parallel test files share one database.
+   */
+  schema?: string;
+  /** PGlite only: a data directory dump (`dumpDataDir`) to start from instead of an empty cluster. */
+  pgliteTemplate?: Blob;
+  /** Postgres only: pool size; default 10. */
+  poolSize?: number;
+}
+
+/** A user-caused configuration mistake (bad URL, unreachable server): rendered as one line. */
+export class DatabaseConfigError extends Error {
+  override name = 'DatabaseConfigError';
+}
+
+const RETRYABLE_SQLSTATES = new Set([
+  '40001' /* serialization_failure */,
+  '40P01' /* deadlock_detected */,
+]);
+
+/** True for errors Postgres asks the client to retry (serialization failure, deadlock). */
+export function isRetryableError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && RETRYABLE_SQLSTATES.has(code);
+}
+
+/**
+ * The handle stores use: every Kysely method (`this.dbConn.selectFrom(…)`)
+ * plus `runInteraction`.
+ */
+export class DatabaseHandle<DB> extends Kysely<DB> {
+  readonly kind: DatabaseKind;
+  /** The PGlite instance when `kind === 'pglite'` (for dumps and tests). */
+  readonly pglite: PGlite | undefined;
+  readonly #timings = new Map<string, InteractionTiming>();
+
+  constructor(dialect: Dialect, kind: DatabaseKind, pglite?: PGlite) {
+    super({ dialect });
+    this.kind = kind;
+    this.pglite = pglite;
+  }
+
+  /**
+   * Runs `fn` in a transaction. A serialization failure or deadlock rolls
+   * back and runs `fn` again (so `fn` must be safe to repeat: keep side
+   * effects in `callAfter`). `callAfter` callbacks run once, after the
+   * attempt that commits; `callOnException` callbacks once, if every attempt
+   * failed.
+   */
+  async runInteraction<T>(
+    desc: string,
+    fn: (txn: Txn<DB>) => Promise<T>,
+    options: InteractionOptions = {},
+  ): Promise<T> {
+    const maxAttempts = options.maxAttempts ?? 5;
+    const started = performance.now();
+    let retries = 0;
+    let onException: Array<() => void> = [];
+    try {
+      for (let attempt = 1; ; attempt++) {
+        const after: Array<() => void> = [];
+        onException = [];
+        try {
+          let builder = this.transaction();
+          if (options.isolationLevel) builder = builder.setIsolationLevel(options.isolationLevel);
+          const result = await builder.execute((trx) => {
+            const txn = Object.assign(trx, {
+              callAfter: (cb: () => void) => void after.push(cb),
+              callOnException: (cb: () => void) => void onException.push(cb),
+            });
+            return fn(txn);
+          });
+          this.#record(desc, started, retries, false);
+          for (const cb of after) cb();
+          return result;
+        } catch (error) {
+          if (attempt < maxAttempts && isRetryableError(error)) {
+            retries++;
+            continue;
+          }
+          throw error;
+        }
+      }
+    } catch (error) {
+      this.#record(desc, started, retries, true);
+      for (const cb of onException) cb();
+      throw error;
+    }
+  }
+
+  /** Timing per interaction description since the handle opened. */
+  interactionTimings(): ReadonlyMap<string, Readonly<InteractionTiming>> {
+    return this.#timings;
+  }
+
+  #record(desc: string, started: number, retries: number, failed: boolean): void {
+    const ms = performance.now() - started;
+    let t = this.#timings.get(desc);
+    if (!t) {
+      t = { count: 0, failures: 0, retries: 0, totalMs: 0, maxMs: 0 };
+      this.#timings.set(desc, t);
+    }
+    t.count++;
+    t.retries += retries;
+    t.totalMs += ms;
+    t.maxMs = Math.max(t.maxMs, ms);
+    if (failed) t.failures++;
+  }
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//;
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/**
+ * Opens the database named by `options.url`: embedded PGlite by default, a
+ * `pg` pool for a `postgres://` URL. Both give the same handle.
+ */
+export async function createDatabase<DB>(
+  options: CreateDatabaseOptions = {},
+): Promise<DatabaseHandle<DB>> {
+  const url = options.url ?? 'memory://';
+  if (POSTGRES_URL.test(url)) return openPostgres<DB>(url, options);
+  if (options.schema !== undefined) {
+    throw new DatabaseConfigError('the `schema` option applies to Postgres URLs only');
+  }
+  const dataDir = url === 'memory://' ? undefined : url.replace(/^file:\/\//, '');
+  const pglite = await PGlite.create({
+    ...(dataDir === undefined ? {} : { dataDir }),
+    ...(options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {}),
+  });
+  return new DatabaseHandle<DB>(new PGliteDialect(pglite), 'pglite', pglite);
+}
+
+async function openPostgres<DB>(
+  url: string,
+  options: CreateDatabaseOptions,
+): Promise<DatabaseHandle<DB>> {
+  const schema = options.schema;
+  if (schema !== undefined && !SCHEMA_NAME.test(schema)) {
+    throw new DatabaseConfigError(
+      `invalid schema name ${JSON.stringify(schema)}: use [a-z_][a-z0-9_]*`,
+    );
+  }
+  const config: pg.PoolConfig = { connectionString: url, max: options.poolSize ?? 10 };
+  if (schema !== undefined) {
+    // Create the schema on a throwaway client first: the pool's connections
+    // set it as search_path at connect time.
+    const client = new pg.Client({ connectionString: url });
+    await connectOrExplain(client, url);
+    try {
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    } finally {
+      await client.end();
+    }
+    config.options = `-c search_path=${schema}`;
+  } else {
+    const client = new pg.Client({ connectionString: url });
+    await connectOrExplain(client, url);
+    await client.end();
+  }
+  const pool = new pg.Pool(config);
+  // An idle client's error (server restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return new DatabaseHandle<DB>(new PostgresDialect({ pool }), 'postgres');
+}
+
+async function connectOrExplain(client: pg.Client, url: string): Promise<void> {
+  try {
+    await client.connect();
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DatabaseConfigError(`cannot connect to ${redactUrl(url)}: ${reason}`);
+  }
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]+):[^@]*@/, '$1:***@');
+}
