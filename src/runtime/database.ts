@@ -24,6 +24,12 @@ export interface TxnHooks {
   callAfter(fn: () => void): void;
   /** Runs `fn` if the interaction fails for good (after the last retry). */
   callOnException(fn: () => void): void;
+  /**
+   * Runs `fn` when this attempt rolls back, including an attempt that is then
+   * retried: for resources the attempt took (a stream ID allocated inside it)
+   * that must be released whatever happens next.
+   */
+  callOnRollback(fn: () => void): void;
 }
 
 export interface InteractionOptions {
@@ -113,6 +119,7 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
     try {
       for (let attempt = 1; ; attempt++) {
         const after: Array<() => void> = [];
+        const onRollback: Array<() => void> = [];
         onException = [];
         try {
           let builder = this.transaction();
@@ -121,6 +128,7 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
             const txn = Object.assign(trx, {
               callAfter: (cb: () => void) => void after.push(cb),
               callOnException: (cb: () => void) => void onException.push(cb),
+              callOnRollback: (cb: () => void) => void onRollback.push(cb),
             });
             return fn(txn);
           });
@@ -128,6 +136,7 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
           for (const cb of after) cb();
           return result;
         } catch (error) {
+          for (const cb of onRollback) cb();
           if (attempt < maxAttempts && isRetryableError(error)) {
             retries++;
             continue;

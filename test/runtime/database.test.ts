@@ -32,16 +32,20 @@ describeEachDatabase('runInteraction', (backend) => {
     let attempts = 0;
     const after: number[] = [];
     const onException: number[] = [];
+    const onRollback: number[] = [];
     await db.runInteraction('retry', async (txn) => {
       attempts++;
       await txn.insertInto('counter').values({ id: attempts, n: attempts }).execute();
       txn.callAfter(() => after.push(attempts));
       txn.callOnException(() => onException.push(attempts));
+      txn.callOnRollback(() => onRollback.push(attempts));
       if (attempts < 3) throw retryable(attempts === 1 ? '40001' : '40P01');
     });
     expect(attempts).toBe(3);
     expect(after).toEqual([3]);
     expect(onException).toEqual([]);
+    // Each rolled-back attempt released what it took.
+    expect(onRollback).toEqual([1, 2]);
     // The failed attempts rolled back.
     const rows = await db.selectFrom('counter').select('id').execute();
     expect(rows.map((r) => r.id)).toEqual([3]);
@@ -60,11 +64,11 @@ describeEachDatabase('runInteraction', (backend) => {
     await expect(
       db.runInteraction(
         'always fails',
-        async (txn) => {
+        (txn) => {
           attempts++;
           txn.callAfter(() => after.push(attempts));
           txn.callOnException(() => onException.push(attempts));
-          throw retryable('40001');
+          return Promise.reject(retryable('40001'));
         },
         { maxAttempts: 2 },
       ),

@@ -1,4 +1,3 @@
- 
 // @cachedList(): a bulk front-end sharing a single-argument @cached() cache.
 
 import { describe, expect, it } from 'vitest';

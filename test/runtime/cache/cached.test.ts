@@ -1,4 +1,3 @@
- 
 // @cached(): per-instance caches created during construction, keys from the
 // leading arguments, descriptors on method references, typed invalidation,
 // and the one-name-one-cache rule.

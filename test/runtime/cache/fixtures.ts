@@ -1,4 +1,3 @@
- 
 // Store-shaped fixtures for the decorator suites: a fake database whose reads
 // can be held and released by hand, and mixins written the way the runtime
 // contract prescribes (abstract classes inside mixin functions, no constructors).

@@ -1,4 +1,3 @@
- 
 // Model-based test: random interleavings of lookups (whose underlying reads
 // are settled by hand), resolutions, rejections, writes with invalidation by
 // key / prefix / all, and silent writes, run against a decorated store and a

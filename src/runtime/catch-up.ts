@@ -1,0 +1,59 @@
+// Catch-up: how a process brings one (stream, writer instance) from the
+// position it has applied to a newer token by paging the stream's rows out of
+// the shared database (`from` exclusive, `to` inclusive, never splitting a
+// token), applying each token's rows (handlers, then position, then waiters)
+// and finally advancing over trailing tokens that carried no rows.
+import type { SQLBaseStore } from './store.js';
+import type { DatabaseHandle } from './database.js';
+import type { DatabaseStreamDefinition, StreamUpdate } from './stream.js';
+
+export interface CatchUpResult {
+  pages: number;
+  rows: number;
+}
+
+/** Groups a page's updates by token, keeping token order. */
+export function groupByToken<Row>(updates: readonly StreamUpdate<Row>[]): Map<number, Row[]> {
+  const groups = new Map<number, Row[]>();
+  for (const { token, row } of updates) {
+    const group = groups.get(token);
+    if (group) group.push(row);
+    else groups.set(token, [row]);
+  }
+  return groups;
+}
+
+/**
+ * Applies every row of `stream` written by `instance` above the store's
+ * position and at most `upTo`, in pages of about `pageSize` rows.
+ */
+export async function catchUpStream<DB, Row>(
+  store: SQLBaseStore<DB>,
+  stream: DatabaseStreamDefinition<Row>,
+  instance: string,
+  upTo: number,
+  pageSize = 100,
+): Promise<CatchUpResult> {
+  const result: CatchUpResult = { pages: 0, rows: 0 };
+  let from = store.streamPositions.get(stream.name, instance);
+  while (from < upTo) {
+    const page = await stream.getPage(
+      store.dbConn as unknown as DatabaseHandle<unknown>,
+      from,
+      upTo,
+      pageSize,
+      instance,
+    );
+    result.pages++;
+    for (const [token, rows] of groupByToken(page.updates)) {
+      // A concurrent live batch may already have applied this token.
+      if (store.processReplicationRows(stream.name, instance, token, rows))
+        result.rows += rows.length;
+    }
+    store.streamPositions.advance(stream.name, instance, page.upTo);
+    if (!page.limited) break;
+    from = page.upTo;
+  }
+  store.hs.metrics.inc('storesplit_catch_up_pages_total', { stream: stream.name }, result.pages);
+  return result;
+}

@@ -1,0 +1,293 @@
+// End to end on one database: a writer composition and a worker composition,
+// wired by handing the writer's stream rows to the worker (no network).
+import { sql } from 'kysely';
+import { expect, it } from 'vitest';
+import { catchUpStream } from '../../src/runtime/catch-up.js';
+import { CachesStream } from '../../src/runtime/caches-stream.js';
+import { cached } from '../../src/runtime/cache/index.js';
+import type { DatabaseHandle } from '../../src/runtime/database.js';
+import { onReplication, ReplicationHandlerError } from '../../src/runtime/replication-handlers.js';
+import { createServerContext } from '../../src/runtime/server-context.js';
+import { openStore, SQLBaseStore, type StoreBase } from '../../src/runtime/store.js';
+import { describeEachDatabase } from '../support/databases.js';
+import {
+  createAppTables,
+  MainDataStore,
+  ReaderDataStore,
+  ReceiptsStore,
+  ReceiptsStream,
+  TypingStream,
+  type AppDB,
+  type ReceiptRow,
+} from '../support/receipts-app.js';
+
+async function openPair(db: DatabaseHandle<AppDB>) {
+  await createAppTables(db);
+  const writer = await openStore(
+    MainDataStore,
+    db,
+    createServerContext({ instanceName: 'main', role: 'writer' }),
+  );
+  const reader = await openStore(
+    ReaderDataStore,
+    db,
+    createServerContext({ instanceName: 'reader1', role: 'worker' }),
+  );
+  /** What the replication transport will do: bring the reader up to the writer's tokens. */
+  const replicate = async () => {
+    await catchUpStream(reader, ReceiptsStream, 'main', writer.receiptsIdGen.currentToken());
+    const caches = writer.idGenerators().get('caches')!;
+    await catchUpStream(reader, CachesStream, 'main', caches.currentToken());
+  };
+  return { writer, reader, replicate };
+}
+
+describeEachDatabase('stores', (backend) => {
+  it('a write is invisible in the worker cache until its rows are applied, then visible', async () => {
+    const { writer, reader, replicate } = await openPair(await backend.open<AppDB>());
+    expect(await reader.getReceiptsForRoom('!room')).toEqual({});
+    const token = await writer.insertReceipt('!room', '@alice', '$e1');
+    expect(token).toBeGreaterThan(0);
+    // Still the cached (stale) value: nothing has been replicated.
+    expect(await reader.getReceiptsForRoom('!room')).toEqual({});
+    const waited = reader.waitForStreamPosition('receipts', 'main', token, 5_000);
+    await replicate();
+    await waited;
+    expect(await reader.getReceiptsForRoom('!room')).toEqual({ '@alice': '$e1' });
+    expect(reader.streamToken('receipts', 'main')).toBe(token);
+  });
+
+  it('the writer applies its own rows before a write returns, so it reads its own writes', async () => {
+    const { writer } = await openPair(await backend.open<AppDB>());
+    expect(await writer.getReceiptsForRoom('!room')).toEqual({});
+    await writer.insertReceipt('!room', '@alice', '$e1');
+    expect(await writer.getReceiptsForRoom('!room')).toEqual({ '@alice': '$e1' });
+    await writer.insertReceipt('!room', '@alice', '$e2');
+    expect(await writer.getReceiptsForRoom('!room')).toEqual({ '@alice': '$e2' });
+  });
+
+  it('invalidateCacheAndStream invalidates on the writer after commit and on workers through the caches stream', async () => {
+    const { writer, reader, replicate } = await openPair(await backend.open<AppDB>());
+    expect(await writer.getTagsForRoom('@alice', '!room')).toEqual([]);
+    expect(await reader.getTagsForRoom('@alice', '!room')).toEqual([]);
+    await writer.addTag('@alice', '!room', 'm.favourite');
+    expect(await writer.getTagsForRoom('@alice', '!room')).toEqual(['m.favourite']);
+    expect(await reader.getTagsForRoom('@alice', '!room')).toEqual([]);
+    await replicate();
+    expect(await reader.getTagsForRoom('@alice', '!room')).toEqual(['m.favourite']);
+  });
+
+  it('a rolled-back write neither invalidates nor records a caches row', async () => {
+    const { writer } = await openPair(await backend.open<AppDB>());
+    let computed = 0;
+    expect(await writer.getTagsForRoom('@a', '!r')).toEqual([]);
+    await expect(
+      writer.dbConn.runInteraction('fails', async (txn) => {
+        await writer.invalidateCacheAndStream(txn, writer.getTagsForRoom, '@a', '!r');
+        computed++;
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
+    expect(computed).toBe(1);
+    const { rows } = await sql<{
+      n: number;
+    }>`SELECT count(*)::int AS n FROM storesplit_cache_invalidations`.execute(writer.dbConn);
+    expect(rows[0]!.n).toBe(0);
+    // The caches stream still advances past the rolled-back ID.
+    const caches = writer.idGenerators().get('caches')!;
+    expect(caches.currentToken()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a caches row naming a cache the worker lacks is counted and skipped, and the rest still apply', async () => {
+    const { reader } = await openPair(await backend.open<AppDB>());
+    await reader.getTagsForRoom('@a', '!r');
+    expect(
+      reader.processReplicationRows('caches', 'main', 1, [
+        { cacheName: 'getNoSuchCache', keys: null },
+        { cacheName: 'getTagsForRoom', keys: [['@a', '!r']] },
+      ]),
+    ).toBe(true);
+    expect(
+      reader.hs.metrics.get('storesplit_unknown_cache_invalidations_total', {
+        cache: 'getNoSuchCache',
+      }),
+    ).toBe(1);
+    expect(reader.streamPositions.get('caches', 'main')).toBe(1);
+  });
+
+  it('runs handlers before advancing the position, and wakes waiters after both', async () => {
+    const { reader } = await openPair(await backend.open<AppDB>());
+    const seen: string[] = [];
+    await reader.getReceiptsForRoom('!room');
+    const queriesBefore = reader.receiptQueries;
+    const waiter = reader.waitForStreamPosition('receipts', 'main', 3, 5_000).then(async () => {
+      seen.push(`woken at ${reader.streamPositions.get('receipts', 'main')}`);
+      // The cache was already invalidated when the waiter woke.
+      await reader.getReceiptsForRoom('!room');
+      seen.push(`queries ${reader.receiptQueries - queriesBefore}`);
+    });
+    const handlerPositions: number[] = [];
+    // Observe the position from inside the handler through the invalidation it performs.
+    const invalidate = reader.invalidate.bind(reader);
+    reader.invalidate = ((fn: typeof reader.getReceiptsForRoom, ...key: [string]) => {
+      handlerPositions.push(reader.streamPositions.get('receipts', 'main'));
+      invalidate(fn, ...key);
+    }) as typeof reader.invalidate;
+    reader.processReplicationRows('receipts', 'main', 3, [
+      { roomId: '!room', userId: '@a' } satisfies ReceiptRow,
+    ]);
+    await waiter;
+    expect(handlerPositions).toEqual([0]);
+    expect(seen).toEqual(['woken at 3', 'queries 1']);
+  });
+
+  it('drops replicated rows at or below the applied position and ignores unknown streams', async () => {
+    const { reader } = await openPair(await backend.open<AppDB>());
+    expect(reader.processReplicationRows('receipts', 'main', 2, [])).toBe(true);
+    expect(reader.processReplicationRows('receipts', 'main', 2, [])).toBe(false);
+    expect(reader.processReplicationRows('receipts', 'main', 1, [])).toBe(false);
+    expect(reader.processReplicationRows('no_such_stream', 'main', 1, [])).toBe(false);
+    expect(
+      reader.hs.metrics.get('storesplit_replication_unknown_stream_total', {
+        stream: 'no_such_stream',
+      }),
+    ).toBe(1);
+  });
+
+  it('in-memory stream rows apply on the writer at once and reach workers through the source', async () => {
+    const { writer, reader } = await openPair(await backend.open<AppDB>());
+    const token = writer.setTyping('!room', ['@alice']);
+    expect(writer.typing.get('!room')).toEqual(['@alice']);
+    const page = writer.typingSource.getPage(
+      reader.streamPositions.get('typing', 'main'),
+      token,
+      100,
+    );
+    if ('historyLost' in page) throw new Error('history lost');
+    for (const u of page.updates)
+      reader.processReplicationRows(TypingStream.name, 'main', u.token, [u.row]);
+    expect(reader.typing.get('!room')).toEqual(['@alice']);
+  });
+
+  it('a worker cannot allocate stream IDs, even with a writer mixin composed in', async () => {
+    const db = await backend.open<AppDB>();
+    await createAppTables(db);
+    class MisconfiguredReader extends ReceiptsStore(SQLBaseStore<AppDB>) {}
+    const store = await openStore(
+      MisconfiguredReader,
+      db,
+      createServerContext({ instanceName: 'reader1', role: 'worker' }),
+    );
+    await expect(store.insertReceipt('!r', '@a', '$e')).rejects.toThrow(
+      /reader1 is not a writer of stream receipts/,
+    );
+    const { rows } = await sql<{ n: number }>`SELECT count(*)::int AS n FROM receipts`.execute(db);
+    expect(rows[0]!.n).toBe(0);
+  });
+
+  it('reports every failing handler after running the others, and still advances the position', async () => {
+    const db = await backend.open<AppDB>();
+    await createAppTables(db);
+    const ran: string[] = [];
+    function Broken<B extends StoreBase<AppDB>>(Base: B) {
+      abstract class Broken extends Base {
+        @onReplication(ReceiptsStream)
+        first(): void {
+          ran.push('first');
+          throw new Error('first failed');
+        }
+        @onReplication(ReceiptsStream)
+        second(): void {
+          ran.push('second');
+        }
+      }
+      return Broken;
+    }
+    class Store extends Broken(SQLBaseStore<AppDB>) {}
+    const store = await openStore(
+      Store,
+      db,
+      createServerContext({ instanceName: 'w', role: 'worker' }),
+    );
+    expect(() => store.processReplicationRows('receipts', 'main', 1, [])).toThrow(
+      ReplicationHandlerError,
+    );
+    expect(ran).toEqual(['first', 'second']);
+    expect(store.streamPositions.get('receipts', 'main')).toBe(1);
+  });
+
+  it('reports a handler that returns a promise: handlers must be synchronous', async () => {
+    const db = await backend.open<AppDB>();
+    function AsyncHandler<B extends StoreBase<AppDB>>(Base: B) {
+      abstract class AsyncHandler extends Base {
+        @onReplication(ReceiptsStream)
+        onReceipts(): void {
+          // A handler that awaits halfway would advance the position with
+          // some caches still stale (Synapse #13304).
+          return Promise.resolve() as unknown as void;
+        }
+      }
+      return AsyncHandler;
+    }
+    class Store extends AsyncHandler(SQLBaseStore<AppDB>) {}
+    const store = await openStore(
+      Store,
+      db,
+      createServerContext({ instanceName: 'w', role: 'worker' }),
+    );
+    expect(() => store.processReplicationRows('receipts', 'main', 1, [])).toThrow(
+      /onReceipts returned a promise; handlers must be synchronous/,
+    );
+  });
+
+  it('openStore runs each mixin’s prepare once, base first', async () => {
+    const db = await backend.open<AppDB>();
+    const order: string[] = [];
+    function A<B extends StoreBase<AppDB>>(Base: B) {
+      abstract class A extends Base {
+        override async prepare(): Promise<void> {
+          order.push('A');
+          return Promise.resolve();
+        }
+      }
+      return A;
+    }
+    function Bm<B extends StoreBase<AppDB>>(Base: B) {
+      abstract class Bm extends Base {
+        @cached()
+        async getX(id: string): Promise<string> {
+          return Promise.resolve(id);
+        }
+        override async prepare(): Promise<void> {
+          order.push('B');
+          return Promise.resolve();
+        }
+      }
+      return Bm;
+    }
+    class Store extends Bm(A(SQLBaseStore<AppDB>)) {}
+    await openStore(Store, db, createServerContext({ instanceName: 'w', role: 'worker' }));
+    expect(order).toEqual(['A', 'B']);
+  });
+});
+
+describeEachDatabase('stores across a writer restart', (backend) => {
+  it('the receipts token never moves backwards and the worker catches up after restart', async () => {
+    const db = await backend.open<AppDB>();
+    const { writer, reader, replicate } = await openPair(db);
+    await writer.insertReceipt('!room', '@alice', '$e1');
+    const before = writer.receiptsIdGen.currentToken();
+    await writer.close();
+    const restarted = await openStore(
+      MainDataStore,
+      db,
+      createServerContext({ instanceName: 'main', role: 'writer' }),
+    );
+    expect(restarted.receiptsIdGen.currentToken()).toBeGreaterThanOrEqual(before);
+    await restarted.insertReceipt('!room', '@bob', '$e2');
+    await reader.getReceiptsForRoom('!room');
+    await catchUpStream(reader, ReceiptsStream, 'main', restarted.receiptsIdGen.currentToken());
+    expect(await reader.getReceiptsForRoom('!room')).toEqual({ '@alice': '$e1', '@bob': '$e2' });
+    void replicate;
+  });
+});
