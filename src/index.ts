@@ -81,3 +81,4 @@ export {
   type EntitiesChanged,
   type AllEntitiesChanged,
 } from './runtime/stream-change-cache.js';
+export * from './replication/index.js';

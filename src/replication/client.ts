@@ -1,0 +1,404 @@
+// A worker's side of replication, independent of the transport. It keeps a
+// link to the writer open (reconnecting with exponential backoff and jitter),
+// sends `REPLICATE`, and keeps the worker's store in step with every stream it
+// follows (docs/protocol.md, sections 8 and 9):
+//
+// - a `POSITION` whose prev token is ahead of the worker's token for that
+//   (stream, writer) means rows were missed: they are read from the shared
+//   database with the stream's `getUpdates` (`catchUpStream`, pages of ~100);
+// - `RDATA` is applied once its token (the closing one, for a batch) is above
+//   the worker's token, and dropped when the stream is unknown, not yet
+//   positioned on this link, or at or below the token; a `POSITION` drops an
+//   open batch;
+// - everything of one stream is handled in arrival order, one command at a
+//   time, so a catch-up and the live rows after it apply in token order,
+//   each exactly once (handlers, then position, then waiters: the store does
+//   that part);
+// - in-memory streams are replayed by the writer on `REPLICATE`; because
+//   their tokens restart with the writer, the first `POSITION` of such a
+//   stream on each link resets it (drops what it feeds, see stream-reset.ts)
+//   unless nothing was ever applied or forgotten, and so does any later gap.
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import { catchUpStream } from '../runtime/catch-up.js';
+import { applyStreamBatch } from '../runtime/replication-handlers.js';
+import { writersOf } from '../runtime/server-context.js';
+import type { SQLBaseStore } from '../runtime/store.js';
+import type { StreamDefinition } from '../runtime/stream.js';
+import { backoffDelay, type BackoffOptions } from './backoff.js';
+import type { Command, PositionCommand, RdataCommand } from './commands.js';
+import { defaultLogger } from './logger.js';
+import { ClientMetrics } from './metrics.js';
+import { resetStream } from './stream-reset.js';
+import type { ClientTransport, CommandLink } from './transport.js';
+
+export interface ReplicationClientOptions {
+  readonly transport: ClientTransport;
+  /** Rows per catch-up page; default 100. */
+  readonly pageSize?: number;
+  readonly reconnect?: BackoffOptions;
+  /**
+   * Called after an in-memory stream was reset (its `@onStreamReset` handlers
+   * ran and every cache was dropped), for state the store does not hold.
+   */
+  readonly onStreamReset?: (stream: string, instance: string) => void;
+  /** Where metrics go; default: a Registry of its own (`client.metrics.registry`). */
+  readonly registry?: Registry;
+  readonly logger?: Logger;
+  /** For tests of the jitter; default Math.random. */
+  readonly random?: () => number;
+}
+
+interface Item {
+  readonly generation: number;
+  readonly command: PositionCommand | RdataCommand;
+}
+
+interface StreamQueue {
+  readonly items: Item[];
+  busy: boolean;
+}
+
+function keyOf(stream: string, instance: string): string {
+  return `${stream}\u0000${instance}`;
+}
+
+export class ReplicationClient {
+  readonly metrics: ClientMetrics;
+  /** Resolves once every followed stream has been positioned, and caught up, on a link. */
+  readonly ready: Promise<void>;
+  readonly #store: SQLBaseStore<unknown>;
+  readonly #options: ReplicationClientOptions;
+  readonly #logger: Logger;
+  readonly #pageSize: number;
+  readonly #random: () => number;
+  readonly #queues = new Map<string, StreamQueue>();
+  /** Tokens of in-memory streams (which, unlike the store's positions, may restart). */
+  readonly #memoryTokens = new Map<string, number>();
+  /** The newest token each writer announced, for the lag gauge. */
+  readonly #writerTokens = new Map<string, { stream: string; instance: string; token: number }>();
+  readonly #removeCollectors: Array<() => void> = [];
+  readonly #stop = new AbortController();
+  #resolveReady!: () => void;
+  #isReady = false;
+  #link: CommandLink | undefined;
+  /** Bumped for every link; commands of an older link are dropped. */
+  #generation = 0;
+  /** (stream, instance) positioned on the current link. */
+  readonly #positioned = new Set<string>();
+  readonly #batches = new Map<string, unknown[]>();
+  #running: Promise<void> | undefined;
+  #lastError: string | undefined;
+
+  // The store's row types do not matter here: rows come from each stream's own `getPage`.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  constructor(store: SQLBaseStore<any>, options: ReplicationClientOptions) {
+    this.#store = store as SQLBaseStore<unknown>;
+    this.#options = options;
+    this.#pageSize = options.pageSize ?? 100;
+    this.#random = options.random ?? Math.random;
+    this.#logger = options.logger ?? defaultLogger('storesplit-replication-client');
+    this.metrics = new ClientMetrics(options.registry);
+    this.ready = new Promise((resolve) => (this.#resolveReady = resolve));
+    this.#removeCollectors.push(
+      this.metrics.collectLag(() =>
+        [...this.#writerTokens.values()].map(({ stream, instance, token }) => ({
+          labels: { stream, instance },
+          value: Math.max(0, token - this.#applied(stream, instance)),
+        })),
+      ),
+      this.metrics.collectConnected(() => (this.#link && !this.#link.closed ? 1 : 0)),
+    );
+  }
+
+  /** True while a link is open. */
+  get connected(): boolean {
+    return this.#link !== undefined && !this.#link.closed;
+  }
+
+  /** Why the last link closed or the last attempt failed (for logs and tests). */
+  get lastError(): string | undefined {
+    return this.#lastError;
+  }
+
+  /** Starts connecting (and reconnecting) until `stop()`. */
+  start(): void {
+    if (this.#running) throw new Error('ReplicationClient already started');
+    this.#running = this.#run();
+  }
+
+  /** Closes the link and stops reconnecting. Positions and caches stay as they are. */
+  async stop(): Promise<void> {
+    this.#stop.abort();
+    this.#link?.close();
+    await this.#running;
+    for (const remove of this.#removeCollectors.splice(0)) remove();
+  }
+
+  /** Resolves once `stream`/`instance` is applied up to `token` (the store's waiters). */
+  waitForStreamPosition(
+    stream: string,
+    instance: string,
+    token: number,
+    timeoutMs: number,
+  ): Promise<void> {
+    return this.#store.waitForStreamPosition(stream, instance, token, timeoutMs);
+  }
+
+  /** Tells the writer a user started or stopped syncing here; false when not connected. */
+  sendUserSync(userId: string, state: 'start' | 'end', ms = Date.now()): boolean {
+    return this.#send({
+      type: 'USER_SYNC',
+      instance: this.#store.hs.instanceName,
+      userId,
+      state,
+      ms,
+    });
+  }
+
+  /** Tells the writer this consumer processed up to `token`; false when not connected. */
+  sendFederationAck(token: number): boolean {
+    return this.#send({ type: 'FEDERATION_ACK', instance: this.#store.hs.instanceName, token });
+  }
+
+  #send(command: Command): boolean {
+    const link = this.#link;
+    if (!link || link.closed) return false;
+    link.send(command);
+    return true;
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    let failures = 0;
+    let first = true;
+    while (!signal.aborted) {
+      if (!first) {
+        this.metrics.reconnects.inc();
+        await sleep(backoffDelay(failures, this.#options.reconnect, this.#random), signal);
+        if (signal.aborted) break;
+      }
+      first = false;
+      let link: CommandLink;
+      try {
+        link = await this.#options.transport.connect(signal);
+      } catch (error) {
+        failures++;
+        this.#lastError = error instanceof Error ? error.message : String(error);
+        this.#logger.warn(
+          { at: this.#options.transport.describe(), reason: this.#lastError, failures },
+          'cannot connect to the writer',
+        );
+        continue;
+      }
+      const positioned = await this.#serve(link);
+      // A link that got as far as a POSITION was a success: start the backoff again.
+      failures = positioned ? 1 : failures + 1;
+    }
+  }
+
+  /** Runs one link until it closes; true if any POSITION arrived on it. */
+  async #serve(link: CommandLink): Promise<boolean> {
+    this.#generation++;
+    this.#positioned.clear();
+    this.#batches.clear();
+    this.#link = link;
+    let sawPosition = false;
+    this.#logger.info({ at: this.#options.transport.describe() }, 'connected to the writer');
+    link.setHandler((command) => {
+      if (command.type === 'POSITION') sawPosition = true;
+      this.#onCommand(command);
+    });
+    link.send({ type: 'REPLICATE' });
+    const reason = await link.closedReason;
+    this.#lastError = reason;
+    this.#link = undefined;
+    this.#generation++;
+    this.#positioned.clear();
+    this.#batches.clear();
+    if (!this.#stop.signal.aborted) this.#logger.warn({ reason }, 'lost the writer; reconnecting');
+    return sawPosition;
+  }
+
+  #onCommand(command: Command): void {
+    if (command.type !== 'POSITION' && command.type !== 'RDATA') return; // PING, SERVER: the transport's
+    const stream = command.stream;
+    if (command.type === 'RDATA') this.metrics.rdataReceived.inc({ stream });
+    else this.metrics.positionReceived.inc({ stream });
+    if (!this.#store.hs.streams.get(stream)) {
+      // Forward compatibility: a stream this worker does not know.
+      if (command.type === 'RDATA')
+        this.metrics.rdataDropped.inc({ stream, reason: 'unknown-stream' });
+      return;
+    }
+    this.#noteWriterToken(command);
+    let queue = this.#queues.get(stream);
+    if (!queue) {
+      queue = { items: [], busy: false };
+      this.#queues.set(stream, queue);
+    }
+    queue.items.push({ generation: this.#generation, command });
+    if (!queue.busy) void this.#drain(queue);
+  }
+
+  /** Handles a stream's commands in order; only a catch-up awaits. */
+  async #drain(queue: StreamQueue): Promise<void> {
+    queue.busy = true;
+    try {
+      for (let item = queue.items.shift(); item; item = queue.items.shift()) {
+        if (item.generation !== this.#generation) continue; // from a closed link
+        try {
+          if (item.command.type === 'RDATA') this.#rdata(item.command);
+          else await this.#position(item.command, item.generation);
+        } catch (error) {
+          this.#failed(item, error);
+        }
+      }
+    } finally {
+      queue.busy = false;
+    }
+  }
+
+  #failed(item: Item, error: unknown): void {
+    const { stream } = item.command;
+    if (item.command.type === 'POSITION') {
+      // A catch-up failed (the database?): a new link starts it again.
+      this.#logger.error({ stream, err: error }, 'catch-up failed; reconnecting');
+      if (item.generation === this.#generation)
+        this.#link?.close('catch-up-failed: the worker could not read the stream');
+    } else {
+      // Handlers threw: the store ran every handler and advanced the position anyway.
+      this.#logger.error({ stream, err: error }, 'a replication handler failed');
+    }
+  }
+
+  #rdata(command: RdataCommand): void {
+    const { stream, instance } = command;
+    const key = keyOf(stream, instance);
+    if (!this.#positioned.has(key)) {
+      // The POSITION that comes (and its catch-up) covers this row.
+      this.metrics.rdataDropped.inc({ stream, reason: 'not-positioned' });
+      return;
+    }
+    if (command.token === 'batch') {
+      const batch = this.#batches.get(key);
+      if (batch) batch.push(command.row);
+      else this.#batches.set(key, [command.row]);
+      return;
+    }
+    const rows = this.#batches.get(key) ?? [];
+    this.#batches.delete(key);
+    rows.push(command.row);
+    const token = command.token;
+    const definition = this.#store.hs.streams.get(stream)!;
+    if (token <= this.#applied(stream, instance)) {
+      this.metrics.rdataDropped.inc({ stream, reason: 'stale' }, rows.length);
+      return;
+    }
+    if (definition.kind === 'memory') {
+      this.#memoryTokens.set(key, token);
+      applyStreamBatch(this.#store, definition, instance, token, rows, this.#store.streamPositions);
+    } else {
+      this.#store.processReplicationRows(stream, instance, token, rows);
+    }
+    this.metrics.rowsApplied.inc({ stream }, rows.length);
+  }
+
+  async #position(command: PositionCommand, generation: number): Promise<void> {
+    const { stream, instance, prevToken, newToken } = command;
+    const key = keyOf(stream, instance);
+    const definition = this.#store.hs.streams.get(stream)!;
+    this.#batches.delete(key);
+    const current = this.#applied(stream, instance);
+    if (definition.kind === 'memory') {
+      const first = !this.#positioned.has(key);
+      const lost = first
+        ? current !== 0 || newToken !== 0
+        : prevToken > current || newToken < current;
+      if (lost) this.#reset(definition, instance);
+      this.#memoryTokens.set(key, lost ? newToken : Math.max(current, newToken));
+      this.#store.streamPositions.advance(stream, instance, newToken);
+    } else if (prevToken > current) {
+      const result = await catchUpStream(
+        this.#store,
+        definition,
+        instance,
+        newToken,
+        this.#pageSize,
+      );
+      this.metrics.catchUpPages.inc({ stream }, result.pages);
+      this.metrics.rowsApplied.inc({ stream }, result.rows);
+      if (result.rows)
+        this.#logger.info(
+          { stream, instance, from: current, to: newToken, rows: result.rows },
+          'caught up',
+        );
+    } else if (newToken > current) {
+      this.#store.streamPositions.advance(stream, instance, newToken);
+    } else if (newToken < current) {
+      this.#logger.warn(
+        { stream, instance, current, announced: newToken },
+        'writer announced a position below ours; keeping ours',
+      );
+    }
+    if (generation !== this.#generation) return;
+    this.#positioned.add(key);
+    this.#checkReady();
+  }
+
+  #reset(definition: StreamDefinition, instance: string): void {
+    this.metrics.streamResets.inc({ stream: definition.name });
+    this.#logger.info(
+      { stream: definition.name, instance },
+      'in-memory stream reset: dropping what it feeds',
+    );
+    const errors = resetStream(this.#store, definition.name, instance);
+    for (const error of errors)
+      this.#logger.error({ stream: definition.name, err: error }, 'a stream reset handler failed');
+    this.#options.onStreamReset?.(definition.name, instance);
+  }
+
+  /** The token up to which this worker applied `stream`/`instance`. */
+  #applied(stream: string, instance: string): number {
+    const definition = this.#store.hs.streams.get(stream);
+    if (definition?.kind === 'memory') return this.#memoryTokens.get(keyOf(stream, instance)) ?? 0;
+    return this.#store.streamPositions.get(stream, instance);
+  }
+
+  #noteWriterToken(command: PositionCommand | RdataCommand): void {
+    const token = command.type === 'POSITION' ? command.newToken : command.token;
+    if (token === 'batch') return;
+    const key = keyOf(command.stream, command.instance);
+    const known = this.#writerTokens.get(key);
+    const definition = this.#store.hs.streams.get(command.stream);
+    // In-memory tokens restart with their writer, so the newest announcement wins.
+    if (!known || token > known.token || definition?.kind === 'memory') {
+      this.#writerTokens.set(key, { stream: command.stream, instance: command.instance, token });
+    }
+  }
+
+  #checkReady(): void {
+    if (this.#isReady) return;
+    const hs = this.#store.hs;
+    for (const stream of hs.streams.names()) {
+      for (const instance of writersOf(hs, stream))
+        if (!this.#positioned.has(keyOf(stream, instance))) return;
+    }
+    this.#isReady = true;
+    this.#logger.info('replication caught up');
+    this.#resolveReady();
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}

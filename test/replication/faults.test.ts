@@ -1,0 +1,414 @@
+// The faults replication must survive, each on real Postgres through real
+// sockets (and real processes where one dies). Every test ends the same way:
+// once the worker has reached the writer's tokens, every cache read on the
+// worker equals a fresh database read, and the worker applied every batch in
+// token order, once.
+import { randomBytes } from 'node:crypto';
+import { createServer, type AddressInfo } from 'node:net';
+import { sql } from 'kysely';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDatabase, type DatabaseHandle } from '../../src/runtime/database.js';
+import { migrate } from '../../src/runtime/migrator.js';
+import { createServerContext } from '../../src/runtime/server-context.js';
+import { openStore } from '../../src/runtime/store.js';
+import type { ReplicationClient } from '../../src/replication/client.js';
+import { DATABASE_URL } from '../support/databases.js';
+import { createAppTables, type AppDB, type MainDataStore } from '../support/receipts-app.js';
+import { createNotesTable, NotesWriter, outOfOrder } from './fixtures/app.js';
+import { Child } from './fixtures/children.js';
+import { TcpProxy } from './fixtures/proxy.js';
+import {
+  bulkReceipts,
+  cacheMismatches,
+  openReader,
+  openWriter,
+  RawClient,
+  startClient,
+  startServer,
+  waitForWriter,
+  writerTokens,
+  type CacheReads,
+  type ReceiptsState,
+} from './helpers.js';
+
+const url = DATABASE_URL;
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** A fresh schema with the runtime's and the app's tables, dropped after the test. */
+async function openSchema(): Promise<{ db: DatabaseHandle<AppDB>; schema: string }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const db = await createDatabase<AppDB>({ url: url!, schema, poolSize: 6 });
+  await migrate(db);
+  await createAppTables(db);
+  // Catch-up pages by token: a stream table wants an index on its token.
+  await sql`CREATE INDEX receipts_stream_id ON receipts (stream_id)`.execute(db);
+  cleanups.push(async () => {
+    await sql.raw(`DROP SCHEMA "${schema}" CASCADE`).execute(db);
+    await db.destroy();
+  });
+  return { db, schema };
+}
+
+function track<T extends { stop(): Promise<void> }>(thing: T): T {
+  cleanups.push(() => thing.stop());
+  return thing;
+}
+
+async function until(predicate: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await predicate())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+const ROOMS = ['!room0', '!room1', '!room2', '!room3', '!room4'];
+const TAGGED: Array<[string, string]> = ROOMS.flatMap((room) =>
+  ['@u0', '@u1', '@u2'].map((user): [string, string] => [user, room]),
+);
+const STATE: ReceiptsState = { rooms: ROOMS, tagged: TAGGED };
+
+/** Reads every cache the state names (filling the caches that later writes must invalidate). */
+async function readAll(reader: CacheReads): Promise<void> {
+  for (const room of ROOMS) await reader.getReceiptsForRoom(room);
+  for (const [user, room] of TAGGED) await reader.getTagsForRoom(user, room);
+}
+
+/** Receipts and tags written in a loop, like traffic, until stopped. */
+class WriteLoop {
+  count = 0;
+  readonly #done: Promise<void>;
+  #stopped = false;
+
+  constructor(writer: MainDataStore, tag: string) {
+    this.#done = (async () => {
+      for (let i = 0; !this.#stopped; i++) {
+        await writer.insertReceipt(ROOMS[i % ROOMS.length]!, `@u${i % 40}`, `$${tag}${i}`);
+        if (i % 7 === 0)
+          await writer.addTag(`@u${i % 3}`, ROOMS[i % ROOMS.length]!, `${tag}.${i % 4}`);
+        this.count++;
+      }
+    })();
+  }
+
+  async reach(n: number): Promise<void> {
+    await until(() => this.count >= n);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#done;
+  }
+}
+
+/** A worker process's cache reads, fetched in one IPC round trip. */
+async function remoteReads(worker: Child): Promise<CacheReads> {
+  const { receipts, tags } = await worker.ask<{
+    receipts: Record<string, Record<string, string>>;
+    tags: string[][];
+  }>({ type: 'read', rooms: ROOMS, tagged: TAGGED });
+  return {
+    getReceiptsForRoom: (room) => Promise.resolve(receipts[room]!),
+    getTagsForRoom: (user, room) =>
+      Promise.resolve(tags[TAGGED.findIndex(([u, r]) => u === user && r === room)]!),
+  };
+}
+
+async function counterValue(
+  client: ReplicationClient,
+  name: keyof ReplicationClient['metrics'],
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = client.metrics[name] as {
+    get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number }> }>;
+  };
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+describe.skipIf(!url)(
+  `replication faults on postgres${url ? '' : ' (skipped: DATABASE_URL is not set)'}`,
+  () => {
+    it('a worker process killed mid-stream and restarted catches up; the writer and other workers carry on', async () => {
+      const { db, schema } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer);
+      track(server);
+      const env = { DATABASE_URL: url!, SCHEMA: schema, PORT: String(port), INSTANCE: 'reader1' };
+      const first = new Child('worker-process', env);
+      cleanups.push(() => first.stop());
+      await first.ask({ type: 'ready' });
+      const other = await openReader(db, 'reader2');
+      const otherClient = track(startClient(other, port));
+      await otherClient.ready;
+      const writes = track(new WriteLoop(writer, 'a'));
+      await writes.reach(20);
+      await remoteReads(first);
+      await readAll(other);
+      await writes.reach(40);
+      await first.kill(); // mid-stream: writes go on
+      await writes.reach(80);
+      const second = new Child('worker-process', env);
+      cleanups.push(() => second.stop());
+      await second.ask({ type: 'ready' });
+      await remoteReads(second);
+      await writes.reach(120);
+      await writes.stop();
+      const tokens = writerTokens(writer);
+      await second.ask({ type: 'wait', tokens });
+      await waitForWriter(otherClient, tokens);
+      expect(await cacheMismatches(await remoteReads(second), db, STATE)).toEqual([]);
+      expect(await cacheMismatches(other, db, STATE)).toEqual([]);
+      expect(await second.ask({ type: 'order' })).toMatchObject({ problems: [] });
+      expect(outOfOrder(other.applied)).toEqual([]);
+      expect(await counterValue(otherClient, 'reconnects')).toBe(0);
+    }, 90_000);
+
+    it('workers survive a writer process killed mid-write and restarted, and follow the new one', async () => {
+      const { db, schema } = await openSchema();
+      const port = await freePort();
+      const env = { DATABASE_URL: url!, SCHEMA: schema, PORT: String(port) };
+      const firstWriter = new Child('writer-process', { ...env, TAG: 'a' });
+      cleanups.push(() => firstWriter.stop());
+      await firstWriter.waitForMessage((m) => m.type === 'started');
+      const readers = [await openReader(db, 'reader1'), await openReader(db, 'reader2')];
+      const clients = readers.map((r) => track(startClient(r, port)));
+      await Promise.all(clients.map((c) => c.ready));
+      await firstWriter.waitForMessage((m) => m.type === 'wrote' && (m.i as number) >= 30);
+      for (const reader of readers) await readAll(reader);
+      await firstWriter.kill(); // in the middle of its write loop
+      await until(() => clients.every((c) => !c.connected));
+      for (const reader of readers) await readAll(reader);
+      const secondWriter = new Child('writer-process', { ...env, TAG: 'b' });
+      cleanups.push(() => secondWriter.stop());
+      await secondWriter.waitForMessage((m) => m.type === 'wrote' && (m.i as number) >= 30);
+      for (const reader of readers) await readAll(reader);
+      secondWriter.send({ type: 'stop' });
+      const stopped = await secondWriter.waitForMessage((m) => m.type === 'stopped');
+      const tokens = stopped.tokens as { receipts: number; caches: number };
+      for (const c of clients) await waitForWriter(c, tokens);
+      for (const [i, reader] of readers.entries()) {
+        expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+        expect(outOfOrder(reader.applied)).toEqual([]);
+        expect(await counterValue(clients[i]!, 'reconnects')).toBeGreaterThanOrEqual(1);
+      }
+    }, 90_000);
+
+    it('a connection destroyed in the middle of a batch: the partial batch is dropped and the token applied once, in full', async () => {
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer);
+      track(server);
+      const proxy = await TcpProxy.start(port);
+      cleanups.push(() => proxy.close());
+      const reader = await openReader(db);
+      const client = track(startClient(reader, proxy.port));
+      await client.ready;
+      await readAll(reader);
+      const cut = proxy.cutAfter((line) => line.startsWith('RDATA receipts main batch'));
+      const token = await writer.receiptsIdGen.withNextId(async (id) => {
+        await writer.dbConn
+          .insertInto('receipts')
+          .values(
+            ROOMS.slice(0, 3).map((room) => ({
+              stream_id: id,
+              instance_name: 'main',
+              room_id: room,
+              user_id: '@batch',
+              event_id: '$batch',
+            })),
+          )
+          .execute();
+        return id;
+      });
+      await cut;
+      for (let i = 0; i < 5; i++) await writer.insertReceipt(ROOMS[i]!, '@after', `$after${i}`);
+      await writer.addTag('@u1', '!room1', 'after');
+      await waitForWriter(client, writerTokens(writer));
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(reader.applied.filter(([stream, t]) => stream === 'receipts' && t === token)).toEqual([
+        ['receipts', token, 3],
+      ]);
+      expect(outOfOrder(reader.applied)).toEqual([]);
+      expect(proxy.connections).toBeGreaterThanOrEqual(2);
+    });
+
+    it('a reader that stops reading is disconnected with ERROR slow-reader, others are served, and it catches up on reconnect', async () => {
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer, { maxQueue: 50, closeTimeoutMs: 30_000 });
+      track(server);
+      const proxy = await TcpProxy.start(port);
+      cleanups.push(() => proxy.close());
+      const slow = await openReader(db, 'slow');
+      // Its own keep-alive would give up on the silent writer first; here the writer's queue limit acts.
+      const slowClient = track(startClient(slow, proxy.port, { pingTimeoutMs: 120_000 }));
+      const fast = await openReader(db, 'fast');
+      const fastClient = track(startClient(fast, port));
+      await Promise.all([slowClient.ready, fastClient.ready]);
+      await readAll(slow);
+      await readAll(fast);
+      proxy.setPaused(true);
+      const disconnected = async () =>
+        (await server.metrics.disconnects.get()).values.some(
+          (v) => v.labels.reason === 'slow-reader' && v.value >= 1,
+        );
+      // Big rows until the writer gives up on the reader (the socket buffers hold a few MB first).
+      const padding = 'x'.repeat(2000);
+      for (let round = 0; !(await disconnected()); round++) {
+        expect(round).toBeLessThan(50);
+        await bulkReceipts(writer, 500, ROOMS, padding);
+      }
+      await writer.addTag('@u2', '!room2', 'late');
+      const tokens = writerTokens(writer);
+      await waitForWriter(fastClient, tokens);
+      expect(fastClient.connected).toBe(true);
+      proxy.setPaused(false);
+      await waitForWriter(slowClient, tokens, 60_000);
+      expect(slowClient.lastError).toBe(
+        'peer sent ERROR slow-reader: more than 50 commands queued',
+      );
+      for (const reader of [slow, fast]) {
+        expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+        expect(outOfOrder(reader.applied)).toEqual([]);
+      }
+      expect(await counterValue(fastClient, 'reconnects')).toBe(0);
+    }, 90_000);
+
+    it('a backlog of 100,000 rows missed while disconnected is caught up from the database', async () => {
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer);
+      track(server);
+      const proxy = await TcpProxy.start(port);
+      cleanups.push(() => proxy.close());
+      const reader = await openReader(db);
+      const client = track(startClient(reader, proxy.port));
+      await client.ready;
+      await writer.insertReceipt('!room0', '@u0', '$before');
+      await waitForWriter(client, writerTokens(writer));
+      await readAll(reader);
+      proxy.setDown(true);
+      await until(() => !client.connected);
+      const before = reader.applied.length;
+      await bulkReceipts(writer, 100_000, ROOMS);
+      // After a bulk load the planner's statistics are stale until autovacuum
+      // analyses the table; without them each catch-up page scans the table.
+      await sql`ANALYZE receipts`.execute(db);
+      await writer.addTag('@u0', '!room0', 'backlog');
+      proxy.setDown(false);
+      await waitForWriter(client, writerTokens(writer), 90_000);
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(reader.applied.length - before).toBe(100_001); // every token once, and the tag
+      expect(outOfOrder(reader.applied)).toEqual([]);
+      expect(
+        await counterValue(client, 'catchUpPages', { stream: 'receipts' }),
+      ).toBeGreaterThanOrEqual(1000);
+    }, 120_000);
+
+    it('a POSITION (and RDATA) for a stream the worker does not know is ignored, and the rest keeps flowing', async () => {
+      const { db } = await openSchema();
+      await createNotesTable(db);
+      const writer = await openStore(
+        NotesWriter,
+        db,
+        createServerContext({ instanceName: 'main', role: 'writer' }),
+      );
+      const { port, server } = await startServer(writer);
+      track(server);
+      const reader = await openReader(db);
+      const client = track(startClient(reader, port));
+      await client.ready;
+      await readAll(reader);
+      for (let i = 0; i < 10; i++) {
+        await writer.addNote(`note ${i}`);
+        await writer.insertReceipt(ROOMS[i % 5]!, `@u${i}`, `$n${i}`);
+      }
+      await writer.addTag('@u0', '!room3', 'notes');
+      await waitForWriter(client, writerTokens(writer));
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(
+        await counterValue(client, 'positionReceived', { stream: 'notes' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        await counterValue(client, 'rdataDropped', { stream: 'notes', reason: 'unknown-stream' }),
+      ).toBe(10);
+      expect(client.connected).toBe(true);
+      expect(await counterValue(client, 'reconnects')).toBe(0);
+    });
+
+    it('a garbage line and an over-long line from a client get ERROR and close that connection; workers keep being served', async () => {
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer);
+      track(server);
+      const readers = [await openReader(db, 'reader1'), await openReader(db, 'reader2')];
+      const clients = readers.map((r) => track(startClient(r, port)));
+      await Promise.all(clients.map((c) => c.ready));
+      for (const reader of readers) await readAll(reader);
+      const garbage = await RawClient.connect(port);
+      const long = await RawClient.connect(port);
+      cleanups.push(
+        () => garbage.close(),
+        () => long.close(),
+      );
+      garbage.socket.write(Buffer.from([0x66, 0x6f, 0xff, 0xfe, 0x0a])); // not UTF-8
+      long.socket.write('REPLICATE'.padEnd(70_000, 'X'));
+      await Promise.all([garbage.closed, long.closed]);
+      expect(garbage.lines.at(-1)).toBe('ERROR bad-utf8: line is not valid UTF-8');
+      expect(long.lines.at(-1)).toBe('ERROR line-too-long: line longer than 65536 bytes');
+      for (let i = 0; i < 10; i++) await writer.insertReceipt(ROOMS[i % 5]!, `@g${i}`, `$g${i}`);
+      await writer.addTag('@u1', '!room4', 'garbage');
+      for (const c of clients) await waitForWriter(c, writerTokens(writer));
+      for (const [i, reader] of readers.entries()) {
+        expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+        expect(await counterValue(clients[i]!, 'reconnects')).toBe(0);
+      }
+    });
+
+    it('a wrong or missing secret gets ERROR and nothing else; with the right one the worker catches up', async () => {
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer, { secret: 'right-secret' });
+      track(server);
+      const good = await openReader(db, 'good');
+      const goodClient = track(startClient(good, port, { secret: 'right-secret' }));
+      const wrong = await openReader(db, 'wrong');
+      const wrongClient = track(startClient(wrong, port, { secret: 'wrong-secret' }));
+      const missing = await openReader(db, 'missing');
+      const missingClient = track(startClient(missing, port));
+      await goodClient.ready;
+      for (const reader of [good, wrong, missing]) await readAll(reader);
+      for (let i = 0; i < 10; i++) await writer.insertReceipt(ROOMS[i % 5]!, `@s${i}`, `$s${i}`);
+      await writer.addTag('@u2', '!room0', 'secret');
+      await until(
+        () => wrongClient.lastError !== undefined && missingClient.lastError !== undefined,
+      );
+      expect(wrongClient.lastError).toBe('peer sent ERROR auth-failed: wrong secret');
+      expect(missingClient.lastError).toBe(
+        'peer sent ERROR auth-required: the first command must be AUTH',
+      );
+      // Nothing reached them: no position, no rows.
+      expect(wrong.streamPositions.entries()).toEqual([]);
+      expect(missing.streamPositions.entries()).toEqual([]);
+      await waitForWriter(goodClient, writerTokens(writer));
+      expect(await cacheMismatches(good, db, STATE)).toEqual([]);
+      // Recovery: the same worker with the right secret.
+      await wrongClient.stop();
+      const fixed = track(startClient(wrong, port, { secret: 'right-secret' }));
+      await fixed.ready;
+      await waitForWriter(fixed, writerTokens(writer));
+      expect(await cacheMismatches(wrong, db, STATE)).toEqual([]);
+      expect(outOfOrder(wrong.applied)).toEqual([]);
+    });
+  },
+);
