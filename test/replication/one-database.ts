@@ -19,6 +19,10 @@ export function describeOnOneDatabase(name: string, suite: (backend: Backend) =>
     });
     suite({
       kind,
+      track(resource) {
+        cleanups.push(() => resource.close());
+        return resource;
+      },
       async open<DB>(): Promise<DatabaseHandle<DB>> {
         if (kind === 'pglite') {
           const db = await createDatabase<DB>({

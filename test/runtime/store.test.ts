@@ -9,7 +9,7 @@ import type { DatabaseHandle } from '../../src/runtime/database.js';
 import { onReplication, ReplicationHandlerError } from '../../src/runtime/replication-handlers.js';
 import { createServerContext } from '../../src/runtime/server-context.js';
 import { openStore, SQLBaseStore, type StoreBase } from '../../src/runtime/store.js';
-import { describeEachDatabase } from '../support/databases.js';
+import { describeEachDatabase, type Backend } from '../support/databases.js';
 import {
   createAppTables,
   MainDataStore,
@@ -21,17 +21,21 @@ import {
   type ReceiptRow,
 } from '../support/receipts-app.js';
 
-async function openPair(db: DatabaseHandle<AppDB>) {
+async function openPair(backend: Backend, db: DatabaseHandle<AppDB>) {
   await createAppTables(db);
-  const writer = await openStore(
-    MainDataStore,
-    db,
-    createServerContext({ instanceName: 'main', role: 'writer' }),
+  const writer = backend.track(
+    await openStore(
+      MainDataStore,
+      db,
+      createServerContext({ instanceName: 'main', role: 'writer' }),
+    ),
   );
-  const reader = await openStore(
-    ReaderDataStore,
-    db,
-    createServerContext({ instanceName: 'reader1', role: 'worker' }),
+  const reader = backend.track(
+    await openStore(
+      ReaderDataStore,
+      db,
+      createServerContext({ instanceName: 'reader1', role: 'worker' }),
+    ),
   );
   /** What the replication transport will do: bring the reader up to the writer's tokens. */
   const replicate = async () => {
@@ -44,7 +48,7 @@ async function openPair(db: DatabaseHandle<AppDB>) {
 
 describeEachDatabase('stores', (backend) => {
   it('a write is invisible in the worker cache until its rows are applied, then visible', async () => {
-    const { writer, reader, replicate } = await openPair(await backend.open<AppDB>());
+    const { writer, reader, replicate } = await openPair(backend, await backend.open<AppDB>());
     expect(await reader.getReceiptsForRoom('!room')).toEqual({});
     const token = await writer.insertReceipt('!room', '@alice', '$e1');
     expect(token).toBeGreaterThan(0);
@@ -58,7 +62,7 @@ describeEachDatabase('stores', (backend) => {
   });
 
   it('the writer applies its own rows before a write returns, so it reads its own writes', async () => {
-    const { writer } = await openPair(await backend.open<AppDB>());
+    const { writer } = await openPair(backend, await backend.open<AppDB>());
     expect(await writer.getReceiptsForRoom('!room')).toEqual({});
     await writer.insertReceipt('!room', '@alice', '$e1');
     expect(await writer.getReceiptsForRoom('!room')).toEqual({ '@alice': '$e1' });
@@ -67,7 +71,7 @@ describeEachDatabase('stores', (backend) => {
   });
 
   it('invalidateCacheAndStream invalidates on the writer after commit and on workers through the caches stream', async () => {
-    const { writer, reader, replicate } = await openPair(await backend.open<AppDB>());
+    const { writer, reader, replicate } = await openPair(backend, await backend.open<AppDB>());
     expect(await writer.getTagsForRoom('@alice', '!room')).toEqual([]);
     expect(await reader.getTagsForRoom('@alice', '!room')).toEqual([]);
     await writer.addTag('@alice', '!room', 'm.favourite');
@@ -78,7 +82,7 @@ describeEachDatabase('stores', (backend) => {
   });
 
   it('a rolled-back write neither invalidates nor records a caches row', async () => {
-    const { writer } = await openPair(await backend.open<AppDB>());
+    const { writer } = await openPair(backend, await backend.open<AppDB>());
     let computed = 0;
     expect(await writer.getTagsForRoom('@a', '!r')).toEqual([]);
     await expect(
@@ -99,7 +103,7 @@ describeEachDatabase('stores', (backend) => {
   });
 
   it('a caches row naming a cache the worker lacks is counted and skipped, and the rest still apply', async () => {
-    const { reader } = await openPair(await backend.open<AppDB>());
+    const { reader } = await openPair(backend, await backend.open<AppDB>());
     await reader.getTagsForRoom('@a', '!r');
     expect(
       reader.processReplicationRows('caches', 'main', 1, [
@@ -116,7 +120,7 @@ describeEachDatabase('stores', (backend) => {
   });
 
   it('runs handlers before advancing the position, and wakes waiters after both', async () => {
-    const { reader } = await openPair(await backend.open<AppDB>());
+    const { reader } = await openPair(backend, await backend.open<AppDB>());
     const seen: string[] = [];
     await reader.getReceiptsForRoom('!room');
     const queriesBefore = reader.receiptQueries;
@@ -142,7 +146,7 @@ describeEachDatabase('stores', (backend) => {
   });
 
   it('drops replicated rows at or below the applied position and ignores unknown streams', async () => {
-    const { reader } = await openPair(await backend.open<AppDB>());
+    const { reader } = await openPair(backend, await backend.open<AppDB>());
     expect(reader.processReplicationRows('receipts', 'main', 2, [])).toBe(true);
     expect(reader.processReplicationRows('receipts', 'main', 2, [])).toBe(false);
     expect(reader.processReplicationRows('receipts', 'main', 1, [])).toBe(false);
@@ -155,7 +159,7 @@ describeEachDatabase('stores', (backend) => {
   });
 
   it('in-memory stream rows apply on the writer at once and reach workers through the source', async () => {
-    const { writer, reader } = await openPair(await backend.open<AppDB>());
+    const { writer, reader } = await openPair(backend, await backend.open<AppDB>());
     const token = writer.setTyping('!room', ['@alice']);
     expect(writer.typing.get('!room')).toEqual(['@alice']);
     const page = writer.typingSource.getPage(
@@ -274,14 +278,16 @@ describeEachDatabase('stores', (backend) => {
 describeEachDatabase('stores across a writer restart', (backend) => {
   it('the receipts token never moves backwards and the worker catches up after restart', async () => {
     const db = await backend.open<AppDB>();
-    const { writer, reader, replicate } = await openPair(db);
+    const { writer, reader, replicate } = await openPair(backend, db);
     await writer.insertReceipt('!room', '@alice', '$e1');
     const before = writer.receiptsIdGen.currentToken();
     await writer.close();
-    const restarted = await openStore(
-      MainDataStore,
-      db,
-      createServerContext({ instanceName: 'main', role: 'writer' }),
+    const restarted = backend.track(
+      await openStore(
+        MainDataStore,
+        db,
+        createServerContext({ instanceName: 'main', role: 'writer' }),
+      ),
     );
     expect(restarted.receiptsIdGen.currentToken()).toBeGreaterThanOrEqual(before);
     await restarted.insertReceipt('!room', '@bob', '$e2');

@@ -15,6 +15,8 @@ export interface Backend {
   kind: 'pglite' | 'postgres';
   /** A new, migrated, empty database for this test; closed after the test. */
   open<DB = unknown>(): Promise<DatabaseHandle<DB>>;
+  /** Closes `resource` (a store, a generator) after the test, before its database closes. */
+  track<T extends { close(): Promise<void> }>(resource: T): T;
 }
 
 let template: Blob | undefined;
@@ -44,7 +46,9 @@ export function describeEachDatabase(name: string, suite: (backend: Backend) => 
     describe.skipIf(skipped)(title, () => {
       const opened: Array<DatabaseHandle<unknown>> = [];
       const cleanups: Array<() => Promise<void>> = [];
+      const tracked: Array<{ close(): Promise<void> }> = [];
       afterEach(async () => {
+        for (const resource of tracked.splice(0).reverse()) await resource.close();
         for (const cleanup of cleanups.splice(0)) await cleanup();
         for (const db of opened.splice(0)) await db.destroy();
       });
@@ -57,6 +61,10 @@ export function describeEachDatabase(name: string, suite: (backend: Backend) => 
               : await openPostgres<DB>(DATABASE_URL!, cleanups);
           opened.push(db as DatabaseHandle<unknown>);
           return db;
+        },
+        track(resource) {
+          tracked.push(resource);
+          return resource;
         },
       });
     });
