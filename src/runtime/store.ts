@@ -23,7 +23,7 @@ import { createStreamIdGenerator, type StreamIdGenerator } from './id-generator/
 import { MemoryStreamSource } from './memory-stream.js';
 import { applyStreamBatch, onReplication, streamsFollowedBy } from './replication-handlers.js';
 import { writersOf, type ServerContext } from './server-context.js';
-import { StreamPositions } from './stream-positions.js';
+import { StreamPositions, StreamPositionTimeoutError } from './stream-positions.js';
 import type { DatabaseStreamDefinition, MemoryStreamDefinition } from './stream.js';
 
 /** Rows the writer reads back per page when applying its own writes. */
@@ -134,7 +134,29 @@ export class SQLBaseStore<DB = unknown> {
     timeoutMs: number,
   ): Promise<void> {
     if (this.streamToken(stream, instance) >= token) return Promise.resolve();
-    return this.streamPositions.waitFor(stream, instance, token, timeoutMs);
+    // A stream this process writes advances through its generator or memory
+    // source, never through replicated positions.
+    const local =
+      this.#generators.get(stream) ??
+      (instance === this.hs.instanceName ? this.#memorySources.get(stream) : undefined);
+    if (!local) return this.streamPositions.waitFor(stream, instance, token, timeoutMs);
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        unsubscribe();
+        reject(
+          new StreamPositionTimeoutError(
+            `timed out after ${timeoutMs} ms waiting for ${stream}/${instance} to reach ${token} ` +
+              `(at ${this.streamToken(stream, instance)})`,
+          ),
+        );
+      }, timeoutMs);
+      const unsubscribe = local.onAdvance(() => {
+        if (this.streamToken(stream, instance) < token) return;
+        clearTimeout(timer);
+        unsubscribe();
+        resolve();
+      });
+    });
   }
 
   /**
@@ -189,13 +211,14 @@ export class SQLBaseStore<DB = unknown> {
   /**
    * For a write no stream of its own announces: records the invalidation in
    * the `caches` stream inside `txn` and invalidates locally after commit.
+   * Returns the caches-stream token, which a worker can wait for.
    */
   async invalidateCacheAndStream<F extends CachedFunction>(
     txn: Txn<DB>,
     fn: F,
     ...key: CacheKeyOf<F>
-  ): Promise<void> {
-    await this.#recordInvalidation(txn, fn, [key]);
+  ): Promise<number> {
+    return this.#recordInvalidation(txn, fn, [key]);
   }
 
   /** `invalidateCacheAndStream` for several keys of one cache, in one stream row. */
@@ -203,13 +226,13 @@ export class SQLBaseStore<DB = unknown> {
     txn: Txn<DB>,
     fn: F,
     keys: readonly CacheKeyOf<F>[],
-  ): Promise<void> {
-    if (keys.length) await this.#recordInvalidation(txn, fn, keys);
+  ): Promise<number | undefined> {
+    return keys.length ? this.#recordInvalidation(txn, fn, keys) : undefined;
   }
 
   /** Invalidates every entry of a cache on every process, through the `caches` stream. */
-  async invalidateAllCacheAndStream(txn: Txn<DB>, fn: CachedFunction): Promise<void> {
-    await this.#recordInvalidation(txn, fn, null);
+  async invalidateAllCacheAndStream(txn: Txn<DB>, fn: CachedFunction): Promise<number> {
+    return this.#recordInvalidation(txn, fn, null);
   }
 
   /** Applies `caches` stream rows: by cache name; unknown names are counted and skipped (#4702). */
@@ -234,7 +257,7 @@ export class SQLBaseStore<DB = unknown> {
     txn: Txn<DB>,
     fn: CachedFunction,
     keys: readonly (readonly unknown[])[] | null,
-  ): Promise<void> {
+  ): Promise<number> {
     const descriptor = cacheDescriptorOf(fn);
     if (!descriptor) throw new TypeError('invalidateCacheAndStream needs a @cached method');
     const generator = this.#cachesIdGen;
@@ -255,6 +278,7 @@ export class SQLBaseStore<DB = unknown> {
       VALUES (${streamId}, ${this.hs.instanceName}, ${name}, ${encodeStreamKeys(keys)}, ${this.hs.clock.now()})`.execute(
       txn,
     );
+    return streamId;
   }
 
   async #applyOwnRows<Row>(

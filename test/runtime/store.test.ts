@@ -297,3 +297,28 @@ describeEachDatabase('stores across a writer restart', (backend) => {
     void replicate;
   });
 });
+
+describeEachDatabase('waiting on the writer', (backend) => {
+  it('waitForStreamPosition on the writer resolves when its own generator reaches the token', async () => {
+    const { writer } = await openPair(backend, await backend.open<AppDB>());
+    const next = writer.receiptsIdGen.currentToken() + 1;
+    const waited = writer.waitForStreamPosition('receipts', 'main', next, 5_000);
+    const token = await writer.insertReceipt('!room', '@alice', '$e1');
+    expect(token).toBe(next);
+    await waited;
+    await expect(writer.waitForStreamPosition('receipts', 'main', token + 1, 10)).rejects.toThrow(
+      /timed out/,
+    );
+  });
+
+  it('invalidateCacheAndStream returns the caches token a worker can wait for', async () => {
+    const { writer, reader } = await openPair(backend, await backend.open<AppDB>());
+    const token = await writer.dbConn.runInteraction('tag', (txn) =>
+      writer.invalidateCacheAndStream(txn, writer.getTagsForRoom, '@a', '!r'),
+    );
+    expect(token).toBe(writer.idGenerators().get('caches')!.currentToken());
+    const waited = reader.waitForStreamPosition('caches', 'main', token, 5_000);
+    await catchUpStream(reader, CachesStream, 'main', token);
+    await waited;
+  });
+});
