@@ -1,0 +1,341 @@
+// The analyser's entry point: from a loaded config to the frozen store model.
+// Phases: load the project and the schema; index every module; discover
+// streams, stores and compositions (syntax only); find transaction wrapper
+// helpers; walk each store method once for its facts (helper functions only
+// when a method reaches them); close reads and writes over calls, per store
+// and per composition; resolve apps. The type checker is created only if a
+// fact needs it (a non-literal table name, a receiver syntax cannot type).
+import { glob } from 'tinyglobby';
+import type { ts } from 'ts-morph';
+import { analyseApps } from './apps.js';
+import { closeOver } from './closure.js';
+import { CodeIndex, type Unit } from './code-index.js';
+import { compositionMethods, layoutCompositions } from './compositions.js';
+import type { StoreLintConfig } from './config.js';
+import { byName, deepFreeze, sortedUnique } from './freeze.js';
+import { compareLocations, nodeLocation } from './location.js';
+import { cachedInfo, constructorInfo, generatorFields, handlerInfo } from './member-facts.js';
+import {
+  UnitWalker,
+  type CallFact,
+  type GeneratorField,
+  type UnitFacts,
+  type WalkContext,
+} from './method-facts.js';
+import {
+  MODEL_VERSION,
+  type CompositionInfo,
+  type CompositionMethod,
+  type MethodCall,
+  type MethodInfo,
+  type StoreInfo,
+  type StoreModel,
+} from './model.js';
+import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
+import { ensurePgParser } from './pg-parser.js';
+import { AnalysisProject, toPosix } from './project.js';
+import { readSchemaTables } from './schema.js';
+import {
+  compositionStore,
+  discoverStores,
+  settlePendingClasses,
+  type CompositionDecl,
+  type StoreDecl,
+} from './stores.js';
+import { discoverStreams, streamResolver, type StreamDecl } from './streams.js';
+import { findSuppressions } from './suppressions.js';
+import { TransactionOpeners } from './transactions.js';
+import { UnresolvedSink } from './unresolved.js';
+
+// The CLI loads this module on demand and takes both entry points from it.
+export { printModel } from './print-model.js';
+
+export interface AnalyzeOptions {
+  /** Called after each file's store methods are analysed. */
+  readonly onProgress?: (done: number, total: number, file: string) => void;
+}
+
+/** Statistics of the last `analyzeProject` run, for benchmarks and tests. */
+export interface AnalysisStats {
+  readonly files: number;
+  readonly units: number;
+  readonly checkerCreated: boolean;
+  readonly checkerQueries: number;
+  /** Wall time per phase, milliseconds. */
+  readonly phases: Readonly<Record<string, number>>;
+}
+
+let lastStats: AnalysisStats | null = null;
+
+export function lastAnalysisStats(): AnalysisStats | null {
+  return lastStats;
+}
+
+export async function analyzeProject(
+  config: StoreLintConfig,
+  options: AnalyzeOptions = {},
+): Promise<StoreModel> {
+  const naming = config.naming;
+  const unresolved = new UnresolvedSink();
+  const phases: Record<string, number> = {};
+  let mark = performance.now();
+  const phase = (name: string): void => {
+    const now = performance.now();
+    phases[name] = Math.round(now - mark);
+    mark = now;
+  };
+  const project = AnalysisProject.load(config);
+  phase('load');
+  const schemaTables = await readSchemaTables(config);
+  await ensurePgParser();
+  phase('schema');
+
+  const files = project.files;
+  const graph = new ModuleGraph(project);
+  const modules = files.map((f) => {
+    const m = indexModule(f);
+    graph.add(m);
+    return m;
+  });
+
+  // Discovery.
+  const storeGlobFiles = new Set(
+    config.stores.length
+      ? (await glob([...config.stores], { cwd: config.root, absolute: true, onlyFiles: true })).map(
+          toPosix,
+        )
+      : [],
+  );
+  const streams: StreamDecl[] = modules.flatMap((m) => discoverStreams(m, naming, unresolved));
+  const stores: StoreDecl[] = [];
+  const compositions: CompositionDecl[] = [];
+  const pending: { cls: ts.ClassDeclaration; module: ModuleInfo; plainStoreFile: boolean }[] = [];
+  for (const m of modules) {
+    const plain = storeGlobFiles.has(m.file.abs);
+    const found = discoverStores(m, plain);
+    stores.push(...found.stores);
+    compositions.push(...found.compositions);
+    for (const cls of found.pendingClasses) pending.push({ cls, module: m, plainStoreFile: plain });
+  }
+  const compositionNodes = new Set<ts.Node>(compositions.map((c) => c.classNode));
+  const settled = settlePendingClasses(pending, (module, name) => {
+    const r = graph.resolve(module, name);
+    return r !== null && compositionNodes.has(r.node);
+  });
+  compositions.push(...settled.compositions);
+  stores.push(...settled.stores);
+  const ownStores = new Map<CompositionDecl, StoreDecl>();
+  for (const c of compositions) {
+    if (!c.hasMembers) continue;
+    const own = compositionStore(c);
+    ownStores.set(c, own);
+    stores.push(own);
+  }
+  const index = new CodeIndex(graph, stores, compositions);
+  for (const m of modules) index.addModuleFunctions(m);
+
+  const resolveStream = streamResolver(streams, graph);
+
+  const generators = generatorFields(stores, resolveStream, unresolved);
+  const generatorField = (store: StoreDecl, field: string): GeneratorField | null => {
+    for (const s of index.chain(store)) {
+      const g = generators.get(s)?.find((x) => x.field === field);
+      if (g) return g;
+    }
+    const anywhere = [...generators.values()].flat().filter((x) => x.field === field);
+    return anywhere.length === 1 ? anywhere[0]! : null;
+  };
+
+  phase('discover');
+  const openers = new TransactionOpeners(index);
+  openers.findWrappers(index.units);
+  phase('wrappers');
+
+  // Facts: store methods file by file, then the helper functions they reach.
+  const ctx: WalkContext = { project, index, openers, naming, unresolved, generatorField };
+  const facts = new Map<Unit, UnitFacts>();
+  const unitsByFile = new Map<string, Unit[]>();
+  for (const u of index.units) {
+    if (!u.store) continue;
+    const list = unitsByFile.get(u.module.file.abs);
+    if (list) list.push(u);
+    else unitsByFile.set(u.module.file.abs, [u]);
+  }
+  const helperQueue: Unit[] = [];
+  const walk = (u: Unit): void => {
+    const f = new UnitWalker(u, ctx).run();
+    facts.set(u, f);
+    for (const h of f.helpers) if (!facts.has(h)) helperQueue.push(h);
+  };
+  files.forEach((file, i) => {
+    for (const u of unitsByFile.get(file.abs) ?? []) walk(u);
+    options.onProgress?.(i + 1, files.length, file.rel);
+  });
+  while (helperQueue.length > 0) {
+    const h = helperQueue.pop()!;
+    if (!facts.has(h)) walk(h);
+  }
+
+  phase('facts');
+
+  const layouts = layoutCompositions(compositions, index, ownStores, unresolved);
+  const effectiveMethod = (c: CompositionDecl, name: string): Unit | undefined =>
+    layouts.get(c)?.effective.get(name);
+
+  // Closure over calls.
+  const units = index.units;
+  const readsDirect = units.map(
+    (u) =>
+      new Set(
+        (facts.get(u)?.accesses ?? []).filter((a) => a.access === 'read').map((a) => a.table),
+      ),
+  );
+  const writesDirect = units.map(
+    (u) =>
+      new Set(
+        (facts.get(u)?.accesses ?? []).filter((a) => a.access === 'write').map((a) => a.table),
+      ),
+  );
+  const callTargets = (call: CallFact): readonly Unit[] => {
+    if (call.composition) {
+      const u = effectiveMethod(call.composition, call.method);
+      return u ? [u] : [];
+    }
+    return call.units;
+  };
+  const storeEdges = units.map((u) => {
+    const f = facts.get(u);
+    if (!f) return [];
+    const out: number[] = [];
+    for (const call of f.calls) for (const t of callTargets(call)) out.push(t.id);
+    for (const h of f.helpers) out.push(h.id);
+    return out;
+  });
+  const reads = closeOver(readsDirect, storeEdges);
+  const writes = closeOver(writesDirect, storeEdges);
+
+  const compositionMethodInfos = new Map<CompositionDecl, CompositionMethod[]>();
+  for (const c of compositions) {
+    compositionMethodInfos.set(
+      c,
+      compositionMethods(layouts.get(c)!, { facts, readsDirect, writesDirect, callTargets }),
+    );
+  }
+
+  phase('closure');
+
+  // Store infos.
+  const methodCall = (call: CallFact): MethodCall => {
+    let store = call.store?.exportName ?? null;
+    if (call.composition)
+      store = effectiveMethod(call.composition, call.method)?.store?.exportName ?? null;
+    return {
+      method: call.method,
+      receiver: call.receiver,
+      store,
+      reference: call.reference,
+      location: call.location,
+    };
+  };
+  const storeInfos: StoreInfo[] = stores.map((s) => {
+    const { rel, sf } = s.module.file;
+    const methods: MethodInfo[] = s.members.map((m) => {
+      const u = index.memberUnit(m);
+      const f = facts.get(u)!;
+      const location = nodeLocation(m.nameNode, rel, sf);
+      return {
+        name: m.name,
+        line: location.line,
+        location,
+        reads: sortedUnique(reads[u.id]!),
+        writes: sortedUnique(writes[u.id]!),
+        directReads: sortedUnique(readsDirect[u.id]!),
+        directWrites: sortedUnique(writesDirect[u.id]!),
+        cached: cachedInfo(m.member, m.fn, s, rel, sf, unresolved),
+        handles: handlerInfo(m.member, s, resolveStream, unresolved),
+        invalidations: [...f.invalidations].sort((a, b) =>
+          compareLocations(a.location, b.location),
+        ),
+        allocates: [...f.allocations].sort((a, b) => compareLocations(a.location, b.location)),
+        calls: f.calls
+          .map(methodCall)
+          .sort(
+            (a, b) => compareLocations(a.location, b.location) || (a.method < b.method ? -1 : 1),
+          ),
+        tableAccesses: [...f.accesses].sort(
+          (a, b) =>
+            compareLocations(a.location, b.location) ||
+            (a.table < b.table ? -1 : a.table > b.table ? 1 : 0),
+        ),
+      };
+    });
+    const location = nodeLocation(s.nameNode, rel, sf);
+    return {
+      name: s.name,
+      exportName: s.exportName,
+      file: rel,
+      line: location.line,
+      kind: s.kind,
+      composes: index.composes(s).map((c) => c.exportName),
+      location,
+      methods: methods.sort((a, b) => compareLocations(a.location, b.location)),
+      idGenerators: [...(generators.get(s) ?? [])].sort((a, b) =>
+        compareLocations(a.location, b.location),
+      ),
+      constructorInfo: constructorInfo(s),
+    };
+  });
+
+  const compositionInfos: CompositionInfo[] = compositions.map((c) => {
+    const location = nodeLocation(c.nameNode, c.module.file.rel, c.module.file.sf);
+    return {
+      name: c.name,
+      file: c.module.file.rel,
+      line: location.line,
+      mixins: layouts.get(c)!.mixins,
+      ownStore: ownStores.get(c)?.exportName ?? null,
+      methods: compositionMethodInfos.get(c)!,
+      location,
+    };
+  });
+
+  const { apps } = analyseApps({ config, project, graph, index, naming, unresolved });
+  // After apps: entry modules outside the tsconfig's files count too.
+  const suppressions = project.files.flatMap(findSuppressions);
+  phase('apps');
+
+  lastStats = {
+    files: files.length,
+    units: facts.size,
+    checkerCreated: project.checkerCreated,
+    checkerQueries: project.checkerQueries,
+    phases,
+  };
+
+  const model: StoreModel = {
+    version: MODEL_VERSION,
+    root: config.root,
+    stores: storeInfos.sort(
+      (a, b) => byName(a, b) || (a.file < b.file ? -1 : a.file > b.file ? 1 : 0),
+    ),
+    compositions: compositionInfos.sort(
+      (a, b) => byName(a, b) || compareLocations(a.location, b.location),
+    ),
+    streams: streams
+      .map((s) => s.info)
+      .sort((a, b) => byName(a, b) || compareLocations(a.location, b.location)),
+    apps,
+    schemaTables,
+    unresolved: unresolved.facts.sort(
+      (a, b) =>
+        compareLocations(a.location, b.location) ||
+        (a.message < b.message ? -1 : a.message > b.message ? 1 : 0),
+    ),
+    suppressions: suppressions.sort(
+      (a, b) =>
+        compareLocations(a.location, b.location) ||
+        (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+    ),
+  };
+  return deepFreeze(model);
+}

@@ -1,0 +1,182 @@
+// Apps: each config `apps` entry's composition (`file#Class`) and, following
+// its `entry` modules through their imports (relative or path-mapped, never
+// into node_modules, never outside the project root: a library reached by a
+// relative path is not the app's code), the store methods that code calls.
+//
+// The rule for "a call to a store method": a property access `recv.m` (called
+// or passed as a value) in a module that runs in the app, outside store code
+// (mixin functions, store classes, compositions), where
+//   1. `m` is the name of a method some analysed store declares (a cheap
+//      filter: `app.listen()` is never looked at), and
+//   2. `recv` holds a composition or a store. Syntax decides first, from
+//      declared types written in the project: `recv`'s parameter, variable
+//      or field annotation, followed through type aliases, destructuring and
+//      members of interfaces, type literals and classes (`ctx.store`,
+//      `const { store } = ctx`, `type WorkerStore = ReaderDataStore`), or an
+//      initialiser (`new X(…)`, `[await] openStore(X, …)`, another such
+//      expression); `this` in an app class is that class. Only where syntax
+//      cannot tell (no annotation, `typeof x`, `InstanceType<…>`, an inferred
+//      return) does the type checker give the receiver's type; either way it
+//      counts when it (or a member of its union or intersection) is a
+//      composition or store class.
+// The call is recorded with the type it was attributed to (a worker entry
+// holding the writer's composition is recorded as such; the rules decide).
+// A receiver whose type is `any` or `unknown` (declared or checked) cannot be
+// attributed: that is an `app-call` UnresolvedFact, never a silent skip.
+// Anything else (a `Map`'s `get`, an app class's own method) is not a store
+// call.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ts } from 'ts-morph';
+import type { CodeIndex } from './code-index.js';
+import type { StoreLintConfig } from './config.js';
+import { AnalysisInputError } from './errors.js';
+import { compareLocations, nodeLocation } from './location.js';
+import type { AppCall, AppInfo } from './model.js';
+import { indexModule, type ModuleGraph, type ModuleInfo } from './module-index.js';
+import { toPosix, type AnalysisProject } from './project.js';
+import { syntacticReceiver, targetOfType } from './receivers.js';
+import type { CompositionDecl } from './stores.js';
+import { normaliseBuilderName, type Naming } from './table-names.js';
+import type { UnresolvedSink } from './unresolved.js';
+
+export interface AppsContext {
+  readonly config: StoreLintConfig;
+  readonly project: AnalysisProject;
+  readonly graph: ModuleGraph;
+  readonly index: CodeIndex;
+  readonly naming: Naming;
+  readonly unresolved: UnresolvedSink;
+}
+
+function moduleAt(ctx: AppsContext, abs: string, what: string): ModuleInfo {
+  const known = ctx.graph.module(toPosix(abs));
+  if (known) return known;
+  if (!existsSync(abs)) {
+    throw new AnalysisInputError(
+      `${what}: ${toPosix(path.relative(ctx.config.root, abs))} not found`,
+    );
+  }
+  const info = indexModule(ctx.project.ensureFile(abs));
+  ctx.graph.add(info);
+  return info;
+}
+
+/** The composition an app's `store` names. */
+export function appComposition(ctx: AppsContext, appName: string, store: string): CompositionDecl {
+  const hash = store.lastIndexOf('#');
+  if (hash <= 0 || hash === store.length - 1) {
+    throw new AnalysisInputError(
+      `apps.${appName}.store must be "path/to/file.ts#ClassName", got "${store}"`,
+    );
+  }
+  const file = store.slice(0, hash);
+  const className = store.slice(hash + 1);
+  const module = moduleAt(ctx, path.resolve(ctx.config.root, file), `apps.${appName}.store`);
+  const composition = ctx.index.compositions.find(
+    (c) => c.module === module && c.name === className,
+  );
+  if (composition) return composition;
+  const declared = module.locals.get(className);
+  throw new AnalysisInputError(
+    declared
+      ? `apps.${appName}.store: ${className} in ${file} is not a store composition (a class extending mixins over SQLBaseStore)`
+      : `apps.${appName}.store: ${file} declares no class ${className}`,
+    module.file.rel,
+  );
+}
+
+/** The entry modules and everything they import, in discovery order. */
+function appModules(ctx: AppsContext, appName: string, entries: readonly string[]): ModuleInfo[] {
+  const seen = new Set<string>();
+  const order: ModuleInfo[] = [];
+  const queue = entries.map((e) =>
+    moduleAt(ctx, path.resolve(ctx.config.root, e), `apps.${appName}.entry`),
+  );
+  while (queue.length > 0) {
+    const m = queue.shift()!;
+    if (seen.has(m.file.abs)) continue;
+    seen.add(m.file.abs);
+    order.push(m);
+    for (const spec of m.specifiers) {
+      const target = ctx.project.resolveImport(spec, m.file.abs);
+      if (!target || seen.has(target) || !isInside(ctx.config.root, target)) continue;
+      queue.push(moduleAt(ctx, target, `import "${spec}" in ${m.file.rel}`));
+    }
+  }
+  return order;
+}
+
+/** Code outside the project root (a library reached by a relative path) is not the app's. */
+function isInside(root: string, abs: string): boolean {
+  const rel = path.relative(root, abs);
+  return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
+}
+
+function appCalls(ctx: AppsContext, modules: readonly ModuleInfo[]): AppCall[] {
+  const calls: AppCall[] = [];
+  const { index } = ctx;
+  for (const m of modules) {
+    const { sf, rel } = m.file;
+    const visit = (node: ts.Node): void => {
+      if (index.isStoreExtent(node) || index.isCompositionNode(node)) return;
+      if (ts.isPropertyAccessExpression(node) && index.isStoreMethodName(node.name.text)) {
+        let target = syntacticReceiver(node.expression, null, index);
+        if (target.kind === 'unknown') {
+          const checker = ctx.project.checker();
+          target = targetOfType(checker.getTypeAtLocation(node.expression), checker, index);
+        }
+        const location = nodeLocation(node.name, rel, sf);
+        if (target.kind === 'store' || target.kind === 'composition') {
+          const receiverType =
+            target.kind === 'store' ? target.store.exportName : target.composition.name;
+          calls.push({ method: node.name.text, receiverType, location });
+        } else if (target.kind === 'unresolvable') {
+          ctx.unresolved.add(
+            'app-call',
+            `\`${node.expression.getText(sf)}.${node.name.text}\` may call store method \`${node.name.text}\`, but the receiver's type (\`${target.type}\`) names no store or composition`,
+            location,
+          );
+        }
+      }
+      ts.forEachChild(node, visit);
+    };
+    visit(sf);
+  }
+  return calls;
+}
+
+export function analyseApps(ctx: AppsContext): {
+  apps: AppInfo[];
+  compositions: Map<string, CompositionDecl>;
+} {
+  const out: AppInfo[] = [];
+  const compositions = new Map<string, CompositionDecl>();
+  const names = Object.keys(ctx.config.apps).sort();
+  // First every module (files outside the tsconfig are added), then the calls
+  // (the checker sees every file at once).
+  const plans = names.map((name) => {
+    const app = ctx.config.apps[name]!;
+    const composition = appComposition(ctx, name, app.store);
+    compositions.set(name, composition);
+    return { name, app, composition, modules: appModules(ctx, name, app.entry) };
+  });
+  for (const { name, app, composition, modules } of plans) {
+    out.push({
+      name,
+      role: app.role,
+      composition: composition.name,
+      entries: app.entry.map((e) =>
+        toPosix(path.relative(ctx.config.root, path.resolve(ctx.config.root, e))),
+      ),
+      allowedWrites: [
+        ...new Set(app.writes.map((t) => normaliseBuilderName(t, ctx.naming))),
+      ].sort(),
+      calls: appCalls(ctx, modules).sort(
+        (a, b) => compareLocations(a.location, b.location) || (a.method < b.method ? -1 : 1),
+      ),
+      modules: modules.map((m) => m.file.rel).sort(),
+    });
+  }
+  return { apps: out, compositions };
+}

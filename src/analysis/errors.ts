@@ -1,0 +1,16 @@
+// The one error type the analyser throws for problems the user caused (no
+// tsconfig, a source or schema file that does not parse, a config entry that
+// names a missing file or class). The CLI renders it as one line, exit 2;
+// anything else escaping analysis is a bug and keeps its stack trace.
+
+export class AnalysisInputError extends Error {
+  override name = 'AnalysisInputError';
+
+  constructor(
+    message: string,
+    /** The file the problem is in (relative to the project root), when there is one. */
+    readonly file: string | null = null,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,796 @@
+// Fact collection for one unit (a store method or a top-level helper
+// function): one walk of the raw `ts` tree of its body, in source order,
+// collecting
+// - table accesses: Kysely builder calls, on any receiver (`this.dbConn`,
+//   `txn`, `eb`, a handle field or constructor parameter, a helper's result),
+//   and destructured builder functions (`({ selectFrom }) => …`); raw `sql`;
+// - invalidations with their transaction context, ID allocations, calls and
+//   method references to other store methods, calls to helper functions.
+// The walk threads two things down the tree: the CTE names visible at a node
+// (a `with` call defines its name for the rest of its chain, for later `with`
+// bodies and, if recursive, for its own body; names never leak out of a
+// callback), and the transaction context (inside a transaction callback,
+// inside `callAfter`, after an awaited interaction). The type checker is
+// asked only for a table argument that is not a literal.
+import { ts } from 'ts-morph';
+import type { CodeIndex, Unit } from './code-index.js';
+import { locationOf, nodeLocation } from './location.js';
+import type {
+  InvalidationInfo,
+  InvalidationKind,
+  SourceLocation,
+  StreamAllocation,
+  TableAccess,
+  UnresolvedKind,
+} from './model.js';
+import type { AnalysisProject } from './project.js';
+import {
+  analyseSqlTemplate,
+  analyseSqlText,
+  isSqlTemplate,
+  sqlHelper,
+  type RawSqlResult,
+} from './raw-sql.js';
+import {
+  findLocalDeclaration,
+  syntacticReceiver,
+  targetOfType,
+  type ReceiverTarget,
+} from './receivers.js';
+import type { CompositionDecl, StoreDecl } from './stores.js';
+import { unwrapExpression } from './streams.js';
+import {
+  cteName,
+  normaliseBuilderName,
+  normaliseSqlName,
+  parseTableReference,
+  type Naming,
+} from './table-names.js';
+import { hasTxnParameter, type TransactionOpeners } from './transactions.js';
+import type { UnresolvedSink } from './unresolved.js';
+
+const READ_METHODS = new Set([
+  'selectFrom',
+  'innerJoin',
+  'leftJoin',
+  'rightJoin',
+  'fullJoin',
+  'crossJoin',
+  'innerJoinLateral',
+  'leftJoinLateral',
+  'crossJoinLateral',
+]);
+
+type QueryKind = 'select' | 'insert' | 'update' | 'delete' | 'merge';
+
+const WRITE_METHODS = new Map<string, QueryKind>([
+  ['insertInto', 'insert'],
+  ['replaceInto', 'insert'],
+  ['updateTable', 'update'],
+  ['deleteFrom', 'delete'],
+  ['mergeInto', 'merge'],
+]);
+
+const INVALIDATIONS = new Map<
+  InvalidationKind,
+  { readonly target: number; readonly keyed: boolean }
+>([
+  ['invalidate', { target: 0, keyed: true }],
+  ['invalidatePrefix', { target: 0, keyed: true }],
+  ['invalidateAll', { target: 0, keyed: false }],
+  ['invalidateCacheAndStream', { target: 1, keyed: true }],
+  ['invalidateCacheAndStreamBulk', { target: 1, keyed: false }],
+  ['invalidateAllCacheAndStream', { target: 1, keyed: false }],
+]);
+
+const ID_ALLOCATIONS = new Set(['withNextId', 'withNextIds', 'nextIdInTxn']);
+
+export interface GeneratorField {
+  readonly stream: string;
+  readonly kind: 'idGenerator' | 'memoryStream';
+}
+
+export interface WalkContext {
+  readonly project: AnalysisProject;
+  readonly index: CodeIndex;
+  readonly openers: TransactionOpeners;
+  readonly naming: Naming;
+  readonly unresolved: UnresolvedSink;
+  generatorField(store: StoreDecl, field: string): GeneratorField | null;
+}
+
+/** A call (or reference) to a store method, resolved as far as the calling code alone allows. */
+export interface CallFact {
+  readonly method: string;
+  readonly receiver: string;
+  /** `this`/`super`: the composition may re-resolve it; `typed`: fixed by the receiver's type. */
+  readonly kind: 'this' | 'super' | 'typed';
+  readonly store: StoreDecl | null;
+  readonly units: readonly Unit[];
+  /** For a receiver typed as a composition: resolved in that composition. */
+  readonly composition: CompositionDecl | null;
+  readonly reference: boolean;
+  readonly location: SourceLocation;
+}
+
+export interface UnitFacts {
+  readonly accesses: TableAccess[];
+  readonly invalidations: InvalidationInfo[];
+  readonly allocations: StreamAllocation[];
+  readonly calls: CallFact[];
+  readonly helpers: Set<Unit>;
+}
+
+interface Flow {
+  afterInteraction: boolean;
+}
+
+interface Env {
+  readonly inTxn: boolean;
+  readonly afterCommit: boolean;
+  readonly flow: Flow;
+}
+
+interface ChainState {
+  readonly ctes: ReadonlySet<string>;
+  readonly query: QueryKind | null;
+  /** The chain contains a transaction opener (for `.then` after it). */
+  readonly interaction: boolean;
+}
+
+type LiteralNames = { readonly names: string[] } | 'object' | { readonly unresolved: string };
+
+function isFunctionWithBody(node: ts.Node): node is ts.FunctionLikeDeclaration {
+  return (
+    (ts.isArrowFunction(node) ||
+      ts.isFunctionExpression(node) ||
+      ts.isFunctionDeclaration(node) ||
+      ts.isMethodDeclaration(node) ||
+      ts.isGetAccessorDeclaration(node) ||
+      ts.isSetAccessorDeclaration(node) ||
+      ts.isConstructorDeclaration(node)) &&
+    node.body !== undefined
+  );
+}
+
+function isThis(e: ts.Expression): boolean {
+  return unwrapExpression(e).kind === ts.SyntaxKind.ThisKeyword;
+}
+
+export class UnitWalker {
+  readonly facts: UnitFacts = {
+    accesses: [],
+    invalidations: [],
+    allocations: [],
+    calls: [],
+    helpers: new Set(),
+  };
+  readonly #sf: ts.SourceFile;
+  readonly #file: string;
+  readonly #vars = new Map<string, ChainState>();
+  #interactions = 0;
+
+  constructor(
+    readonly unit: Unit,
+    readonly ctx: WalkContext,
+  ) {
+    this.#sf = unit.module.file.sf;
+    this.#file = unit.module.file.rel;
+  }
+
+  run(): UnitFacts {
+    const fn = this.unit.fn;
+    this.#visitFunction(
+      fn,
+      { inTxn: hasTxnParameter(fn), afterCommit: false, flow: { afterInteraction: false } },
+      new Set(),
+    );
+    return this.facts;
+  }
+
+  #loc(node: ts.Node): SourceLocation {
+    return nodeLocation(node, this.#file, this.#sf);
+  }
+
+  #unresolved(kind: UnresolvedKind, message: string, location: SourceLocation): void {
+    this.ctx.unresolved.add(kind, message, location, {
+      store: this.unit.store?.exportName ?? null,
+      method: this.unit.store ? this.unit.name : null,
+    });
+  }
+
+  #visitFunction(fn: ts.FunctionLikeDeclaration, env: Env, ctes: ReadonlySet<string>): void {
+    for (const p of fn.parameters) if (p.initializer) this.#visit(p.initializer, env, ctes);
+    if (fn.body) this.#visit(fn.body, env, ctes);
+  }
+
+  #nestedEnv(fn: ts.FunctionLikeDeclaration, env: Env): Env {
+    return {
+      inTxn: env.inTxn || hasTxnParameter(fn),
+      afterCommit: env.afterCommit || env.flow.afterInteraction,
+      flow: { afterInteraction: false },
+    };
+  }
+
+  #visit(node: ts.Node, env: Env, ctes: ReadonlySet<string>): void {
+    if (ts.isTypeNode(node)) return;
+    if (isFunctionWithBody(node)) {
+      this.#visitFunction(node, this.#nestedEnv(node, env), ctes);
+      return;
+    }
+    if (ts.isCallExpression(node)) {
+      this.#call(node, env, ctes);
+      return;
+    }
+    if (isSqlTemplate(node)) {
+      this.#rawSql(
+        analyseSqlTemplate(node, (e) => this.#namesOf(e)),
+        env,
+        ctes,
+      );
+      return;
+    }
+    if (ts.isPropertyAccessExpression(node)) {
+      this.#chain(node, env, ctes);
+      return;
+    }
+    if (ts.isAwaitExpression(node)) {
+      const before = this.#interactions;
+      this.#visit(node.expression, env, ctes);
+      if (this.#interactions > before) env.flow.afterInteraction = true;
+      return;
+    }
+    if (ts.isVariableDeclaration(node)) {
+      if (!node.initializer) return;
+      const state = this.#chain(node.initializer, env, ctes);
+      if (ts.isIdentifier(node.name) && (state.ctes.size > ctes.size || state.query !== null)) {
+        this.#vars.set(node.name.text, state);
+      }
+      return;
+    }
+    if (ts.isIdentifier(node)) {
+      this.#helperReference(node);
+      return;
+    }
+    if (ts.isPropertyAssignment(node)) {
+      this.#visit(node.initializer, env, ctes);
+      return;
+    }
+    ts.forEachChild(node, (child) => this.#visit(child, env, ctes));
+  }
+
+  /** Visits a receiver expression and returns the query state its chain builds up. */
+  #chain(expr: ts.Expression, env: Env, ctes: ReadonlySet<string>): ChainState {
+    const e = unwrapExpression(expr);
+    if (ts.isCallExpression(e)) return this.#call(e, env, ctes);
+    if (ts.isPropertyAccessExpression(e)) {
+      if (isThis(e.expression)) this.#methodReference(e);
+      return this.#chain(e.expression, env, ctes);
+    }
+    if (ts.isIdentifier(e)) {
+      const saved = this.#vars.get(e.text);
+      this.#helperReference(e);
+      if (saved)
+        return { ctes: new Set([...ctes, ...saved.ctes]), query: saved.query, interaction: false };
+      return { ctes, query: null, interaction: false };
+    }
+    this.#visit(e, env, ctes);
+    return { ctes, query: null, interaction: false };
+  }
+
+  #call(call: ts.CallExpression, env: Env, ctes: ReadonlySet<string>): ChainState {
+    const callee = unwrapExpression(call.expression);
+    const args = call.arguments;
+    const handled = new Set<number>();
+    let name: string | null = null;
+    let receiver: ts.Expression | null = null;
+    let state: ChainState = { ctes, query: null, interaction: false };
+    if (ts.isPropertyAccessExpression(callee)) {
+      name = callee.name.text;
+      receiver = callee.expression;
+      state = this.#chain(receiver, env, ctes);
+    } else if (ts.isIdentifier(callee)) {
+      name = callee.text;
+    } else {
+      this.#visit(callee, env, ctes);
+    }
+    let result: ChainState = { ...state, interaction: state.interaction };
+    const argCtes = state.ctes;
+    const visitArg = (i: number, e: Env = env, scope: ReadonlySet<string> = argCtes): void => {
+      const arg = args[i];
+      if (arg && !handled.has(i)) {
+        handled.add(i);
+        this.#visit(arg, e, scope);
+      }
+    };
+
+    if (name !== null) {
+      const viaThis = receiver !== null && isThis(receiver);
+      const kyselyCallee =
+        receiver !== null || this.#isDestructuredBuilder(callee as ts.Identifier);
+
+      // Cache invalidations on the store itself.
+      const inv = INVALIDATIONS.get(name as InvalidationKind);
+      if (inv && viaThis) {
+        this.#invalidation(call, name as InvalidationKind, inv.target, inv.keyed, env);
+        handled.add(inv.target);
+      }
+
+      // ID allocations on a generator field.
+      if (
+        receiver &&
+        (ID_ALLOCATIONS.has(name) || name === 'append') &&
+        ts.isPropertyAccessExpression(unwrapExpression(receiver))
+      ) {
+        const field = unwrapExpression(receiver) as ts.PropertyAccessExpression;
+        if (isThis(field.expression) && this.unit.store) {
+          const gen = this.ctx.generatorField(this.unit.store, field.name.text);
+          if (gen && (name === 'append') === (gen.kind === 'memoryStream')) {
+            this.facts.allocations.push({
+              stream: gen.stream,
+              field: field.name.text,
+              location: this.#loc(callee),
+            });
+          }
+        }
+      }
+
+      // Tables named by builder calls.
+      if (kyselyCallee && args[0]) {
+        let access: 'read' | 'write' | null = null;
+        const writeKind = WRITE_METHODS.get(name);
+        if (READ_METHODS.has(name)) access = 'read';
+        else if (writeKind) {
+          access = 'write';
+          result = { ...result, query: writeKind };
+        } else if (name === 'using' && (state.query === 'delete' || state.query === 'merge'))
+          access = 'read';
+        else if (name === 'from' && state.query === 'update') access = 'read';
+        if (name === 'selectFrom') result = { ...result, query: 'select' };
+        if (access) {
+          handled.add(0);
+          this.#tableArgument(args[0], access, name, env, argCtes, 0);
+        }
+      }
+
+      // Common table expressions.
+      if (
+        (name === 'with' || name === 'withRecursive') &&
+        receiver &&
+        args.length === 2 &&
+        this.#looksLikeCte(args[0]!, args[1]!)
+      ) {
+        const cte = this.#cteNameOf(args[0]!);
+        if (cte === null) {
+          this.#unresolved(
+            'cte-name',
+            `the CTE name in \`${name}(${args[0]!.getText(this.#sf)}, …)\` is not a literal; queries naming it may be taken for tables`,
+            this.#loc(args[0]!),
+          );
+          visitArg(0);
+        } else handled.add(0);
+        const bodyScope =
+          name === 'withRecursive' && cte !== null ? new Set([...argCtes, cte]) : argCtes;
+        visitArg(1, env, bodyScope);
+        if (cte !== null) result = { ...result, ctes: new Set([...argCtes, cte]) };
+      }
+
+      // Transactions.
+      const cbIndex = this.ctx.openers.callbackIndex(call, this.unit);
+      if (cbIndex !== null) {
+        this.#interactions++;
+        result = { ...result, interaction: true };
+        const cb = args[cbIndex] && unwrapExpression(args[cbIndex]);
+        if (cb && isFunctionWithBody(cb)) {
+          handled.add(cbIndex);
+          this.#visitFunction(
+            cb,
+            { inTxn: true, afterCommit: false, flow: { afterInteraction: false } },
+            argCtes,
+          );
+        }
+      }
+      if (
+        name === 'callAfter' ||
+        name === 'callOnException' ||
+        ((name === 'then' || name === 'finally') && state.interaction)
+      ) {
+        const after = name !== 'callOnException';
+        args.forEach((arg, i) => {
+          const fn = unwrapExpression(arg);
+          if (isFunctionWithBody(fn)) {
+            handled.add(i);
+            this.#visitFunction(
+              fn,
+              { inTxn: false, afterCommit: after, flow: { afterInteraction: false } },
+              argCtes,
+            );
+          }
+        });
+      }
+
+      // `sql.table('t')`, `sql.raw('…')` and `db.dynamic.table('t')` outside a template.
+      const helper = sqlHelper(call);
+      if (helper === 'table' && args[0]) {
+        handled.add(0);
+        this.#tableArgument(args[0], 'read', 'sql.table', env, argCtes, 0);
+      } else if (helper === 'raw' && args[0] && ts.isStringLiteralLike(unwrapExpression(args[0]))) {
+        handled.add(0);
+        this.#rawSql(
+          analyseSqlText(unwrapExpression(args[0]) as ts.StringLiteralLike, (e) =>
+            this.#namesOf(e),
+          ),
+          env,
+          argCtes,
+        );
+      } else if (name === 'table' && receiver && this.#isDynamic(receiver) && args[0]) {
+        handled.add(0);
+        this.#tableArgument(args[0], 'read', 'dynamic.table', env, argCtes, 0);
+      }
+
+      // Calls to store methods and helper functions.
+      if (receiver) this.#storeCall(callee as ts.PropertyAccessExpression, receiver, false);
+      else this.#helperReference(callee as ts.Identifier);
+    }
+
+    args.forEach((_, i) => visitArg(i));
+    return result;
+  }
+
+  #isDynamic(receiver: ts.Expression): boolean {
+    const r = unwrapExpression(receiver);
+    return ts.isPropertyAccessExpression(r) && r.name.text === 'dynamic';
+  }
+
+  #isDestructuredBuilder(id: ts.Identifier): boolean {
+    if (!READ_METHODS.has(id.text) && !WRITE_METHODS.has(id.text)) return false;
+    const decl = findLocalDeclaration(id);
+    return decl !== null && ts.isBindingElement(decl);
+  }
+
+  /** Kysely's `with(name, body)`, not `Array.prototype.with(index, value)`. */
+  #looksLikeCte(nameArg: ts.Expression, bodyArg: ts.Expression): boolean {
+    const n = unwrapExpression(nameArg);
+    return (
+      ts.isStringLiteralLike(n) ||
+      isFunctionWithBody(n) ||
+      isFunctionWithBody(unwrapExpression(bodyArg))
+    );
+  }
+
+  /** `'name'`, `'name(a, b)'`, or `(cte) => cte('name').materialized()`. */
+  #cteNameOf(arg: ts.Expression): string | null {
+    const a = unwrapExpression(arg);
+    if (ts.isStringLiteralLike(a)) return cteName(a.text);
+    if (
+      (ts.isArrowFunction(a) || ts.isFunctionExpression(a)) &&
+      a.parameters[0] &&
+      ts.isIdentifier(a.parameters[0].name)
+    ) {
+      const param = a.parameters[0].name.text;
+      let found: string | null = null;
+      const visit = (n: ts.Node): void => {
+        if (found !== null) return;
+        if (
+          ts.isCallExpression(n) &&
+          ts.isIdentifier(n.expression) &&
+          n.expression.text === param
+        ) {
+          const first = n.arguments[0] && unwrapExpression(n.arguments[0]);
+          if (first && ts.isStringLiteralLike(first)) found = cteName(first.text);
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(a);
+      return found;
+    }
+    return null;
+  }
+
+  #addBuilderTable(
+    text: string,
+    access: 'read' | 'write',
+    node: ts.Node,
+    ctes: ReadonlySet<string>,
+  ): void {
+    const ref = parseTableReference(text);
+    if (ref.schema === null && ctes.has(ref.table)) return;
+    if (ref.table === '') return;
+    this.facts.accesses.push({
+      table: normaliseBuilderName(ref.table, this.ctx.naming),
+      access,
+      via: 'kysely',
+      location: this.#loc(node),
+    });
+  }
+
+  /** A table argument: literal, array, conditional, derived table, dynamic table, or (lazily) typed. */
+  #tableArgument(
+    arg: ts.Expression,
+    access: 'read' | 'write',
+    method: string,
+    env: Env,
+    ctes: ReadonlySet<string>,
+    depth: number,
+  ): void {
+    const e = unwrapExpression(arg);
+    if (ts.isStringLiteralLike(e)) {
+      this.#addBuilderTable(e.text, access, e, ctes);
+      return;
+    }
+    if (ts.isArrayLiteralExpression(e)) {
+      for (const el of e.elements) {
+        if (ts.isSpreadElement(el)) this.#typedTable(el.expression, access, method, ctes);
+        else this.#tableArgument(el, access, method, env, ctes, depth);
+      }
+      return;
+    }
+    if (ts.isConditionalExpression(e)) {
+      this.#visit(e.condition, env, ctes);
+      this.#tableArgument(e.whenTrue, access, method, env, ctes, depth);
+      this.#tableArgument(e.whenFalse, access, method, env, ctes, depth);
+      return;
+    }
+    if (ts.isCallExpression(e)) {
+      const callee = unwrapExpression(e.expression);
+      if (ts.isPropertyAccessExpression(callee) && callee.name.text === 'as') {
+        const inner = unwrapExpression(callee.expression);
+        if (ts.isCallExpression(inner) && this.#isDynamicTableCall(inner)) {
+          this.#tableArgument(inner.arguments[0]!, access, 'dynamic.table', env, ctes, depth);
+          e.arguments.forEach((a) => this.#visit(a, env, ctes));
+          return;
+        }
+        // A derived table: its own builder calls name its tables.
+        this.#visit(e, env, ctes);
+        return;
+      }
+      if (this.#isDynamicTableCall(e)) {
+        this.#tableArgument(e.arguments[0]!, access, 'dynamic.table', env, ctes, depth);
+        return;
+      }
+      this.#visit(e, env, ctes);
+      this.#typedTable(e, access, method, ctes);
+      return;
+    }
+    if (isFunctionWithBody(e)) {
+      this.#visit(e, env, ctes);
+      return;
+    }
+    if (ts.isIdentifier(e) && depth < 5) {
+      const decl = findLocalDeclaration(e) ?? this.#moduleConst(e.text);
+      if (decl && ts.isVariableDeclaration(decl) && decl.initializer && isConst(decl)) {
+        const init = unwrapExpression(decl.initializer);
+        if (
+          ts.isStringLiteralLike(init) ||
+          ts.isArrayLiteralExpression(init) ||
+          ts.isConditionalExpression(init) ||
+          ts.isIdentifier(init)
+        ) {
+          this.#tableArgument(init, access, method, env, ctes, depth + 1);
+          return;
+        }
+        // A builder or derived table held in a constant: walked where it is declared.
+        if (ts.isCallExpression(init) || isFunctionWithBody(init)) return;
+      }
+    }
+    this.#visit(e, env, ctes);
+    this.#typedTable(e, access, method, ctes);
+  }
+
+  #moduleConst(name: string): ts.VariableDeclaration | null {
+    const node = this.unit.module.locals.get(name);
+    return node && ts.isVariableDeclaration(node) ? node : null;
+  }
+
+  #isDynamicTableCall(call: ts.CallExpression): boolean {
+    const callee = unwrapExpression(call.expression);
+    return (
+      ts.isPropertyAccessExpression(callee) &&
+      callee.name.text === 'table' &&
+      this.#isDynamic(callee.expression) &&
+      call.arguments.length > 0
+    );
+  }
+
+  /** Asks the type checker what table names an expression can hold. */
+  #typedTable(
+    e: ts.Expression,
+    access: 'read' | 'write',
+    method: string,
+    ctes: ReadonlySet<string>,
+  ): void {
+    const names = this.#literalNames(e);
+    if (names === 'object') return;
+    if ('names' in names) {
+      for (const n of names.names) this.#addBuilderTable(n, access, e, ctes);
+      return;
+    }
+    this.#unresolved(
+      'table-name',
+      `cannot resolve the table in \`${method}(${e.getText(this.#sf)})\`: its type is \`${names.unresolved}\`, not a string literal or a union of them`,
+      this.#loc(e),
+    );
+  }
+
+  /** For `sql.table(x)` inside a template: the names x can hold, or null. */
+  #namesOf(e: ts.Expression): string[] | null {
+    const names = this.#literalNames(e);
+    return names !== 'object' && 'names' in names ? names.names : null;
+  }
+
+  #literalNames(e: ts.Expression): LiteralNames {
+    const checker = this.ctx.project.checker();
+    const type = checker.getTypeAtLocation(e);
+    const collect = (t: ts.Type, out: string[]): LiteralNames | null => {
+      if (t.flags & ts.TypeFlags.TypeParameter) {
+        const constraint = checker.getBaseConstraintOfType(t);
+        return {
+          unresolved: `${checker.typeToString(t)}${constraint ? ` extends ${checker.typeToString(constraint)}` : ''}`,
+        };
+      }
+      if (t.isStringLiteral()) {
+        out.push(t.value);
+        return null;
+      }
+      if (t.flags & (ts.TypeFlags.Undefined | ts.TypeFlags.Null | ts.TypeFlags.Never)) return null;
+      if (t.isUnion()) {
+        for (const m of t.types) {
+          const bad = collect(m, out);
+          if (bad) return bad;
+        }
+        return null;
+      }
+      if (checker.isArrayType(t) || checker.isTupleType(t)) {
+        for (const m of checker.getTypeArguments(t as ts.TypeReference)) {
+          const bad = collect(m, out);
+          if (bad) return bad;
+        }
+        return null;
+      }
+      if (t.flags & ts.TypeFlags.Object) return 'object';
+      return { unresolved: checker.typeToString(t) };
+    };
+    const out: string[] = [];
+    const bad = collect(type, out);
+    if (bad === 'object') return out.length ? { names: out } : 'object';
+    return bad ?? { names: out };
+  }
+
+  #rawSql(result: RawSqlResult, env: Env, ctes: ReadonlySet<string>): void {
+    for (const t of result.tables) {
+      this.facts.accesses.push({
+        table: t.builderName
+          ? normaliseBuilderName(t.name, this.ctx.naming)
+          : normaliseSqlName(t.name),
+        access: t.access,
+        via: 'sql',
+        location: locationOf(this.#sf, this.#file, t.start, t.end),
+      });
+    }
+    for (const p of result.problems) {
+      this.#unresolved('raw-sql', p.message, locationOf(this.#sf, this.#file, p.start, p.end));
+    }
+    for (const e of result.expressions) this.#visit(e, env, ctes);
+  }
+
+  #invalidation(
+    call: ts.CallExpression,
+    kind: InvalidationKind,
+    targetIndex: number,
+    keyed: boolean,
+    env: Env,
+  ): void {
+    const target = call.arguments[targetIndex] && unwrapExpression(call.arguments[targetIndex]);
+    const location = this.#loc(call);
+    if (!target || !ts.isPropertyAccessExpression(target) || !isThis(target.expression)) {
+      this.#unresolved(
+        'invalidation',
+        `\`${kind}\` does not name its cache as \`this.<cachedMethod>\``,
+        location,
+      );
+      return;
+    }
+    let keyArity: number | null = null;
+    if (keyed) {
+      const keys = call.arguments.slice(targetIndex + 1);
+      if (keys.some((k) => ts.isSpreadElement(k))) {
+        this.#unresolved(
+          'invalidation',
+          `\`${kind}(this.${target.name.text}, …)\` spreads its key; the key arity is unknown`,
+          location,
+        );
+      } else keyArity = keys.length;
+    }
+    this.facts.invalidations.push({
+      kind,
+      cache: target.name.text,
+      keyArity,
+      inTransaction: env.inTxn,
+      afterCommit: kind.includes('CacheAndStream') || env.afterCommit || env.flow.afterInteraction,
+      location,
+    });
+  }
+
+  /** A `this.method` used as a value (not called): a method reference. */
+  #methodReference(access: ts.PropertyAccessExpression): void {
+    if (ts.isCallExpression(access.parent) && access.parent.expression === access) return;
+    this.#storeCall(access, access.expression, true);
+  }
+
+  #storeCall(
+    access: ts.PropertyAccessExpression,
+    receiver: ts.Expression,
+    reference: boolean,
+  ): void {
+    const method = access.name.text;
+    const { index } = this.ctx;
+    if (!index.isStoreMethodName(method)) return;
+    const r = unwrapExpression(receiver);
+    const location = this.#loc(access.name);
+    const receiverText = r.getText(this.#sf);
+    if (r.kind === ts.SyntaxKind.ThisKeyword || r.kind === ts.SyntaxKind.SuperKeyword) {
+      if (!this.unit.store) return;
+      const viaSuper = r.kind === ts.SyntaxKind.SuperKeyword;
+      const target = index.resolveThis(this.unit.store, method, viaSuper);
+      if (!target) return;
+      this.facts.calls.push({
+        method,
+        receiver: receiverText,
+        kind: viaSuper ? 'super' : 'this',
+        store: target.store,
+        units: target.units,
+        composition: null,
+        reference,
+        location,
+      });
+      return;
+    }
+    const found = this.#receiverTarget(r);
+    if (found.kind === 'store') {
+      const unit = index.memberInChain(found.store, method);
+      if (!unit) return;
+      this.facts.calls.push({
+        method,
+        receiver: receiverText,
+        kind: 'typed',
+        store: unit.store,
+        units: [unit],
+        composition: null,
+        reference,
+        location,
+      });
+    } else if (found.kind === 'composition') {
+      this.facts.calls.push({
+        method,
+        receiver: receiverText,
+        kind: 'typed',
+        store: null,
+        units: [],
+        composition: found.composition,
+        reference,
+        location,
+      });
+    }
+  }
+
+  #receiverTarget(r: ts.Expression): ReceiverTarget {
+    const syntactic = syntacticReceiver(r, this.unit.store, this.ctx.index);
+    if (syntactic.kind !== 'unknown') return syntactic;
+    const checker = this.ctx.project.checker();
+    return targetOfType(checker.getTypeAtLocation(r), checker, this.ctx.index);
+  }
+
+  /** An identifier naming a top-level helper function (called or passed as a callback). */
+  #helperReference(id: ts.Identifier): void {
+    const module = this.unit.module;
+    if (!module.locals.has(id.text) && !module.imports.has(id.text)) return;
+    const unit = this.ctx.index.functionUnit(module, id.text);
+    if (unit && unit !== this.unit) this.facts.helpers.add(unit);
+  }
+}
+
+function isConst(decl: ts.VariableDeclaration): boolean {
+  return (
+    ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0
+  );
+}

@@ -1,0 +1,178 @@
+// Project loading: the files the project's tsconfig names, parsed with the
+// TypeScript parser that ts-morph bundles (its `ts` namespace; a ts-morph
+// `Project` would wrap every file and roughly double the cost of loading, see
+// the research notes). Nothing the files import is parsed: node_modules and
+// the runtime stay out of the analysed set. Analysis walks these raw trees;
+// the type checker — a program over the same trees and what they import, the
+// expensive part — is created only when a fact needs it.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ts } from 'ts-morph';
+import type { StoreLintConfig } from './config.js';
+import { AnalysisInputError } from './errors.js';
+
+export interface ProjectFile {
+  /** Absolute path, forward slashes. */
+  readonly abs: string;
+  /** Relative to the project root, POSIX separators. */
+  readonly rel: string;
+  readonly sf: ts.SourceFile;
+}
+
+export function toPosix(p: string): string {
+  return p.split(path.sep).join('/');
+}
+
+export class AnalysisProject {
+  readonly #options: ts.CompilerOptions;
+  readonly #files = new Map<string, ProjectFile>();
+  readonly #resolutionCache: ts.ModuleResolutionCache;
+  readonly #resolved = new Map<string, string | null>();
+  #program: ts.Program | null = null;
+  /** How many times a fact needed the type checker (for tests and performance reports). */
+  checkerQueries = 0;
+
+  private constructor(
+    readonly root: string,
+    options: ts.CompilerOptions,
+    fileNames: readonly string[],
+  ) {
+    this.#options = options;
+    this.#resolutionCache = ts.createModuleResolutionCache(root, (f) => f, options);
+    for (const fileName of fileNames) {
+      if (isAnalysable(path.relative(root, fileName))) this.#parse(toPosix(fileName));
+    }
+  }
+
+  static load(config: StoreLintConfig): AnalysisProject {
+    const tsconfig = path.resolve(config.root, config.tsconfig);
+    const rel = toPosix(path.relative(config.root, tsconfig));
+    if (!existsSync(tsconfig)) {
+      throw new AnalysisInputError(`no tsconfig: ${rel} not found in ${config.root}`, rel);
+    }
+    const read = ts.readConfigFile(tsconfig, (f) => ts.sys.readFile(f));
+    const parsed = read.error
+      ? null
+      : ts.parseJsonConfigFileContent(
+          read.config,
+          ts.sys,
+          path.dirname(tsconfig),
+          undefined,
+          tsconfig,
+        );
+    // TS18003 "no inputs": a project with no sources is analysed as empty.
+    const error =
+      read.error ??
+      parsed?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
+    if (error || !parsed) {
+      const message = error
+        ? ts.flattenDiagnosticMessageText(error.messageText, ' ')
+        : 'unreadable';
+      throw new AnalysisInputError(`${rel}: invalid tsconfig: ${message}`, rel);
+    }
+    return new AnalysisProject(path.resolve(config.root), parsed.options, parsed.fileNames);
+  }
+
+  /** The analysed files, sorted by relative path. */
+  get files(): ProjectFile[] {
+    return [...this.#files.values()].sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  }
+
+  get(abs: string): ProjectFile | undefined {
+    return this.#files.get(toPosix(abs));
+  }
+
+  /** A file the tsconfig does not include (an app entry outside `include`): parse and add it. */
+  ensureFile(abs: string): ProjectFile {
+    const known = this.get(abs);
+    if (known) return known;
+    this.#program = null;
+    return this.#parse(toPosix(abs));
+  }
+
+  #parse(abs: string): ProjectFile {
+    const rel = toPosix(path.relative(this.root, abs));
+    const text = ts.sys.readFile(abs);
+    if (text === undefined) throw new AnalysisInputError(`${rel}: cannot read file`, rel);
+    const sf = ts.createSourceFile(abs, text, ts.ScriptTarget.Latest, true);
+    const parseDiagnostics = (sf as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] })
+      .parseDiagnostics;
+    const first = parseDiagnostics?.[0];
+    if (first) {
+      const { line, character } = sf.getLineAndCharacterOfPosition(first.start ?? 0);
+      const message = ts.flattenDiagnosticMessageText(first.messageText, ' ');
+      throw new AnalysisInputError(
+        `${rel}:${line + 1}:${character + 1}: file does not parse: ${message}`,
+        rel,
+      );
+    }
+    const file = { abs, rel, sf };
+    this.#files.set(abs, file);
+    return file;
+  }
+
+  /** The absolute path a module specifier resolves to, when it is a TypeScript source file. */
+  resolveImport(specifier: string, fromAbs: string): string | null {
+    const key = `${fromAbs}\0${specifier}`;
+    const hit = this.#resolved.get(key);
+    if (hit !== undefined) return hit;
+    const result = ts.resolveModuleName(
+      specifier,
+      fromAbs,
+      this.#options,
+      ts.sys,
+      this.#resolutionCache,
+    );
+    const resolved = result.resolvedModule;
+    const target =
+      resolved &&
+      !resolved.isExternalLibraryImport &&
+      !/\.d\.[mc]?ts$/.test(resolved.resolvedFileName)
+        ? toPosix(resolved.resolvedFileName)
+        : null;
+    this.#resolved.set(key, target);
+    return target;
+  }
+
+  /**
+   * The type checker, created on first use: a program over the analysed
+   * trees themselves (so their nodes can be asked about) and what they import.
+   */
+  checker(): ts.TypeChecker {
+    this.checkerQueries++;
+    if (!this.#program) {
+      const host = ts.createCompilerHost(this.#options, true);
+      const parse = host.getSourceFile.bind(host);
+      host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreate) => {
+        const own = this.#files.get(toPosix(fileName));
+        if (!own) return parse(fileName, languageVersionOrOptions, onError, shouldCreate);
+        if (
+          typeof languageVersionOrOptions === 'object' &&
+          languageVersionOrOptions.impliedNodeFormat !== undefined
+        ) {
+          own.sf.impliedNodeFormat = languageVersionOrOptions.impliedNodeFormat;
+        }
+        return own.sf;
+      };
+      this.#program = ts.createProgram({
+        rootNames: [...this.#files.keys()],
+        options: this.#options,
+        host,
+      });
+    }
+    return this.#program.getTypeChecker();
+  }
+
+  get checkerCreated(): boolean {
+    return this.#program !== null;
+  }
+}
+
+/** Project sources: TypeScript files that are not declarations and not under a node_modules of the project. */
+function isAnalysable(rel: string): boolean {
+  return (
+    !toPosix(rel).split('/').includes('node_modules') &&
+    !/\.d\.[mc]?ts$/.test(rel) &&
+    /\.[mc]?tsx?$/.test(rel)
+  );
+}

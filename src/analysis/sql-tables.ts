@@ -1,0 +1,120 @@
+// Tables named by a Postgres parse tree (libpg-query's JSON): which are read
+// and which are written, with CTE names left out the way Postgres scopes them
+// (a recursive WITH sees all its names in every body; a plain WITH's body sees
+// only the names before it, so `WITH users AS (SELECT … FROM users)` reads the
+// real table).
+import type { PgNode } from './pg-parser.js';
+
+export interface SqlTableRef {
+  /** The relation name as the parser gave it (unquoted names folded to lower case). */
+  readonly name: string;
+  readonly schema: string | null;
+  readonly access: 'read' | 'write';
+  /** Byte offset in the parsed text, or -1 when the parser gave none. */
+  readonly offset: number;
+}
+
+/** Statement kinds whose listed fields name the table they write. */
+const WRITE_TARGETS: Readonly<Record<string, readonly string[]>> = {
+  InsertStmt: ['relation'],
+  UpdateStmt: ['relation'],
+  DeleteStmt: ['relation'],
+  MergeStmt: ['relation'],
+  TruncateStmt: ['relations'],
+  CreateStmt: ['relation'],
+  AlterTableStmt: ['relation'],
+  IndexStmt: ['relation'],
+};
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** A RangeVar, wrapped (`{ RangeVar: {…} }`) or bare (`{ relname, … }`). */
+function asRangeVar(v: unknown): Obj | null {
+  if (!isObj(v)) return null;
+  if (typeof v.relname === 'string') return v;
+  const inner = v.RangeVar;
+  return isObj(inner) && typeof inner.relname === 'string' ? inner : null;
+}
+
+export function tablesInStatements(stmts: readonly PgNode[]): SqlTableRef[] {
+  const out: SqlTableRef[] = [];
+  for (const stmt of stmts) walk(stmt, new Set(), out);
+  return out;
+}
+
+function addRef(
+  rv: Obj,
+  access: 'read' | 'write',
+  scope: ReadonlySet<string>,
+  out: SqlTableRef[],
+): void {
+  const name = rv.relname as string;
+  const schema = typeof rv.schemaname === 'string' ? rv.schemaname : null;
+  if (schema === null && scope.has(name)) return;
+  out.push({ name, schema, access, offset: typeof rv.location === 'number' ? rv.location : -1 });
+}
+
+function walk(
+  node: unknown,
+  scope: ReadonlySet<string>,
+  out: SqlTableRef[],
+  writeKeys: readonly string[] = [],
+): void {
+  if (Array.isArray(node)) {
+    for (const item of node) walk(item, scope, out);
+    return;
+  }
+  if (!isObj(node)) return;
+  const rv = asRangeVar(node);
+  if (rv) {
+    addRef(rv, 'read', scope, out);
+    return;
+  }
+  let inner = scope;
+  const withClause = node.withClause;
+  if (isObj(withClause) && Array.isArray(withClause.ctes)) {
+    const ctes = (withClause.ctes as unknown[])
+      .map((c) => (isObj(c) && isObj(c.CommonTableExpr) ? c.CommonTableExpr : null))
+      .filter((c): c is Obj => c !== null);
+    const names = ctes.map((c) => String(c.ctename));
+    const recursive = withClause.recursive === true;
+    ctes.forEach((cte, i) => {
+      const visible = new Set([...scope, ...(recursive ? names : names.slice(0, i))]);
+      walk(cte.ctequery, visible, out);
+    });
+    inner = new Set([...scope, ...names]);
+  }
+  for (const [key, value] of Object.entries(node)) {
+    if (key === 'withClause') continue;
+    if (writeKeys.includes(key)) {
+      const targets = Array.isArray(value) ? value : [value];
+      for (const target of targets) {
+        const trv = asRangeVar(target);
+        if (trv) addRef(trv, 'write', inner, out);
+        else walk(target, inner, out);
+      }
+      continue;
+    }
+    if ((key === 'intoClause' || key === 'into') && isObj(value)) {
+      const trv = asRangeVar(value.rel);
+      if (trv) addRef(trv, 'write', inner, out);
+      continue;
+    }
+    if (key === 'CopyStmt' && isObj(value)) {
+      const trv = asRangeVar(value.relation);
+      if (trv) addRef(trv, value.is_from === true ? 'write' : 'read', inner, out);
+      walk({ ...value, relation: undefined }, inner, out);
+      continue;
+    }
+    const targets = WRITE_TARGETS[key];
+    if (targets && isObj(value)) {
+      walk(value, inner, out, targets);
+      continue;
+    }
+    walk(value, inner, out);
+  }
+}

@@ -1,0 +1,50 @@
+// Inline suppressions: `// store-lint-disable-next-line rule-a, rule-b -- reason`
+// (or the same in a block comment). Only real comments count: the comment
+// ranges come from the TypeScript scanner's trivia around nodes, so the
+// marker inside a string or template never does. A comment naming no rule
+// suppresses every rule on the next line (`ruleId: '*'`).
+import { ts } from 'ts-morph';
+import { locationOf } from './location.js';
+import type { Suppression } from './model.js';
+import type { ProjectFile } from './project.js';
+
+const MARKER = 'store-lint-disable-next-line';
+const PATTERN = /^(?:\/\/|\/\*)\s*store-lint-disable-next-line(?=\s|\*\/|$)(.*?)(?:\*\/)?\s*$/s;
+
+export function findSuppressions(file: ProjectFile): Suppression[] {
+  const { sf, rel } = file;
+  const text = sf.text;
+  if (!text.includes(MARKER)) return [];
+  const seen = new Set<number>();
+  const out: Suppression[] = [];
+  const consider = (range: ts.CommentRange): void => {
+    if (seen.has(range.pos)) return;
+    seen.add(range.pos);
+    const comment = text.slice(range.pos, range.end);
+    const match = PATTERN.exec(comment);
+    if (!match) return;
+    const body = match[1]!;
+    const dash = body.indexOf(' -- ');
+    const rulesPart = (dash >= 0 ? body.slice(0, dash) : body).trim();
+    const reasonPart = dash >= 0 ? body.slice(dash + 4).trim() : '';
+    const rules = rulesPart.split(/[\s,]+/).filter((r) => r.length > 0);
+    const location = locationOf(sf, rel, range.pos, range.end);
+    for (const ruleId of rules.length ? rules : ['*']) {
+      out.push({
+        ruleId,
+        reason: reasonPart || null,
+        appliesToLine: location.endLine + 1,
+        location,
+      });
+    }
+  };
+  const visit = (node: ts.Node): void => {
+    for (const r of ts.getLeadingCommentRanges(text, node.pos) ?? []) consider(r);
+    for (const r of ts.getTrailingCommentRanges(text, node.end) ?? []) consider(r);
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  // Comments after the last statement are the end-of-file token's trivia.
+  for (const r of ts.getLeadingCommentRanges(text, sf.endOfFileToken.pos) ?? []) consider(r);
+  return out;
+}

@@ -1,0 +1,164 @@
+// The baseline: known findings a team accepts while adopting store-lint on an
+// old codebase, so that only new findings fail. Entries are identities —
+// (rule, store, method, table) — never line numbers, so unrelated edits do
+// not invalidate them; `table` holds the cache or stream name for findings
+// about one. The file is sorted, one entry per line, so diffs stay readable.
+// Entries that match nothing are reported (rule `unused-disable`), so fixed
+// debt leaves the file instead of silently hiding the next bug at that place.
+import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { BaselineError } from './errors.js';
+import type { FindingSubject } from './rule.js';
+
+export const BASELINE_VERSION = 1;
+
+export interface BaselineEntry {
+  readonly rule: string;
+  readonly store: string;
+  readonly method: string;
+  readonly table: string;
+}
+
+export interface LoadedBaselineEntry extends BaselineEntry {
+  /** Line of the entry in the file, for reporting it when stale. */
+  readonly line: number;
+}
+
+export interface Baseline {
+  /** Absolute path of the baseline file. */
+  readonly file: string;
+  readonly entries: readonly LoadedBaselineEntry[];
+}
+
+/** The identity a finding is baselined under. */
+export function baselineKeyOf(ruleId: string, subject: FindingSubject): BaselineEntry {
+  return {
+    rule: ruleId,
+    store: subject.store ?? '',
+    method: subject.method ?? '',
+    table: subject.table ?? subject.cache ?? subject.stream ?? '',
+  };
+}
+
+export function keyString(e: BaselineEntry): string {
+  return JSON.stringify([e.rule, e.store, e.method, e.table]);
+}
+
+function compareEntries(a: BaselineEntry, b: BaselineEntry): number {
+  const x = keyString(a);
+  const y = keyString(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/** Unique entries for findings (`unused-disable` findings are never baselined), sorted. */
+export function baselineEntriesFor(
+  messages: readonly { readonly ruleId: string; readonly subject: FindingSubject }[],
+): BaselineEntry[] {
+  const unique = new Map<string, BaselineEntry>();
+  for (const m of messages) {
+    if (m.ruleId === 'unused-disable') continue;
+    const entry = baselineKeyOf(m.ruleId, m.subject);
+    unique.set(keyString(entry), entry);
+  }
+  return [...unique.values()].sort(compareEntries);
+}
+
+/** The file text: stable key order, one entry per line, trailing newline. */
+export function serializeBaseline(entries: readonly BaselineEntry[]): string {
+  const sorted = [...new Map(entries.map((e) => [keyString(e), e])).values()].sort(compareEntries);
+  const lines = sorted.map(
+    (e) =>
+      `    ${JSON.stringify({ rule: e.rule, store: e.store, method: e.method, table: e.table })}`,
+  );
+  const body = lines.length ? `[\n${lines.join(',\n')}\n  ]` : '[]';
+  return `{\n  "version": ${BASELINE_VERSION},\n  "entries": ${body}\n}\n`;
+}
+
+export async function writeBaseline(
+  file: string,
+  entries: readonly BaselineEntry[],
+): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  const temp = `${file}.${process.pid}.tmp`;
+  await writeFile(temp, serializeBaseline(entries));
+  await rename(temp, file);
+}
+
+export async function readBaseline(file: string): Promise<Baseline> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new BaselineError(
+      code === 'ENOENT'
+        ? `baseline ${file} does not exist (create it with --update-baseline)`
+        : `cannot read baseline ${file}: ${(error as Error).message}`,
+    );
+  }
+  return parseBaseline(text, file);
+}
+
+export function parseBaseline(text: string, file: string): Baseline {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new BaselineError(`baseline ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+  const fail = (where: string, what: string): never => {
+    throw new BaselineError(`baseline ${file}: ${where}: ${what}`);
+  };
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    return fail('(root)', 'expected an object { "version": 1, "entries": [...] }');
+  }
+  const root = data as Record<string, unknown>;
+  if (root.version !== BASELINE_VERSION) fail('version', `expected ${BASELINE_VERSION}`);
+  if (!Array.isArray(root.entries)) return fail('entries', 'expected an array');
+  const lines = entryLines(text);
+  const entries = root.entries.map((raw: unknown, i): LoadedBaselineEntry => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      return fail(`entries[${i}]`, 'expected an object {rule, store, method, table}');
+    }
+    const e = raw as Record<string, unknown>;
+    for (const key of ['rule', 'store', 'method', 'table']) {
+      if (typeof e[key] !== 'string') fail(`entries[${i}].${key}`, 'expected a string');
+    }
+    for (const key of Object.keys(e)) {
+      if (!['rule', 'store', 'method', 'table'].includes(key))
+        fail(`entries[${i}].${key}`, 'unknown key');
+    }
+    return {
+      rule: e.rule as string,
+      store: e.store as string,
+      method: e.method as string,
+      table: e.table as string,
+      line: lines[i] ?? 1,
+    };
+  });
+  return { file, entries };
+}
+
+/** The line on which each object of the top-level `entries` array starts. */
+function entryLines(text: string): number[] {
+  const lines: number[] = [];
+  let line = 1;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  for (const ch of text) {
+    if (ch === '\n') line++;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (ch === '\\') escaped = true;
+      else if (ch === '"') inString = false;
+      continue;
+    }
+    if (ch === '"') inString = true;
+    else if (ch === '{' || ch === '[') {
+      depth++;
+      if (ch === '{' && depth === 3) lines.push(line);
+    } else if (ch === '}' || ch === ']') depth--;
+  }
+  return lines;
+}

@@ -1,0 +1,315 @@
+// `--cache`: reuse the extracted model when none of its inputs changed.
+//
+// store-lint's rules are cross-file (a worker's cache against a writer's
+// stream against a handler in a third file), so a per-file cache in ESLint's
+// style would give wrong answers in both directions. The model is a
+// deterministic function of: the analyser's code (its sources' hash and the
+// package version), the config (without `rules`, which only set severities),
+// the tsconfig and every tsconfig it extends, every source file in the
+// tsconfig's file set, every other file the last model referenced (a module
+// imported from outside the include globs), the schema and `stores` glob
+// matches, and the package manifest and lockfile (a dependency change). The
+// cache key hashes all of them, by content; an equal key means an equal
+// model, so rules run on the stored model and give exactly the answers a cold
+// run gives. Any change re-analyses everything; finer reuse needs per-file
+// facts from the analyser with their dependency closure (see the docs).
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { glob } from 'tinyglobby';
+import type { StoreLintConfig } from '../analysis/config.js';
+import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis/model.js';
+import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
+import { TOOL_VERSION } from './version.js';
+
+export const CACHE_FORMAT = 1;
+export const DEFAULT_CACHE_LOCATION = '.storesplit-cache/store-lint.json';
+
+interface CacheFile {
+  readonly format: typeof CACHE_FORMAT;
+  readonly key: string;
+  /** Content hash of every input file, by path relative to the project root. */
+  readonly files: Readonly<Record<string, string>>;
+  /** How long the analysis that produced the model took, in ms. */
+  readonly analysisMs: number;
+  readonly model: StoreModel;
+}
+
+export interface CacheInputs {
+  readonly key: string;
+  readonly files: Readonly<Record<string, string>>;
+}
+
+export interface CachedAnalysis {
+  readonly model: StoreModel;
+  readonly hit: boolean;
+  /** Input files added, removed or changed since the stored model (on a miss with a stored entry). */
+  readonly changed: readonly string[];
+  /** Time to compute the key (and, on a hit, to load the model), ms. */
+  readonly checkMs: number;
+  /** Analysis time of this run (miss) or of the run that stored the model (hit), ms. */
+  readonly analysisMs: number;
+}
+
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/** JSON with sorted keys, so equal configs hash equally. */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) =>
+      a < b ? -1 : 1,
+    );
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    else out.push(path);
+  }
+  return out;
+}
+
+let toolHash: Promise<string> | undefined;
+
+/** The analyser's identity: its sources (not just the version, which does not change between commits). */
+export function toolFingerprint(): Promise<string> {
+  toolHash ??= (async () => {
+    const dir = fileURLToPath(ANALYZER_DIR);
+    const files = existsSync(dir) ? (await listFiles(dir)).sort() : [];
+    const hash = createHash('sha256').update(`${TOOL_VERSION}\0${MODEL_VERSION}\0`);
+    for (const f of files) hash.update(`${relative(dir, f)}\0`).update(await readFile(f));
+    return hash.digest('hex');
+  })();
+  return toolHash;
+}
+
+/** JSON with comments and trailing commas (tsconfig's dialect) as plain JSON text. */
+export function stripJsonc(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      out += text.slice(i, j + 1);
+      i = j;
+    } else if (ch === '/' && text[i + 1] === '/') {
+      while (i < text.length && text[i] !== '\n') i++;
+      out += '\n';
+    } else if (ch === '/' && text[i + 1] === '*') {
+      const end = text.indexOf('*/', i + 2);
+      i = end < 0 ? text.length : end + 1;
+    } else out += ch;
+  }
+  return out.replace(/,(\s*[}\]])/g, '$1');
+}
+
+const SOURCE_EXTENSIONS = ['ts', 'tsx', 'mts', 'cts', 'js', 'jsx', 'mjs', 'cjs'];
+
+/**
+ * A superset of the files a tsconfig makes the program read, without loading
+ * TypeScript (a cache hit should not pay for it): the tsconfig and each
+ * relative `extends`, and the effective `files` and `include` — the most
+ * derived config that sets one wins, paths relative to that config, and
+ * `include` defaults to `**\/*` only when no config sets either. `exclude` is
+ * ignored: hashing more files than needed only costs a spurious miss, never a
+ * wrong hit. Packages named by `extends` are covered by the lockfile.
+ */
+async function tsconfigInputs(config: StoreLintConfig): Promise<string[]> {
+  interface Raw {
+    extends?: string | string[];
+    include?: string[];
+    files?: string[];
+  }
+  const chain: { file: string; data: Raw }[] = [];
+  const seen = new Set<string>();
+  const visit = async (file: string): Promise<void> => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    let data: Raw = {};
+    try {
+      data = JSON.parse(stripJsonc(await readFile(file, 'utf8'))) as Raw;
+    } catch {
+      // Unreadable or invalid: its hash is still part of the key.
+    }
+    chain.push({ file, data });
+    const parents = typeof data.extends === 'string' ? [data.extends] : (data.extends ?? []);
+    for (const parent of parents) {
+      if (!parent.startsWith('.')) continue;
+      const target = resolve(dirname(file), parent);
+      await visit(target.endsWith('.json') ? target : `${target}.json`);
+    }
+  };
+  const root = resolve(config.root, config.tsconfig);
+  await visit(root);
+
+  const out = chain.map((c) => c.file);
+  const withFiles = chain.find((c) => c.data.files !== undefined);
+  const withInclude = chain.find((c) => c.data.include !== undefined);
+  for (const f of withFiles?.data.files ?? []) out.push(resolve(dirname(withFiles!.file), f));
+  const include = withInclude
+    ? { dir: dirname(withInclude.file), patterns: withInclude.data.include! }
+    : withFiles
+      ? { dir: dirname(root), patterns: [] }
+      : { dir: dirname(root), patterns: ['**/*'] };
+  if (include.patterns.length) {
+    const patterns = include.patterns.map((p) =>
+      /\.[cm]?[jt]sx?$|\*$/.test(p) ? p : `${p.replace(/\/$/, '')}/**/*`,
+    );
+    const matched = await glob(patterns, {
+      cwd: include.dir,
+      absolute: true,
+      onlyFiles: true,
+      ignore: ['**/node_modules/**', '**/.git/**'],
+    });
+    out.push(...matched.filter((m) => SOURCE_EXTENSIONS.some((e) => m.endsWith(`.${e}`))));
+  }
+  return out;
+}
+
+function nearestUp(dir: string, names: readonly string[]): string[] {
+  for (let current = dir; ;) {
+    const found = names.map((n) => join(current, n)).filter((p) => existsSync(p));
+    if (found.length) return found;
+    const parent = dirname(current);
+    if (parent === current) return [];
+    current = parent;
+  }
+}
+
+/** Files the model mentions, so that a module outside the tsconfig globs still counts. */
+export function modelFiles(model: StoreModel): string[] {
+  const files = new Set<string>();
+  const add = (l: SourceLocation) => files.add(l.file);
+  for (const s of model.stores) {
+    files.add(s.file);
+    for (const m of s.methods) add(m.location);
+  }
+  for (const c of model.compositions) files.add(c.file);
+  for (const s of model.streams) add(s.location);
+  for (const a of model.apps) for (const m of a.modules) files.add(m);
+  return [...files];
+}
+
+export async function computeInputs(
+  config: StoreLintConfig,
+  extra: readonly string[] = [],
+): Promise<CacheInputs> {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(config.root, p));
+  const paths = new Set<string>([config.configPath]);
+  for (const p of await tsconfigInputs(config)) paths.add(abs(p));
+  const globbed = await glob([...config.schema, ...config.stores], {
+    cwd: config.root,
+    absolute: true,
+    onlyFiles: true,
+  });
+  for (const p of globbed) paths.add(abs(p));
+  for (const app of Object.values(config.apps)) for (const e of app.entry) paths.add(abs(e));
+  for (const p of nearestUp(config.root, ['package.json'])) paths.add(p);
+  for (const p of nearestUp(config.root, ['package-lock.json', 'pnpm-lock.yaml', 'yarn.lock']))
+    paths.add(p);
+  for (const p of extra) paths.add(abs(p));
+
+  const files: Record<string, string> = {};
+  for (const p of [...paths].sort()) {
+    const key = relative(config.root, p).split('\\').join('/');
+    try {
+      files[key] = sha256(await readFile(p));
+    } catch {
+      files[key] = 'missing';
+    }
+  }
+  // Severities do not change the model.
+  const modelConfig: Omit<StoreLintConfig, 'rules'> & { rules?: unknown } = { ...config };
+  delete modelConfig.rules;
+  const key = sha256(
+    stableJson({ format: CACHE_FORMAT, tool: await toolFingerprint(), config: modelConfig, files }),
+  );
+  return { key, files };
+}
+
+async function readCacheFile(location: string): Promise<CacheFile | null> {
+  try {
+    const data = JSON.parse(await readFile(location, 'utf8')) as Partial<CacheFile>;
+    if (data.format !== CACHE_FORMAT || typeof data.key !== 'string' || !data.model || !data.files)
+      return null;
+    return data as CacheFile;
+  } catch {
+    return null;
+  }
+}
+
+async function writeCacheFile(location: string, entry: CacheFile): Promise<void> {
+  await mkdir(dirname(location), { recursive: true });
+  const temp = `${location}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(entry));
+  await rename(temp, location);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function changedFiles(
+  before: Readonly<Record<string, string>>,
+  after: Readonly<Record<string, string>>,
+): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((n) => before[n] !== after[n]).sort();
+}
+
+/** Analyses the project, or reuses the model stored at `location` when every input is unchanged. */
+export async function analyzeWithCache(
+  config: StoreLintConfig,
+  analyzer: Analyzer,
+  location: string,
+  options: AnalyzeOptions = {},
+): Promise<CachedAnalysis> {
+  const started = performance.now();
+  const stored = await readCacheFile(location);
+  const extra = stored ? Object.keys(stored.files) : [];
+  const inputs = await computeInputs(config, extra);
+  if (stored && stored.key === inputs.key) {
+    return {
+      model: deepFreeze(stored.model),
+      hit: true,
+      changed: [],
+      checkMs: performance.now() - started,
+      analysisMs: stored.analysisMs,
+    };
+  }
+  const checkMs = performance.now() - started;
+  const analysisStarted = performance.now();
+  const model = await analyzer.analyzeProject(config, options);
+  const analysisMs = performance.now() - analysisStarted;
+  // Key again with the files the model turned out to depend on.
+  const final = await computeInputs(config, [...extra, ...modelFiles(model)]);
+  await writeCacheFile(location, {
+    format: CACHE_FORMAT,
+    key: final.key,
+    files: final.files,
+    analysisMs,
+    model,
+  });
+  return {
+    model,
+    hit: false,
+    changed: stored ? changedFiles(stored.files, inputs.files) : [],
+    checkMs,
+    analysisMs,
+  };
+}

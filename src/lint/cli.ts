@@ -1,0 +1,267 @@
+// `store-lint [dir]`: load the config, analyse the project (or reuse the
+// cached model), run the rules, print the results in the chosen format, and
+// exit 0 (clean), 1 (errors, or warnings past --max-warnings) or 2 (the run
+// failed: a user mistake gets one line, a bug its stack trace). Never a count.
+import { relative, resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import type { StoreLintConfig } from '../analysis/config.js';
+import type { StoreModel } from '../analysis/model.js';
+import { collectFormats, parseReportOptions, runReport } from '../report/cli.js';
+import { DEFAULT_REPORT_FORMATS, reportFormatNames } from '../report/formatters/index.js';
+import { loadAnalyzer } from './analyzer.js';
+import { baselineEntriesFor, readBaseline, writeBaseline, type Baseline } from './baseline.js';
+import { analyzeWithCache, DEFAULT_CACHE_LOCATION } from './cache.js';
+import { loadConfig } from './config-loader.js';
+import { lint } from './engine.js';
+import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
+import { formatNames, formatters, type FormatName } from './formatters/index.js';
+import { createProgress } from './progress.js';
+import { TOOL_VERSION } from './version.js';
+
+export const DEFAULT_BASELINE = 'store-lint-baseline.json';
+
+export interface CliIo {
+  readonly stdout: { write(text: string): unknown };
+  readonly stderr: { write(text: string): unknown };
+  readonly cwd: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly stdoutIsTTY: boolean;
+  readonly stderrIsTTY: boolean;
+  readonly columns?: number;
+}
+
+interface CliOptions {
+  readonly config?: string;
+  readonly format: FormatName;
+  readonly maxWarnings: string;
+  readonly printModel?: boolean;
+  readonly baseline?: string;
+  readonly updateBaseline?: boolean;
+  readonly cache?: boolean;
+  readonly cacheLocation?: string;
+  readonly report?: string;
+  readonly reportFormat?: string[];
+  readonly checkCoverage?: string;
+}
+
+export function processIo(): CliIo {
+  return {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    cwd: process.cwd(),
+    env: process.env,
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    columns: process.stderr.columns,
+  };
+}
+
+/** Colour on a terminal, never with NO_COLOR (https://no-color.org), always with FORCE_COLOR. */
+export function useColor(env: CliIo['env'], isTTY: boolean): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  return isTTY && env.TERM !== 'dumb';
+}
+
+function program(io: CliIo): Command {
+  return new Command('store-lint')
+    .description(
+      'Check a codebase written against the storesplit runtime: every cached read on a worker is ' +
+        'invalidated when the tables it reads are written, workers never write, every store method a ' +
+        'worker calls is composed into it, and more (rules: docs/rules/).',
+    )
+    .argument('[dir]', 'project directory; the config is looked up from here upwards', '.')
+    .option('-c, --config <file>', 'use this config file instead of looking one up')
+    .addOption(
+      new Option('-f, --format <name>', 'output format').choices(formatNames).default('stylish'),
+    )
+    .option('--max-warnings <n>', 'exit 1 when there are more than n warnings (-1: no limit)', '-1')
+    .option('--print-model', 'print the extracted store model as JSON and exit')
+    .option(
+      '--baseline <file>',
+      'hide the known findings listed in this file; report its stale entries',
+    )
+    .option(
+      '--update-baseline',
+      `write every current finding to the baseline file (--baseline, default ${DEFAULT_BASELINE} in the project)`,
+    )
+    .option('--cache', 'reuse the stored model when no input file, config or tool version changed')
+    .option(
+      '--cache-location <path>',
+      `cache file, relative to the project (default ${DEFAULT_CACHE_LOCATION})`,
+    )
+    .option('--report <dir>', 'write the stream coverage report to this directory (docs/report.md)')
+    .option(
+      '--report-format <names>',
+      `coverage report formats, comma-separated or repeated: ${reportFormatNames.join(', ')} ` +
+        `(default with --report: ${DEFAULT_REPORT_FORMATS.join(', ')})`,
+      collectFormats,
+    )
+    .option(
+      '--check-coverage <pct>',
+      'exit 1 when an app covers less than pct% of its cache invalidations',
+    )
+    .version(TOOL_VERSION, '-v, --version')
+    .helpOption('-h, --help', 'show this help')
+    .addHelpText(
+      'after',
+      '\nExit status: 0 no errors, 1 errors found (or too many warnings), 2 the run failed.\n' +
+        'Suppress one finding: // store-lint-disable-next-line <rule-id> -- reason',
+    )
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+}
+
+function parseMaxWarnings(value: string): number {
+  if (!/^-?\d+$/.test(value) || Number(value) < -1) {
+    throw new UsageError(`--max-warnings: expected a whole number of at least -1, got "${value}"`);
+  }
+  return Number(value);
+}
+
+/** One line for a user's mistake: the config file (if any) and the reason. */
+function oneLine(error: Error, cwd: string): string {
+  let text = error.message;
+  if (error instanceof StoreLintConfigError && error.configPath) {
+    text = `${relative(cwd, error.configPath) || error.configPath}: ${text}`;
+  }
+  return `store-lint: ${text.replace(/\s*\n\s*/g, ' ')}\n`;
+}
+
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** Runs the CLI; returns the exit status. */
+export async function runCli(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
+  const command = program(io);
+  try {
+    command.parse([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end the run successfully; a bad option is a user mistake.
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    throw error;
+  }
+  const options = command.opts<CliOptions>();
+  const dir = command.processedArgs[0] as string;
+  try {
+    return await lintProject(dir, options, io);
+  } catch (error) {
+    if (isUserError(error)) {
+      io.stderr.write(oneLine(error, io.cwd));
+      return 2;
+    }
+    io.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return 2;
+  }
+}
+
+async function analyse(
+  config: StoreLintConfig,
+  options: CliOptions,
+  io: CliIo,
+): Promise<StoreModel> {
+  const analyzer = await loadAnalyzer();
+  const tty = io.stderrIsTTY && !io.env.CI;
+  const progress = createProgress(io.stderr, tty, io.columns || 80);
+  const onProgress = (done: number, total: number, file: string) =>
+    progress.update(done, total, file);
+  try {
+    if (!options.cache) return await analyzer.analyzeProject(config, { onProgress });
+    const location = resolve(config.root, options.cacheLocation ?? DEFAULT_CACHE_LOCATION);
+    const result = await analyzeWithCache(config, analyzer, location, { onProgress });
+    progress.done();
+    if (tty) {
+      io.stderr.write(
+        result.hit
+          ? `store-lint: model reused from the cache in ${seconds(result.checkMs)} (analysis took ${seconds(result.analysisMs)})\n`
+          : `store-lint: analysed in ${seconds(result.analysisMs)}` +
+              (result.changed.length
+                ? ` (${result.changed.length} input${result.changed.length > 1 ? 's' : ''} changed: ${result.changed.slice(0, 3).join(', ')}${result.changed.length > 3 ? ', …' : ''})`
+                : '') +
+              '\n',
+      );
+    }
+    return result.model;
+  } finally {
+    progress.done();
+  }
+}
+
+async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise<number> {
+  const maxWarnings = parseMaxWarnings(options.maxWarnings);
+  if (options.updateBaseline && options.printModel) {
+    throw new UsageError('--update-baseline and --print-model do not go together');
+  }
+  const reportRequest = parseReportOptions(options, io.cwd);
+  if (reportRequest && options.printModel) {
+    throw new UsageError(
+      '--print-model does not go with --report, --report-format or --check-coverage',
+    );
+  }
+  const config = await loadConfig({
+    cwd: io.cwd,
+    dir,
+    ...(options.config === undefined ? {} : { configPath: options.config }),
+  });
+  const model = await analyse(config, options, io);
+
+  if (options.printModel) {
+    const { printModel } = await loadAnalyzer();
+    const text = printModel(model);
+    io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+    return 0;
+  }
+
+  const baselineFile = options.baseline
+    ? resolve(io.cwd, options.baseline)
+    : options.updateBaseline
+      ? resolve(config.root, DEFAULT_BASELINE)
+      : null;
+  let baseline: Baseline | null = null;
+  if (options.updateBaseline && baselineFile) {
+    const entries = baselineEntriesFor(lint(model, { config }).unbaselined);
+    await writeBaseline(baselineFile, entries);
+    io.stderr.write(
+      `store-lint: wrote ${entries.length} baseline entr${entries.length === 1 ? 'y' : 'ies'} to ${relative(io.cwd, baselineFile) || baselineFile}\n`,
+    );
+  }
+  if (baselineFile) baseline = await readBaseline(baselineFile);
+
+  const report = lint(model, { config, baseline });
+  const formatted = formatters[options.format](report, {
+    cwd: io.cwd,
+    color: useColor(io.env, io.stdoutIsTTY),
+    toolVersion: TOOL_VERSION,
+  });
+  if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
+
+  // The coverage report is written whatever lint found; its check can fail the run on its own.
+  const coverageStatus = reportRequest
+    ? await runReport(model, reportRequest, io, {
+        toolVersion: TOOL_VERSION,
+        machineOutput: options.format === 'json' || options.format === 'sarif',
+        color: {
+          stdout: useColor(io.env, io.stdoutIsTTY),
+          stderr: useColor(io.env, io.stderrIsTTY),
+        },
+      })
+    : 0;
+
+  if (report.errorCount > 0) return 1;
+  if (maxWarnings >= 0 && report.warningCount > maxWarnings) {
+    io.stderr.write(`store-lint found too many warnings (maximum: ${maxWarnings}).\n`);
+    return 1;
+  }
+  return coverageStatus;
+}
+
+/** The executable's entry point (`bin/store-lint`). */
+export async function main(argv: readonly string[]): Promise<number> {
+  return runCli(argv, processIo());
+}

@@ -1,0 +1,459 @@
+// Facts several rules need, derived once per model: each composition's
+// effective methods (outermost definition wins, as at run time), its caches
+// and what they read, its `@onReplication` handlers and what they invalidate
+// (following `this.` calls into helpers), and its write paths: the methods a
+// write can start from, with the streams they allocate on and the caches they
+// invalidate, through everything they call.
+//
+// Precision rule: a fact the rules use to say "nothing invalidates this" must
+// be a proven absence. Where the analyser left something unresolved inside a
+// method (or a call could not be resolved to a known method), the method is
+// marked `uncertain` and the rules stay silent about it; the unresolved fact
+// itself is reported by `analysis-unresolved`.
+import {
+  CACHES_STREAM,
+  CACHES_TABLE,
+  type AppInfo,
+  type CompositionInfo,
+  type InvalidationKind,
+  type MethodCall,
+  type MethodInfo,
+  type SourceLocation,
+  type StoreInfo,
+  type StoreModel,
+  type StreamInfo,
+  type UnresolvedFact,
+} from '../analysis/model.js';
+
+export { CACHES_STREAM };
+/** The table the runtime's `caches` stream announces. */
+export const CACHES_STREAM_TABLE = CACHES_TABLE;
+
+/** Members `SQLBaseStore` gives every composition: never "missing", never user code. */
+export const BASE_MEMBERS: ReadonlySet<string> = new Set([
+  'dbConn',
+  'hs',
+  'streamPositions',
+  'prepare',
+  'streamIdGenerator',
+  'memoryStream',
+  'idGenerators',
+  'memoryStreamSources',
+  'streamToken',
+  'waitForStreamPosition',
+  'processReplicationRows',
+  'cacheStats',
+  'invalidate',
+  'invalidatePrefix',
+  'invalidateAll',
+  'invalidateCacheAndStream',
+  'invalidateCacheAndStreamBulk',
+  'invalidateAllCacheAndStream',
+  'applyCacheInvalidations',
+  'close',
+]);
+
+/** Invalidation kinds that go through the caches stream (and invalidate locally after commit). */
+export const STREAM_INVALIDATION_KINDS: ReadonlySet<InvalidationKind> = new Set([
+  'invalidateCacheAndStream',
+  'invalidateCacheAndStreamBulk',
+  'invalidateAllCacheAndStream',
+]);
+
+/** A method as defined by one store of a composition's chain. */
+export interface Resolved {
+  readonly store: StoreInfo;
+  readonly method: MethodInfo;
+  /** Tables read, closed over calls as resolved in the composition (the model's `CompositionMethod`). */
+  readonly reads: readonly string[];
+  /** Tables written, closed over calls as resolved in the composition. */
+  readonly writes: readonly string[];
+}
+
+export interface CacheFacts {
+  /** The cache's name: its `@cached()` method's name. */
+  readonly name: string;
+  readonly owner: Resolved;
+  /** `@cachedList()` methods that fill this cache. */
+  readonly fronts: readonly Resolved[];
+  /** Tables the cache's entries come from (the method's and its list fronts' reads). */
+  readonly reads: ReadonlySet<string>;
+}
+
+export interface HandlerFacts {
+  readonly handler: Resolved;
+  /** Stream name. */
+  readonly stream: string;
+  /** Caches the handler invalidates, directly or through helpers it calls. */
+  readonly invalidates: ReadonlySet<string>;
+  /** Something in the handler or its helpers is unresolved: it may invalidate more. */
+  readonly uncertain: boolean;
+}
+
+/** What a method does through everything it calls on `this`. */
+export interface Reach {
+  readonly members: readonly Resolved[];
+  /** Streams allocated on (names). */
+  readonly streams: ReadonlySet<string>;
+  /** Caches invalidated on this process (every kind; caches-stream kinds invalidate locally after commit). */
+  readonly local: ReadonlySet<string>;
+  /** Caches invalidated through the caches stream (on every process that has them). */
+  readonly cachesStream: ReadonlySet<string>;
+  /** Something unresolved or an unknown `this.` call is in reach. */
+  readonly uncertain: boolean;
+}
+
+/** A method a write can start from (no other method of the composition calls it, or app code does). */
+export interface WritePath extends Reach {
+  readonly root: Resolved;
+  readonly writes: ReadonlySet<string>;
+}
+
+export interface CompositionFacts {
+  readonly name: string;
+  readonly info: CompositionInfo | null;
+  readonly apps: readonly AppInfo[];
+  readonly isWriter: boolean;
+  readonly isWorker: boolean;
+  /** Stores in the composition, innermost first (nested mixins expanded). */
+  readonly chain: readonly StoreInfo[];
+  /** Mixins named by the composition that the model has no store for. */
+  readonly unknownMixins: readonly string[];
+  /** The effective definition of each method name. */
+  readonly methods: ReadonlyMap<string, Resolved>;
+  /** Every definition of each method name, innermost first. */
+  readonly definitions: ReadonlyMap<string, readonly Resolved[]>;
+  readonly caches: ReadonlyMap<string, CacheFacts>;
+  /** Handlers by stream name. */
+  readonly handlers: ReadonlyMap<string, readonly HandlerFacts[]>;
+  readonly writePaths: readonly WritePath[];
+  reach(r: Resolved): Reach;
+  resolveCall(from: Resolved, call: MethodCall): Resolved | 'base' | 'unknown' | 'other';
+  /** Where `r` writes `table`: its own access, else the call that leads to it, else the method. */
+  writeLocation(r: Resolved, table: string): SourceLocation;
+}
+
+export interface ModelFacts {
+  readonly model: StoreModel;
+  readonly compositions: readonly CompositionFacts[];
+  composition(name: string): CompositionFacts | undefined;
+  compositionOf(app: AppInfo): CompositionFacts | undefined;
+  readonly writerCompositions: readonly CompositionFacts[];
+  readonly workerCompositions: readonly CompositionFacts[];
+  /** Compositions whose chain contains `store`. */
+  compositionsContaining(store: StoreInfo): readonly CompositionFacts[];
+  /** A store by class name or mixin export name. */
+  store(name: string): StoreInfo | undefined;
+  stream(nameOrVariable: string): StreamInfo | undefined;
+  /** A stream reference (name or the variable holding it) as the stream's name. */
+  streamName(nameOrVariable: string): string;
+  /** The variable a stream is defined in, for messages (`ReceiptsStream`); else its name. */
+  streamLabel(name: string): string;
+  /** Whether writes of `table` are announced by `stream`: unknown when the stream or its tables are unknown. */
+  covers(stream: string, table: string): 'yes' | 'no' | 'unknown';
+  /** Unresolved facts the analyser attributes to a store's method. */
+  unresolvedWithin(store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[];
+}
+
+const memo = new WeakMap<StoreModel, ModelFacts>();
+
+/** The facts of a model, computed once and shared by every rule. */
+export function factsOf(model: StoreModel): ModelFacts {
+  let facts = memo.get(model);
+  if (!facts) {
+    facts = buildFacts(model);
+    memo.set(model, facts);
+  }
+  return facts;
+}
+
+export function qualified(r: Resolved): string {
+  return `${r.store.name}.${r.method.name}`;
+}
+
+/** `app reader` / `apps reader, reader2`. */
+export function appsText(apps: readonly string[]): string {
+  if (apps.length === 0) return 'no app';
+  return `${apps.length === 1 ? 'app' : 'apps'} ${apps.join(', ')}`;
+}
+
+/** `` `a` ``, `` `a`, `b` `` (sorted, unique). */
+export function codeList(names: Iterable<string>): string {
+  return [...new Set(names)]
+    .sort()
+    .map((n) => `\`${n}\``)
+    .join(', ');
+}
+
+function buildFacts(model: StoreModel): ModelFacts {
+  const storesByName = new Map<string, StoreInfo>();
+  // The model names stores by `exportName` (compositions, calls); messages by class name.
+  for (const s of model.stores) if (!storesByName.has(s.name)) storesByName.set(s.name, s);
+  for (const s of model.stores) storesByName.set(s.exportName, s);
+
+  const streamsByRef = new Map<string, StreamInfo>();
+  for (const s of model.streams) streamsByRef.set(s.variable, s);
+  for (const s of model.streams) streamsByRef.set(s.name, s);
+  const streamName = (ref: string): string => {
+    if (ref === 'CachesStream') return CACHES_STREAM;
+    return streamsByRef.get(ref)?.name ?? ref;
+  };
+
+  // The analyser names the store and method an unresolved fact occurs in.
+  const unresolvedByMethod = new Map<string, UnresolvedFact[]>();
+  for (const u of model.unresolved) {
+    if (u.store === null || u.method === null) continue;
+    const key = `${u.store}\0${u.method}`;
+    unresolvedByMethod.set(key, [...(unresolvedByMethod.get(key) ?? []), u]);
+  }
+  const unresolvedWithin = (store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[] =>
+    unresolvedByMethod.get(`${store.exportName}\0${method.name}`) ?? [];
+
+  const appsByComposition = new Map<string, AppInfo[]>();
+  for (const app of model.apps) {
+    const list = appsByComposition.get(app.composition) ?? [];
+    list.push(app);
+    appsByComposition.set(app.composition, list);
+  }
+
+  const compositions: CompositionFacts[] = [];
+  const byName = new Map<string, CompositionFacts>();
+  const addComposition = (name: string, info: CompositionInfo | null, roots: readonly string[]) => {
+    if (byName.has(name)) return;
+    const facts = buildComposition(
+      name,
+      info,
+      roots,
+      appsByComposition.get(name) ?? [],
+      storesByName,
+      streamName,
+      unresolvedWithin,
+    );
+    compositions.push(facts);
+    byName.set(name, facts);
+  };
+  for (const c of model.compositions) addComposition(c.name, c, c.mixins);
+  // An app may run a plain store class instead of a composition.
+  for (const app of model.apps) addComposition(app.composition, null, [app.composition]);
+
+  const containing = new Map<StoreInfo, CompositionFacts[]>();
+  for (const c of compositions) {
+    for (const s of c.chain) {
+      const list = containing.get(s) ?? [];
+      list.push(c);
+      containing.set(s, list);
+    }
+  }
+
+  return {
+    model,
+    compositions,
+    composition: (name) => byName.get(name),
+    compositionOf: (app) => byName.get(app.composition),
+    writerCompositions: compositions.filter((c) => c.isWriter),
+    workerCompositions: compositions.filter((c) => c.isWorker),
+    compositionsContaining: (store) => containing.get(store) ?? [],
+    store: (name) => storesByName.get(name),
+    stream: (ref) => streamsByRef.get(ref) ?? streamsByRef.get(streamName(ref)),
+    streamName,
+    streamLabel: (name) =>
+      name === CACHES_STREAM ? 'CachesStream' : (streamsByRef.get(name)?.variable ?? name),
+    covers(stream, table) {
+      const name = streamName(stream);
+      if (name === CACHES_STREAM) return table === CACHES_STREAM_TABLE ? 'yes' : 'no';
+      const info = streamsByRef.get(name);
+      if (!info) return 'unknown';
+      if (info.kind === 'memory') return 'no';
+      if (info.tables.length === 0) return 'unknown';
+      return info.tables.includes(table) ? 'yes' : 'no';
+    },
+    unresolvedWithin,
+  };
+}
+
+function buildComposition(
+  name: string,
+  info: CompositionInfo | null,
+  roots: readonly string[],
+  apps: readonly AppInfo[],
+  storesByName: ReadonlyMap<string, StoreInfo>,
+  streamName: (ref: string) => string,
+  unresolvedWithin: (s: StoreInfo, m: MethodInfo) => readonly UnresolvedFact[],
+): CompositionFacts {
+  const chain: StoreInfo[] = [];
+  const unknownMixins: string[] = [];
+  const visiting = new Set<StoreInfo>();
+  const add = (mixin: string) => {
+    const store = storesByName.get(mixin);
+    if (!store) {
+      if (!unknownMixins.includes(mixin)) unknownMixins.push(mixin);
+      return;
+    }
+    if (chain.includes(store) || visiting.has(store)) return;
+    visiting.add(store);
+    for (const inner of store.composes) add(inner);
+    visiting.delete(store);
+    chain.push(store);
+  };
+  for (const m of roots) add(m);
+  // A composition class may declare members of its own.
+  if (info?.ownStore) add(info.ownStore);
+  const chainIndex = new Map(chain.map((s, i) => [s, i]));
+
+  // The analyser's view of the composition: which definition wins, and
+  // reads/writes closed over calls as this composition resolves them.
+  const effective = new Map((info?.methods ?? []).map((m) => [m.name, m]));
+  const methods = new Map<string, Resolved>();
+  const definitions = new Map<string, Resolved[]>();
+  for (const store of chain) {
+    for (const method of store.methods) {
+      const r: Resolved = { store, method, reads: method.reads, writes: method.writes };
+      const defs = definitions.get(method.name) ?? [];
+      defs.push(r);
+      definitions.set(method.name, defs);
+      if (!info) methods.set(method.name, r);
+    }
+  }
+  for (const m of effective.values()) {
+    const store = storesByName.get(m.store);
+    const method = store?.methods.find((x) => x.name === m.name);
+    if (!store || !method) continue;
+    const defs = definitions.get(m.name) ?? [];
+    const r: Resolved = { store, method, reads: m.reads, writes: m.writes };
+    const at = defs.findIndex((d) => d.method === method);
+    if (at >= 0) defs[at] = r;
+    else defs.push(r);
+    definitions.set(m.name, defs);
+    methods.set(m.name, r);
+  }
+
+  const resolveCall = (
+    from: Resolved,
+    call: MethodCall,
+  ): Resolved | 'base' | 'unknown' | 'other' => {
+    if (call.receiver === 'this') {
+      return methods.get(call.method) ?? (BASE_MEMBERS.has(call.method) ? 'base' : 'unknown');
+    }
+    if (call.receiver === 'super') {
+      const at = chainIndex.get(from.store) ?? chain.length;
+      const inner = (definitions.get(call.method) ?? []).filter(
+        (d) => (chainIndex.get(d.store) ?? -1) < at,
+      );
+      return inner.at(-1) ?? (BASE_MEMBERS.has(call.method) ? 'base' : 'unknown');
+    }
+    return 'other';
+  };
+
+  const reachMemo = new Map<Resolved, Reach>();
+  const reach = (start: Resolved): Reach => {
+    const cached = reachMemo.get(start);
+    if (cached) return cached;
+    const members: Resolved[] = [];
+    const seen = new Set<Resolved>();
+    const streams = new Set<string>();
+    const local = new Set<string>();
+    const cachesStream = new Set<string>();
+    let uncertain = unknownMixins.length > 0;
+    const queue = [start];
+    while (queue.length) {
+      const r = queue.pop()!;
+      if (seen.has(r)) continue;
+      seen.add(r);
+      members.push(r);
+      if (unresolvedWithin(r.store, r.method).length) uncertain = true;
+      for (const a of r.method.allocates) streams.add(streamName(a.stream));
+      for (const inv of r.method.invalidations) {
+        local.add(inv.cache);
+        if (STREAM_INVALIDATION_KINDS.has(inv.kind)) cachesStream.add(inv.cache);
+      }
+      for (const call of r.method.calls) {
+        const target = resolveCall(r, call);
+        if (target === 'unknown') uncertain = true;
+        else if (typeof target === 'object') queue.push(target);
+      }
+    }
+    const result: Reach = { members, streams, local, cachesStream, uncertain };
+    reachMemo.set(start, result);
+    return result;
+  };
+
+  const caches = new Map<string, CacheFacts>();
+  for (const r of methods.values()) {
+    if (r.method.cached?.kind === 'cached') {
+      caches.set(r.method.name, {
+        name: r.method.name,
+        owner: r,
+        fronts: [],
+        reads: new Set(r.reads),
+      });
+    }
+  }
+  for (const r of methods.values()) {
+    const fronted = r.method.cached?.kind === 'cachedList' ? r.method.cached.fronts : null;
+    const cache = fronted ? caches.get(fronted) : undefined;
+    if (!cache) continue;
+    (cache.fronts as Resolved[]).push(r);
+    for (const t of r.reads) (cache.reads as Set<string>).add(t);
+  }
+
+  // Every definition's handler is registered at run time, overridden or not.
+  const handlers = new Map<string, HandlerFacts[]>();
+  for (const defs of definitions.values()) {
+    for (const r of defs) {
+      if (!r.method.handles) continue;
+      const stream = streamName(r.method.handles.stream);
+      const { local, uncertain } = reach(r);
+      const list = handlers.get(stream) ?? [];
+      list.push({ handler: r, stream, invalidates: local, uncertain });
+      handlers.set(stream, list);
+    }
+  }
+
+  // Write paths start where no other method of the composition calls in, or
+  // where app code calls in. `prepare()` runs at start-up, before any cache
+  // holds an entry, so its writes cannot leave one stale.
+  const called = new Set<Resolved>();
+  for (const defs of definitions.values()) {
+    for (const r of defs) {
+      for (const call of r.method.calls) {
+        const target = resolveCall(r, call);
+        if (typeof target === 'object' && target !== r) called.add(target);
+      }
+    }
+  }
+  const appCalled = new Set(apps.flatMap((a) => a.calls.map((c) => c.method)));
+  const writePaths: WritePath[] = [];
+  for (const r of methods.values()) {
+    if (r.method.name === 'prepare' || r.writes.length === 0) continue;
+    if (called.has(r) && !appCalled.has(r.method.name)) continue;
+    writePaths.push({ root: r, writes: new Set(r.writes), ...reach(r) });
+  }
+
+  const writeLocation = (r: Resolved, table: string): SourceLocation => {
+    const own = r.method.tableAccesses.find((a) => a.access === 'write' && a.table === table);
+    if (own) return own.location;
+    for (const call of r.method.calls) {
+      const target = resolveCall(r, call);
+      if (typeof target === 'object' && target.writes.includes(table)) return call.location;
+    }
+    return r.method.location;
+  };
+
+  return {
+    name,
+    info,
+    apps,
+    isWriter: apps.some((a) => a.role === 'writer'),
+    isWorker: apps.some((a) => a.role === 'worker'),
+    chain,
+    unknownMixins,
+    methods,
+    definitions,
+    caches,
+    handlers,
+    writePaths,
+    reach,
+    resolveCall,
+    writeLocation,
+  };
+}

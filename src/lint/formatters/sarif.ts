@@ -1,0 +1,108 @@
+// SARIF 2.1.0 for GitHub code scanning, by a small emitter of our own (the
+// ESLint SARIF formatter drags in a second ESLint). It writes the fields code
+// scanning needs: the driver and its rule table (id, descriptions, help,
+// default level), and per result the rule, level, message, one physical
+// location with a full region, and `partialFingerprints`. Fingerprints are
+// identities (rule, store, method, table, composition), not line hashes, so
+// an alert survives edits that move it.
+import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import type { LintReport } from '../engine.js';
+import { baselineKeyOf } from '../baseline.js';
+import { displayPath } from './paths.js';
+import type { FormatContext } from './types.js';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+export const FINGERPRINT_KEY = 'storeLintIdentity/v1';
+
+const MAX_TEXT = 1024;
+
+function clip(s: string): string {
+  return s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT - 1)}…`;
+}
+
+function level(severity: 1 | 2 | 'warn' | 'error'): 'error' | 'warning' {
+  return severity === 2 || severity === 'error' ? 'error' : 'warning';
+}
+
+export function formatSarif(report: LintReport, context: FormatContext): string {
+  const rules = report.rules.map(({ rule, severity }) => ({
+    id: rule.id,
+    name: rule.id,
+    shortDescription: { text: clip(rule.meta.description) },
+    fullDescription: { text: clip(rule.meta.description) },
+    help: {
+      text: clip(`${rule.meta.description} See ${rule.meta.docs}.`),
+      markdown: `${rule.meta.description}\n\nSee [${rule.meta.docs}](${rule.meta.docs}).`,
+    },
+    defaultConfiguration: { level: level(severity) },
+    properties: {
+      tags: ['store-lint', 'correctness'],
+      precision: 'high',
+      'problem.severity': level(severity),
+    },
+  }));
+  const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
+
+  const occurrences = new Map<string, number>();
+  const results = report.messages.map((m) => {
+    const key = baselineKeyOf(m.ruleId, m.subject);
+    const identity = [
+      key.rule,
+      key.store,
+      key.method,
+      key.table,
+      m.subject.composition ?? '',
+      m.messageId,
+    ].join('\0');
+    const n = occurrences.get(identity) ?? 0;
+    occurrences.set(identity, n + 1);
+    const fingerprint = createHash('sha256').update(identity).digest('hex').slice(0, 32);
+    const index = ruleIndex.get(m.ruleId);
+    return {
+      ruleId: m.ruleId,
+      ...(index === undefined ? {} : { ruleIndex: index }),
+      level: level(m.severity),
+      message: { text: m.message },
+      locations: [
+        {
+          physicalLocation: {
+            artifactLocation: {
+              uri: encodeURI(displayPath(report.root, m.location.file, context.cwd)),
+              uriBaseId: '%SRCROOT%',
+            },
+            region: {
+              startLine: m.location.line,
+              startColumn: m.location.column,
+              endLine: m.location.endLine,
+              endColumn: m.location.endColumn,
+            },
+          },
+        },
+      ],
+      partialFingerprints: { [FINGERPRINT_KEY]: `${fingerprint}:${n + 1}` },
+    };
+  });
+
+  const srcRoot = pathToFileURL(context.cwd).href.replace(/\/?$/, '/');
+  const log = {
+    $schema: SARIF_SCHEMA,
+    version: '2.1.0',
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'store-lint',
+            semanticVersion: context.toolVersion,
+            rules,
+          },
+        },
+        originalUriBaseIds: { '%SRCROOT%': { uri: srcRoot } },
+        invocations: [{ executionSuccessful: true, workingDirectory: { uri: srcRoot } }],
+        columnKind: 'utf16CodeUnits',
+        results,
+      },
+    ],
+  };
+  return `${JSON.stringify(log, null, 2)}\n`;
+}

@@ -1,0 +1,12 @@
+// What every formatter is: a pure function from the results model to text.
+import type { LintReport } from '../engine.js';
+
+export interface FormatContext {
+  /** Paths are shown relative to this directory (the repository root in CI). */
+  readonly cwd: string;
+  /** Colour output (stylish only); the CLI decides from the TTY, NO_COLOR and FORCE_COLOR. */
+  readonly color: boolean;
+  readonly toolVersion: string;
+}
+
+export type Formatter = (report: LintReport, context: FormatContext) => string;

@@ -1,0 +1,115 @@
+// A cached read on a worker reads table T; a writer writes T and announces it
+// on a stream that covers T; no handler of that stream in the worker's
+// composition invalidates the cache. The worker then serves the old value
+// until the entry is evicted or the process restarts (the Synapse bug class:
+// the handler that would have invalidated it was never added to the worker).
+// Writes announced on no covering stream are `unannounced-write`'s concern.
+import { appsText, codeList, factsOf, qualified } from '../facts.js';
+import { defineRule, type Finding } from '../rule.js';
+
+interface Group {
+  readonly cache: string;
+  readonly cacheStore: string;
+  readonly table: string;
+  readonly streams: readonly string[];
+  readonly location: Finding['location'];
+  readonly apps: Set<string>;
+  readonly compositions: Set<string>;
+  readonly writers: Set<string>;
+}
+
+export const cacheNotInvalidatedOnWorker = defineRule({
+  id: 'cache-not-invalidated-on-worker',
+  meta: {
+    description:
+      'A worker’s cached read reads a table that a writer writes on a stream, and no handler of that stream in the worker invalidates the cache.',
+    defaultSeverity: 'error',
+    messages: {
+      notInvalidated:
+        '`{{cache}}` ({{cacheStore}}, {{apps}}) reads `{{table}}`; `{{writer}}` writes it on {{streams}}{{others}}; no {{handlers}} handler in {{appNames}} invalidates `{{cache}}`',
+    },
+    docs: 'docs/rules/cache-not-invalidated-on-worker.md',
+  },
+  check(model) {
+    const facts = factsOf(model);
+    const groups = new Map<string, Group>();
+    for (const worker of facts.workerCompositions) {
+      // Handlers of a mixin the model lacks could invalidate anything.
+      if (worker.unknownMixins.length) continue;
+      const workerApps = worker.apps.filter((a) => a.role === 'worker').map((a) => a.name);
+      for (const cache of worker.caches.values()) {
+        for (const table of cache.reads) {
+          for (const writer of facts.writerCompositions) {
+            for (const path of writer.writePaths) {
+              if (!path.writes.has(table) || path.uncertain) continue;
+              if (path.cachesStream.has(cache.name)) continue;
+              const streams = [...path.streams]
+                .filter((s) => facts.covers(s, table) === 'yes')
+                .sort();
+              if (streams.length === 0) continue;
+              // A handler of any stream the write allocates on runs for it.
+              const invalidated = [...path.streams].some((s) =>
+                (worker.handlers.get(s) ?? []).some(
+                  (h) => h.uncertain || h.invalidates.has(cache.name),
+                ),
+              );
+              if (invalidated) continue;
+              const key = [cache.owner.store.name, cache.name, table, streams.join(',')].join('\0');
+              let group = groups.get(key);
+              if (!group) {
+                group = {
+                  cache: cache.name,
+                  cacheStore: cache.owner.store.name,
+                  table,
+                  streams,
+                  location: cache.owner.method.location,
+                  apps: new Set(),
+                  compositions: new Set(),
+                  writers: new Set(),
+                };
+                groups.set(key, group);
+              }
+              for (const a of workerApps) group.apps.add(a);
+              group.compositions.add(worker.name);
+              group.writers.add(qualified(path.root));
+            }
+          }
+        }
+      }
+    }
+    return [...groups.values()].map((g) => {
+      const writers = [...g.writers].sort();
+      const apps = [...g.apps].sort();
+      const plural = g.streams.length > 1;
+      return {
+        messageId: 'notInvalidated' as const,
+        data: {
+          cache: g.cache,
+          cacheStore: g.cacheStore,
+          apps: appsText(apps),
+          appNames: codeList(apps),
+          table: g.table,
+          writer: writers[0]!,
+          others:
+            writers.length > 1
+              ? ` (and ${writers.length - 1} more write path${writers.length > 2 ? 's' : ''})`
+              : '',
+          streams: `${plural ? 'streams' : 'stream'} ${codeList(g.streams)}`,
+          handlers: g.streams
+            .map((s) => `\`@onReplication(${facts.streamLabel(s)})\``)
+            .join(' or '),
+        },
+        location: g.location,
+        subject: {
+          apps,
+          composition: [...g.compositions].sort().join(', '),
+          store: g.cacheStore,
+          method: g.cache,
+          table: g.table,
+          cache: g.cache,
+          stream: g.streams.join(', '),
+        },
+      };
+    });
+  },
+});

@@ -1,0 +1,72 @@
+// Two `@cached()` methods in one composition share a name. A cache's name is
+// its method's name: the caches stream invalidates by name, and the runtime
+// refuses to construct a composition with two caches of one name (a cached
+// method overridden by another cached method, or two mixins that picked the
+// same name), so this fails at start-up rather than in CI without the rule.
+import { codeList, factsOf } from '../facts.js';
+import { defineRule } from '../rule.js';
+
+export const duplicateCacheName = defineRule({
+  id: 'duplicate-cache-name',
+  meta: {
+    description: 'Two cached methods in one composition share a name.',
+    defaultSeverity: 'error',
+    messages: {
+      duplicate:
+        '`@cached()` method `{{cache}}` in `{{store}}` has the same name as the one in `{{other}}`; both are composed into {{compositions}}, and a cache name must be unique within a composition',
+    },
+    docs: 'docs/rules/duplicate-cache-name.md',
+  },
+  check(model) {
+    const facts = factsOf(model);
+    const byLocation = new Map<
+      string,
+      {
+        store: string;
+        other: string;
+        cache: string;
+        location: (typeof model.stores)[number]['location'];
+        compositions: Set<string>;
+      }
+    >();
+    for (const composition of facts.compositions) {
+      for (const [name, defs] of composition.definitions) {
+        const cached = defs.filter((d) => d.method.cached?.kind === 'cached');
+        for (let i = 1; i < cached.length; i++) {
+          const here = cached[i]!;
+          const first = cached[0]!;
+          const loc = here.method.location;
+          const key = `${loc.file}:${loc.line}:${loc.column}:${name}`;
+          let entry = byLocation.get(key);
+          if (!entry) {
+            entry = {
+              store: here.store.name,
+              other: first.store.name,
+              cache: name,
+              location: loc,
+              compositions: new Set(),
+            };
+            byLocation.set(key, entry);
+          }
+          entry.compositions.add(composition.name);
+        }
+      }
+    }
+    return [...byLocation.values()].map((e) => ({
+      messageId: 'duplicate' as const,
+      data: {
+        cache: e.cache,
+        store: e.store,
+        other: e.other,
+        compositions: codeList(e.compositions),
+      },
+      location: e.location,
+      subject: {
+        store: e.store,
+        method: e.cache,
+        cache: e.cache,
+        composition: [...e.compositions].sort().join(', '),
+      },
+    }));
+  },
+});

@@ -1,0 +1,41 @@
+// Every store-lint rule, in the order the docs list them. Adding a rule is
+// adding a module here; the engine, config validation, formatters and SARIF
+// rule table all read this list.
+import type { Rule } from '../rule.js';
+import { analysisUnresolved } from './analysis-unresolved.js';
+import { cacheNotInvalidatedOnWorker } from './cache-not-invalidated-on-worker.js';
+import { cacheNotInvalidatedOnWriter } from './cache-not-invalidated-on-writer.js';
+import { duplicateCacheName } from './duplicate-cache-name.js';
+import { invalidationBeforeCommit } from './invalidation-before-commit.js';
+import { invalidationKeyMismatch } from './invalidation-key-mismatch.js';
+import { missingWorkerMethod } from './missing-worker-method.js';
+import { storeConstructor } from './store-constructor.js';
+import { streamWithoutHandler } from './stream-without-handler.js';
+import { unannouncedWrite } from './unannounced-write.js';
+import { unknownTable } from './unknown-table.js';
+import { unusedDisable } from './unused-disable.js';
+import { workerWrites } from './worker-writes.js';
+
+export const rules: readonly Rule[] = [
+  cacheNotInvalidatedOnWorker,
+  cacheNotInvalidatedOnWriter,
+  workerWrites,
+  missingWorkerMethod,
+  storeConstructor,
+  invalidationBeforeCommit,
+  invalidationKeyMismatch,
+  duplicateCacheName,
+  streamWithoutHandler,
+  unannouncedWrite,
+  unknownTable,
+  analysisUnresolved,
+  unusedDisable,
+];
+
+export const UNUSED_DISABLE = unusedDisable.id;
+
+export const ruleIds: readonly string[] = rules.map((r) => r.id);
+
+export function ruleById(id: string): Rule | undefined {
+  return rules.find((r) => r.id === id);
+}

@@ -1,0 +1,120 @@
+// An invalidation's key does not fit the cached method's key. The types
+// accept any prefix of the parameters (they cannot see `numArgs`), so a key
+// one argument short compiles and then throws or, through the caches stream,
+// drops nothing on the workers (Synapse #13863: a key of the wrong shape made
+// invalidations silent no-ops). Also: invalidating a method that is not
+// `@cached()` (an undecorated override hides the cached one) or a
+// `@cachedList()` front instead of the cache it fills.
+import type { InvalidationInfo, StoreInfo } from '../../analysis/model.js';
+import { factsOf, type ModelFacts, type Resolved } from '../facts.js';
+import { defineRule } from '../rule.js';
+
+type MessageId = 'arity' | 'prefixArity' | 'notCached' | 'cachedListTarget';
+
+/** The method `name` resolves to from `store`: in each composition holding it, else along its own mixin chain. */
+function targets(facts: ModelFacts, store: StoreInfo, name: string): Resolved[] {
+  const compositions = facts.compositionsContaining(store);
+  if (compositions.length) {
+    return compositions.flatMap((c) => {
+      const r = c.methods.get(name);
+      return r ? [r] : [];
+    });
+  }
+  const seen = new Set<StoreInfo>();
+  const find = (s: StoreInfo): Resolved | undefined => {
+    if (seen.has(s)) return undefined;
+    seen.add(s);
+    const own = s.methods.find((m) => m.name === name);
+    if (own) return { store: s, method: own, reads: own.reads, writes: own.writes };
+    for (const inner of [...s.composes].reverse()) {
+      const base = facts.store(inner);
+      const found = base && find(base);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const found = find(store);
+  return found ? [found] : [];
+}
+
+const FULL_KEY_KINDS = new Set<InvalidationInfo['kind']>([
+  'invalidate',
+  'invalidateCacheAndStream',
+]);
+
+export const invalidationKeyMismatch = defineRule({
+  id: 'invalidation-key-mismatch',
+  meta: {
+    description: 'An invalidation’s key does not fit the cached method’s key arguments.',
+    defaultSeverity: 'error',
+    messages: {
+      arity:
+        '`{{kind}}(this.{{cache}}, …)` passes {{given}} key argument{{givenS}}; `{{cache}}` ({{cacheStore}}) is keyed by {{expected}} argument{{expectedS}}',
+      prefixArity:
+        '`invalidatePrefix(this.{{cache}}, …)` passes {{given}} key argument{{givenS}}; a prefix of `{{cache}}`’s key ({{cacheStore}}) has 1 to {{expected}}',
+      notCached:
+        '`{{kind}}(this.{{cache}}, …)`: `{{cache}}` ({{cacheStore}}) is not a `@cached()` method{{hint}}, so this throws at run time',
+      cachedListTarget:
+        '`{{kind}}(this.{{cache}}, …)`: `{{cache}}` is a `@cachedList()` front of `{{fronts}}`; invalidate `{{fronts}}`, whose cache holds the entries',
+    },
+    docs: 'docs/rules/invalidation-key-mismatch.md',
+  },
+  check(model) {
+    const facts = factsOf(model);
+    const findings = [];
+    const seen = new Set<string>();
+    for (const store of model.stores) {
+      for (const method of store.methods) {
+        for (const inv of method.invalidations) {
+          for (const target of targets(facts, store, inv.cache)) {
+            const cached = target.method.cached;
+            let messageId: MessageId | null = null;
+            const data: Record<string, string | number> = {
+              kind: inv.kind,
+              cache: inv.cache,
+              cacheStore: target.store.name,
+              hint: '',
+            };
+            if (!cached) {
+              messageId = 'notCached';
+              const hidden = facts
+                .compositionsContaining(store)
+                .some((c) =>
+                  (c.definitions.get(inv.cache) ?? []).some(
+                    (d) => d.method.cached?.kind === 'cached',
+                  ),
+                );
+              if (hidden) data.hint = ' (an undecorated override hides the cached one)';
+            } else if (cached.kind === 'cachedList') {
+              messageId = 'cachedListTarget';
+              data.fronts = cached.fronts ?? '?';
+            } else if (inv.keyArity !== null) {
+              const given = inv.keyArity;
+              const expected = cached.keyArity;
+              Object.assign(data, {
+                given,
+                expected,
+                givenS: given === 1 ? '' : 's',
+                expectedS: expected === 1 ? '' : 's',
+              });
+              if (FULL_KEY_KINDS.has(inv.kind) && given !== expected) messageId = 'arity';
+              if (inv.kind === 'invalidatePrefix' && (given < 1 || given > expected))
+                messageId = 'prefixArity';
+            }
+            if (!messageId) continue;
+            const key = `${inv.location.file}:${inv.location.line}:${inv.location.column}:${messageId}:${target.store.name}`;
+            if (seen.has(key)) continue;
+            seen.add(key);
+            findings.push({
+              messageId,
+              data,
+              location: inv.location,
+              subject: { store: store.name, method: method.name, cache: inv.cache },
+            });
+          }
+        }
+      }
+    }
+    return findings;
+  },
+});

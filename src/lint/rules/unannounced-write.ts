@@ -1,0 +1,112 @@
+// A table that a worker cache reads is written without a token on any stream
+// that announces it and without a caches-stream invalidation of each such
+// cache: no worker ever hears of the write, so their caches stay stale until
+// restart. An after-commit `this.invalidate(...)` fixes the writer only
+// (Synapse #13863); `invalidateCacheAndStream` or a stream fixes everyone.
+import { appsText, codeList, factsOf, qualified } from '../facts.js';
+import { defineRule, type Finding } from '../rule.js';
+
+interface Group {
+  readonly writer: string;
+  readonly store: string;
+  readonly method: string;
+  readonly table: string;
+  readonly location: Finding['location'];
+  readonly apps: Set<string>;
+  readonly caches: Set<string>;
+  readonly workerApps: Set<string>;
+}
+
+export const unannouncedWrite = defineRule({
+  id: 'unannounced-write',
+  meta: {
+    description:
+      'A table read by a worker cache is written without a token on a stream covering it and without a caches-stream invalidation of each such cache.',
+    defaultSeverity: 'error',
+    messages: {
+      unannounced:
+        '`{{writer}}` ({{apps}}) writes `{{table}}` on no stream that announces it ({{coverage}}) and records no caches-stream invalidation of {{caches}}, which {{workerApps}} cache{{s}}; the workers never hear of this write',
+    },
+    docs: 'docs/rules/unannounced-write.md',
+  },
+  check(model) {
+    const facts = factsOf(model);
+    const groups = new Map<string, Group>();
+    for (const writer of facts.writerCompositions) {
+      if (writer.unknownMixins.length) continue;
+      const writerApps = writer.apps.filter((a) => a.role === 'writer').map((a) => a.name);
+      for (const path of writer.writePaths) {
+        if (path.uncertain) continue;
+        for (const table of path.writes) {
+          // Announced (or perhaps announced) on a stream: the worker rule's concern.
+          if ([...path.streams].some((s) => facts.covers(s, table) !== 'no')) continue;
+          const uncovered: string[] = [];
+          const workerApps = new Set<string>();
+          for (const worker of facts.workerCompositions) {
+            if (worker.unknownMixins.length) continue;
+            for (const cache of worker.caches.values()) {
+              if (!cache.reads.has(table) || path.cachesStream.has(cache.name)) continue;
+              const byHandler = [...path.streams].some((s) =>
+                (worker.handlers.get(s) ?? []).some(
+                  (h) => h.uncertain || h.invalidates.has(cache.name),
+                ),
+              );
+              if (byHandler) continue;
+              uncovered.push(`\`${cache.name}\` (${cache.owner.store.name})`);
+              for (const a of worker.apps) if (a.role === 'worker') workerApps.add(a.name);
+            }
+          }
+          if (uncovered.length === 0) continue;
+          const key = [qualified(path.root), table].join('\0');
+          let group = groups.get(key);
+          if (!group) {
+            group = {
+              writer: qualified(path.root),
+              store: path.root.store.name,
+              method: path.root.method.name,
+              table,
+              location: writer.writeLocation(path.root, table),
+              apps: new Set(),
+              caches: new Set(),
+              workerApps: new Set(),
+            };
+            groups.set(key, group);
+          }
+          for (const a of writerApps) group.apps.add(a);
+          for (const c of uncovered) group.caches.add(c);
+          for (const a of workerApps) group.workerApps.add(a);
+        }
+      }
+    }
+    return [...groups.values()].map((g) => {
+      const covering = facts.model.streams
+        .filter((s) => s.tables.includes(g.table))
+        .map((s) => s.name);
+      const nameOf = (text: string) => text.slice(1, text.indexOf('`', 1));
+      const caches = [...g.caches].sort((a, b) =>
+        nameOf(a) < nameOf(b) ? -1 : nameOf(a) > nameOf(b) ? 1 : 0,
+      );
+      return {
+        messageId: 'unannounced' as const,
+        data: {
+          writer: g.writer,
+          apps: appsText([...g.apps].sort()),
+          table: g.table,
+          coverage: covering.length
+            ? `${covering.length > 1 ? 'streams' : 'stream'} ${codeList(covering)} would, but it allocates no token there`
+            : 'no stream lists it',
+          caches: caches.join(', '),
+          workerApps: appsText([...g.workerApps].sort()),
+          s: g.workerApps.size > 1 ? '' : 's',
+        },
+        location: g.location,
+        subject: {
+          apps: [...g.apps].sort(),
+          store: g.store,
+          method: g.method,
+          table: g.table,
+        },
+      };
+    });
+  },
+});

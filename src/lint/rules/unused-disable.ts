@@ -1,0 +1,65 @@
+// A suppression that suppresses nothing: an inline
+// `// store-lint-disable-next-line <rule> -- reason` whose next line has no
+// such finding, one naming a rule that does not exist, or a baseline entry
+// that matches no finding any more. Stale suppressions would silently hide
+// the next real finding at that place, so they are reported (as warnings by
+// default, like ESLint's unused disable directives). The engine runs this
+// rule last, after it has applied every suppression.
+import { defineRule, type Finding } from '../rule.js';
+import { nearest } from '../suggest.js';
+
+export const unusedDisable = defineRule({
+  id: 'unused-disable',
+  meta: {
+    description:
+      'An inline `store-lint-disable-next-line` that suppresses nothing, or a baseline entry that matches no finding.',
+    defaultSeverity: 'warn',
+    messages: {
+      unused:
+        '`store-lint-disable-next-line{{rule}}` suppresses nothing on line {{line}}; remove it',
+      unknownRule: '`store-lint-disable-next-line {{rule}}` names no store-lint rule{{suggestion}}',
+      staleBaselineEntry:
+        'baseline entry ({{rule}}, {{store}}, {{method}}, {{table}}) matches no finding any more; run with `--update-baseline` to drop it',
+    },
+    docs: 'docs/rules/unused-disable.md',
+  },
+  check(model, context) {
+    const findings: Finding<'unused' | 'unknownRule' | 'staleBaselineEntry'>[] = [];
+    const known = [...context.knownRuleIds];
+    for (const s of model.suppressions) {
+      if (context.usedSuppressions.has(s)) continue;
+      if (s.ruleId !== '*' && !context.knownRuleIds.has(s.ruleId)) {
+        const close = nearest(s.ruleId, known);
+        findings.push({
+          messageId: 'unknownRule' as const,
+          data: { rule: s.ruleId, suggestion: close ? ` (did you mean \`${close}\`?)` : '' },
+          location: s.location,
+          subject: { method: s.ruleId },
+        });
+        continue;
+      }
+      // A rule switched off cannot use its suppressions; they are not stale.
+      if (context.disabledRuleIds.has(s.ruleId)) continue;
+      findings.push({
+        messageId: 'unused' as const,
+        data: { rule: s.ruleId === '*' ? '' : ` ${s.ruleId}`, line: s.appliesToLine },
+        location: s.location,
+        subject: { method: s.ruleId },
+      });
+    }
+    for (const entry of context.staleBaselineEntries) {
+      findings.push({
+        messageId: 'staleBaselineEntry' as const,
+        data: {
+          rule: entry.rule,
+          store: entry.store || '-',
+          method: entry.method || '-',
+          table: entry.table || '-',
+        },
+        location: entry.location,
+        subject: { store: entry.store, method: entry.method, table: entry.table },
+      });
+    }
+    return findings;
+  },
+});

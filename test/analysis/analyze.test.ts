@@ -1,0 +1,150 @@
+// analyzeProject as a whole: deterministic, frozen, JSON-serialisable output;
+// user errors as AnalysisInputError; commented-out code and unresolved facts.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  AnalysisInputError,
+  analyzeProject,
+  lastAnalysisStats,
+  printModel,
+} from '../../src/analysis/index.js';
+import { configFor, fixtureConfig } from './fixture-config.js';
+
+const scratch = mkdtempSync(path.join(tmpdir(), 'store-lint-analysis-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+function project(name: string, files: Record<string, string>): string {
+  const root = path.join(scratch, name);
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    writeFileSync(path.join(root, file), text);
+  }
+  return root;
+}
+
+const TSCONFIG = JSON.stringify({
+  compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext' },
+  include: ['src'],
+});
+
+describe('analyzeProject', () => {
+  it('is deterministic: two runs print identical models', async () => {
+    const first = printModel(await analyzeProject(fixtureConfig('transactions')));
+    const second = printModel(await analyzeProject(fixtureConfig('transactions')));
+    expect(second).toBe(first);
+    expect(JSON.parse(first)).toMatchObject({
+      version: 1,
+      root: fixtureConfig('transactions').root,
+    });
+  });
+
+  it('returns a deep-frozen, JSON-serialisable model with relative paths', async () => {
+    const model = await analyzeProject(fixtureConfig('joins'));
+    expect(Object.isFrozen(model)).toBe(true);
+    expect(Object.isFrozen(model.stores[0]!.methods[0]!.tableAccesses)).toBe(true);
+    expect(JSON.parse(JSON.stringify(model))).toStrictEqual(model);
+    for (const s of model.stores) expect(s.file.startsWith('/')).toBe(false);
+  });
+
+  it('reports progress per file', async () => {
+    const seen: [number, number, string][] = [];
+    await analyzeProject(fixtureConfig('joins'), { onProgress: (d, t, f) => seen.push([d, t, f]) });
+    expect(seen.map(([d]) => d)).toEqual(seen.map((_, i) => i + 1));
+    expect(seen.at(-1)![0]).toBe(seen.at(-1)![1]);
+    expect(seen.map(([, , f]) => f)).toContain('src/stores.ts');
+  });
+
+  it('keeps the type checker lazy when every table name is a literal', async () => {
+    await analyzeProject(fixtureConfig('ctes'));
+    expect(lastAnalysisStats()).toMatchObject({ checkerCreated: false, checkerQueries: 0 });
+  });
+
+  it('does not count commented-out code', async () => {
+    const model = await analyzeProject(fixtureConfig('commented-out'));
+    const tables = model.stores.flatMap((s) => s.methods.flatMap((m) => [...m.reads, ...m.writes]));
+    expect(tables).toEqual(['rooms']);
+    expect(model.stores.map((s) => s.exportName)).toEqual(['RoomsWorkerStore']);
+    expect(model.stores[0]!.methods.map((m) => m.name)).toEqual(['getRoomName']);
+    expect(model.stores[0]!.methods[0]!.invalidations).toEqual([]);
+    expect(model.compositions[0]!.mixins).toEqual(['RoomsWorkerStore']);
+    expect(model.apps[0]!.calls.map((c) => c.location.line)).toEqual([6]);
+    expect(model.schemaTables).toEqual(['rooms']);
+  });
+
+  it('reports what it cannot resolve (analysis-unresolved) instead of guessing', async () => {
+    const model = await analyzeProject(fixtureConfig('unresolved'));
+    const kinds = new Set(model.unresolved.map((u) => u.kind));
+    expect([...kinds].sort()).toEqual([
+      'app-call',
+      'cache-options',
+      'invalidation',
+      'mixin',
+      'raw-sql',
+      'stream',
+      'table-name',
+    ]);
+    const stringTable = model.unresolved.find((u) => u.method === 'stringTable')!;
+    expect(stringTable).toMatchObject({ kind: 'table-name', store: 'LookupStore' });
+    expect(stringTable.message).toContain('`string`');
+    // A union of literals is resolved, not reported.
+    expect(model.unresolved.some((u) => u.method === 'unionTable')).toBe(false);
+  }, 120_000);
+
+  it('throws AnalysisInputError when there is no tsconfig', async () => {
+    const root = project('no-tsconfig', { 'src/a.ts': 'export const a = 1;\n' });
+    const error = await analyzeProject(configFor(root, {})).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AnalysisInputError);
+    expect((error as Error).message).toMatch(/^no tsconfig: tsconfig\.json not found/);
+  });
+
+  it('throws AnalysisInputError naming a file that does not parse', async () => {
+    const root = project('syntax-error', {
+      'tsconfig.json': TSCONFIG,
+      'src/ok.ts': 'export const ok = 1;\n',
+      'src/broken.ts': 'export const ok = 1;\nexport function f( {\n',
+    });
+    const error = await analyzeProject(configFor(root, {})).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AnalysisInputError);
+    expect((error as AnalysisInputError).file).toBe('src/broken.ts');
+    expect((error as Error).message).toMatch(/^src\/broken\.ts:\d+:\d+: file does not parse: /);
+    expect((error as Error).message).not.toContain('\n');
+  });
+
+  it('throws AnalysisInputError for a schema file that does not parse', async () => {
+    const root = project('bad-schema', {
+      'tsconfig.json': TSCONFIG,
+      'src/a.ts': 'export const a = 1;\n',
+      'schema/001.sql': 'CREATE TABLE ok (id int);\nCREATE TABLEX nope (id int);\n',
+    });
+    const error = await analyzeProject(configFor(root, { schema: ['schema/*.sql'] })).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AnalysisInputError);
+    expect((error as Error).message).toMatch(/^schema\/001\.sql:2: schema file does not parse/);
+  });
+
+  it('throws AnalysisInputError for an app whose composition does not exist', async () => {
+    const root = project('bad-app', {
+      'tsconfig.json': TSCONFIG,
+      'src/a.ts': 'export class A {}\n',
+    });
+    const config = configFor(root, { apps: { w: { role: 'worker', store: 'src/a.ts#A' } } });
+    await expect(analyzeProject(config)).rejects.toThrow(
+      /apps\.w\.store: A in src\/a\.ts is not a store composition/,
+    );
+    const missing = configFor(root, { apps: { w: { role: 'worker', store: 'src/nope.ts#A' } } });
+    await expect(analyzeProject(missing)).rejects.toThrow(
+      /apps\.w\.store: src\/nope\.ts not found/,
+    );
+  });
+
+  it('throws AnalysisInputError for an invalid tsconfig', async () => {
+    const root = project('bad-tsconfig', {
+      'tsconfig.json': '{ "compilerOptions": { "target": 42 } }',
+      'src/a.ts': '',
+    });
+    await expect(analyzeProject(configFor(root, {}))).rejects.toBeInstanceOf(AnalysisInputError);
+  });
+});

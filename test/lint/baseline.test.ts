@@ -1,0 +1,102 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  baselineEntriesFor,
+  baselineKeyOf,
+  parseBaseline,
+  readBaseline,
+  serializeBaseline,
+  writeBaseline,
+} from '../../src/lint/baseline.js';
+import { BaselineError } from '../../src/lint/errors.js';
+
+const e = (rule: string, store: string, method: string, table: string) => ({
+  rule,
+  store,
+  method,
+  table,
+});
+
+describe('baseline', () => {
+  let dir: string | undefined;
+  afterEach(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+    dir = undefined;
+  });
+
+  it('keys a finding by rule, store, method and table (or the cache or stream it is about)', () => {
+    expect(baselineKeyOf('r', { store: 'S', method: 'm', table: 't', cache: 'c' })).toEqual(
+      e('r', 'S', 'm', 't'),
+    );
+    expect(baselineKeyOf('r', { store: 'S', method: 'm', cache: 'c' })).toEqual(
+      e('r', 'S', 'm', 'c'),
+    );
+    expect(baselineKeyOf('r', { stream: 'receipts' })).toEqual(e('r', '', '', 'receipts'));
+  });
+
+  it('writes entries sorted, unique, one per line, whatever the input order', () => {
+    const a = serializeBaseline([
+      e('b', 'S', 'm', 't'),
+      e('a', 'S', 'm', 't'),
+      e('b', 'S', 'm', 't'),
+    ]);
+    const b = serializeBaseline([e('a', 'S', 'm', 't'), e('b', 'S', 'm', 't')]);
+    expect(a).toBe(b);
+    expect(a).toBe(
+      '{\n  "version": 1,\n  "entries": [\n' +
+        '    {"rule":"a","store":"S","method":"m","table":"t"},\n' +
+        '    {"rule":"b","store":"S","method":"m","table":"t"}\n' +
+        '  ]\n}\n',
+    );
+    expect(serializeBaseline([])).toBe('{\n  "version": 1,\n  "entries": []\n}\n');
+  });
+
+  it('never baselines unused-disable findings', () => {
+    expect(
+      baselineEntriesFor([
+        { ruleId: 'unused-disable', subject: { method: 'x' } },
+        { ruleId: 'worker-writes', subject: { store: 'S', method: 'm', table: 't' } },
+      ]),
+    ).toEqual([e('worker-writes', 'S', 'm', 't')]);
+  });
+
+  it('round-trips through a file and remembers each entry’s line', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'store-lint-baseline-'));
+    const file = join(dir, 'sub', 'baseline.json');
+    await writeBaseline(file, [e('b', 'S', 'm', 't'), e('a', 'S', 'm', 't')]);
+    const loaded = await readBaseline(file);
+    expect(loaded.entries.map((x) => [x.rule, x.line])).toEqual([
+      ['a', 4],
+      ['b', 5],
+    ]);
+    expect(await readFile(file, 'utf8')).toBe(
+      serializeBaseline([e('a', 'S', 'm', 't'), e('b', 'S', 'm', 't')]),
+    );
+  });
+
+  it('rejects a missing or malformed file with a clear message', async () => {
+    await expect(readBaseline('/nonexistent/b.json')).rejects.toThrow(
+      /does not exist \(create it with --update-baseline\)/,
+    );
+    expect(() => parseBaseline('[]', 'b.json')).toThrow(BaselineError);
+    expect(() => parseBaseline('{', 'b.json')).toThrow(/not valid JSON/);
+    expect(() => parseBaseline('{"version":2,"entries":[]}', 'b.json')).toThrow(
+      'baseline b.json: version: expected 1',
+    );
+    expect(() =>
+      parseBaseline('{"version":1,"entries":[{"rule":"r","store":"s","method":"m"}]}', 'b.json'),
+    ).toThrow('baseline b.json: entries[0].table: expected a string');
+    expect(() =>
+      parseBaseline(
+        '{"version":1,"entries":[{"rule":"r","store":"s","method":"m","table":"t","line":3}]}',
+        'b.json',
+      ),
+    ).toThrow('entries[0].line: unknown key');
+    // Another tool's format (dependency-cruiser's known violations) is refused, not crashed on.
+    expect(() => parseBaseline('[{"type":"dependency","from":"a","to":"b"}]', 'b.json')).toThrow(
+      /expected an object/,
+    );
+  });
+});

@@ -1,0 +1,290 @@
+// The CLI: the real executable, spawned as a user would run it, for exit
+// codes, one-line errors, --help, --format json and the baseline round trip;
+// the same code in this process (runCli) for the other formats,
+// --max-warnings, --print-model and --cache, where a process adds only time.
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/lint/cli.js';
+
+const BIN = fileURLToPath(new URL('../../bin/store-lint', import.meta.url));
+const FIXTURES = fileURLToPath(new URL('../fixtures/rules/', import.meta.url));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(args: string[], cwd: string, env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { cwd, env: { ...process.env, NO_COLOR: '1', CI: '1', ...env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** The same CLI in this process (for the cases that do not need a real process). */
+async function runHere(args: string[], cwd: string): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    cwd,
+    env: { NO_COLOR: '1', CI: '1' },
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+const fixture = (rule: string, variant: 'failing' | 'passing') => join(FIXTURES, rule, variant);
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'store-lint-cli-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function copyFixture(
+  rule: string,
+  variant: 'failing' | 'passing',
+  name: string,
+): Promise<string> {
+  const dir = join(tmp, name);
+  await cp(fixture(rule, variant), dir, { recursive: true });
+  return dir;
+}
+
+// Each run starts Node, tsx and the analyser: give the slow machines room.
+describe('store-lint CLI', { timeout: 180_000 }, () => {
+  it('exits 0 and prints nothing on a clean project', async () => {
+    const r = await run([], fixture('unannounced-write', 'passing'));
+    expect(r).toEqual({ code: 0, stdout: '', stderr: '' });
+  });
+
+  it('exits 1 on errors, with stylish output and no colour under NO_COLOR', async () => {
+    const r = await run(['.'], fixture('unannounced-write', 'failing'), { FORCE_COLOR: '1' });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('src/stores/tags.ts');
+    expect(r.stdout).toMatch(
+      /25:\d+ +error +`TagsStore.addTag` \(app main\) writes `room_tags`.* unannounced-write/,
+    );
+    expect(r.stdout).toContain('1 problem (1 error, 0 warnings)');
+    expect(r.stdout).not.toContain('\u001b[');
+  });
+
+  it('takes the project directory as an argument and finds its config', async () => {
+    const r = await run([fixture('worker-writes', 'failing'), '--format', 'json'], tmp);
+    expect(r.code).toBe(1);
+    const results = JSON.parse(r.stdout) as {
+      filePath: string;
+      messages: { ruleId: string; line: number }[];
+    }[];
+    expect(results.flatMap((f) => f.messages.map((m) => [m.ruleId, m.line]))).toEqual([
+      ['worker-writes', 9],
+      ['worker-writes', 17],
+    ]);
+    expect(results[0]!.filePath).toBe(
+      join(fixture('worker-writes', 'failing'), 'src/stores/positions.ts'),
+    );
+  });
+
+  it('writes SARIF and GitHub annotations', async () => {
+    const cwd = fixture('invalidation-key-mismatch', 'failing');
+    const sarif = await runHere(['--format', 'sarif'], cwd);
+    expect(sarif.code).toBe(1);
+    const log = JSON.parse(sarif.stdout) as {
+      version: string;
+      runs: { results: { ruleId: string }[] }[];
+    };
+    expect(log.version).toBe('2.1.0');
+    expect(log.runs[0]!.results.map((x) => x.ruleId)).toEqual(['invalidation-key-mismatch']);
+    const github = await runHere(['-f', 'github'], cwd);
+    expect(github.code).toBe(1);
+    expect(github.stdout).toMatch(
+      /^::error file=src\/stores\/tags.ts,line=28,endLine=28,col=\d+,endColumn=\d+,title=store-lint\/invalidation-key-mismatch::/,
+    );
+  });
+
+  it('passes on warnings unless --max-warnings says otherwise', async () => {
+    const cwd = fixture('stream-without-handler', 'failing');
+    expect((await runHere([], cwd)).code).toBe(0);
+    const strict = await runHere(['--max-warnings', '0'], cwd);
+    expect(strict.code).toBe(1);
+    expect(strict.stderr).toBe('store-lint found too many warnings (maximum: 0).\n');
+    expect((await runHere(['--max-warnings', '1'], cwd)).code).toBe(0);
+    const bad = await runHere(['--max-warnings', 'many'], cwd);
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: 'store-lint: --max-warnings: expected a whole number of at least -1, got "many"\n',
+    });
+  });
+
+  it('gives one line and exit 2 for user mistakes, never a stack trace', async () => {
+    const none = await run([], tmp);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(
+      /^store-lint: no store-lint\.config\.json, store-lint\.config\.ts, store-lint\.config\.js in .* or any parent directory\n$/,
+    );
+
+    const badConfig = await copyFixture('unannounced-write', 'passing', 'bad-config');
+    const config = JSON.parse(
+      await readFile(join(badConfig, 'store-lint.config.json'), 'utf8'),
+    ) as { apps: { reader: { role: string } } };
+    config.apps.reader.role = 'reader';
+    await writeFile(join(badConfig, 'store-lint.config.json'), JSON.stringify(config));
+    const bad = await run([], badConfig);
+    expect(bad).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'store-lint: store-lint.config.json: apps.reader.role: expected "writer" or "worker"\n',
+    });
+
+    const noTsconfig = await copyFixture('unannounced-write', 'passing', 'no-tsconfig');
+    await rm(join(noTsconfig, 'tsconfig.json'));
+    expect(await run([], noTsconfig)).toMatchObject({
+      code: 2,
+      stderr: 'store-lint: store-lint.config.json: tsconfig: tsconfig.json does not exist\n',
+    });
+
+    const broken = await copyFixture('unannounced-write', 'passing', 'broken-source');
+    await writeFile(
+      join(broken, 'src', 'stores', 'tags.ts'),
+      'export function TagsWorkerStore( {\n  return class {;\n',
+    );
+    const parse = await run([], broken);
+    expect(parse.code).toBe(2);
+    expect(parse.stderr.split('\n')).toHaveLength(2);
+    expect(parse.stderr).toMatch(/^store-lint: .*tags\.ts/);
+    expect(parse.stderr).not.toMatch(/\n\s+at /);
+
+    const option = await run(['--frobnicate'], tmp);
+    expect(option.code).toBe(2);
+    expect(option.stderr).toBe("error: unknown option '--frobnicate'\n");
+  });
+
+  it('has a true --help and a --version', async () => {
+    const help = await run(['--help'], tmp);
+    expect(help.code).toBe(0);
+    for (const option of [
+      '-c, --config <file>',
+      '-f, --format <name>',
+      '--max-warnings <n>',
+      '--print-model',
+      '--baseline <file>',
+      '--update-baseline',
+      '--cache',
+      '--cache-location <path>',
+    ]) {
+      expect(help.stdout).toContain(option);
+    }
+    const text = help.stdout.replace(/\s+/g, ' ');
+    expect(text).toContain('(choices: "stylish", "json", "sarif", "github", default: "stylish")');
+    expect(text).toContain(
+      'Exit status: 0 no errors, 1 errors found (or too many warnings), 2 the run failed.',
+    );
+    const version = await run(['--version'], tmp);
+    expect(version).toMatchObject({ code: 0 });
+    expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('prints the model', async () => {
+    const r = await runHere(['--print-model'], fixture('worker-writes', 'passing'));
+    expect(r.code).toBe(0);
+    const model = JSON.parse(r.stdout) as {
+      version: number;
+      stores: { name: string }[];
+      apps: { name: string }[];
+    };
+    expect(model.version).toBe(1);
+    expect(model.apps.map((a) => a.name).sort()).toEqual(['main', 'reader']);
+    expect(model.stores.map((s) => s.name)).toContain('ReaderPositionsStore');
+  });
+
+  it('round-trips a baseline: known findings pass, new ones fail, stale entries are reported', async () => {
+    const cwd = fixture('worker-writes', 'failing');
+    const file = join(tmp, 'baseline.json');
+    const update = await run(['--update-baseline', '--baseline', file], cwd);
+    expect(update.code).toBe(0);
+    expect(update.stderr).toContain('wrote 2 baseline entries');
+    expect(update.stdout).toContain('2 known findings suppressed by the baseline');
+    const text = await readFile(file, 'utf8');
+    expect(text).toBe(
+      '{\n  "version": 1,\n  "entries": [\n' +
+        '    {"rule":"worker-writes","store":"ReaderPositionsStore","method":"markRead","table":"receipts"},\n' +
+        '    {"rule":"worker-writes","store":"ReaderPositionsStore","method":"savePosition","table":"reader_positions"}\n' +
+        '  ]\n}\n',
+    );
+
+    const again = await run(['--baseline', file, '-f', 'json'], cwd);
+    expect(again).toMatchObject({ code: 0, stdout: '[]\n' });
+
+    // A baseline from another project: its entries are stale, and a new finding still fails.
+    const other = await run(
+      ['--baseline', file, '-f', 'json'],
+      fixture('unannounced-write', 'failing'),
+    );
+    expect(other.code).toBe(1);
+    const results = JSON.parse(other.stdout) as {
+      filePath: string;
+      messages: { ruleId: string; messageId: string; line: number }[];
+    }[];
+    const all = results.flatMap((f) =>
+      f.messages.map((m) => [f.filePath.endsWith('baseline.json'), m.ruleId, m.messageId, m.line]),
+    );
+    expect(all).toEqual(
+      expect.arrayContaining([
+        [false, 'unannounced-write', 'unannounced', 25],
+        [true, 'unused-disable', 'staleBaselineEntry', 4],
+        [true, 'unused-disable', 'staleBaselineEntry', 5],
+      ]),
+    );
+
+    await writeFile(file, '[]');
+    expect(await run(['--baseline', file], cwd)).toMatchObject({
+      code: 2,
+      stderr: `store-lint: baseline ${file}: (root): expected an object { "version": 1, "entries": [...] }\n`,
+    });
+  });
+
+  it('reuses the model with --cache until an input changes', async () => {
+    const dir = await copyFixture('unannounced-write', 'failing', 'cached');
+    const cache = join(tmp, 'cache', 'model.json');
+    const first = await runHere(['--cache', '--cache-location', cache, '-f', 'json'], dir);
+    const written = await readFile(cache, 'utf8');
+    const second = await runHere(['--cache', '--cache-location', cache, '-f', 'json'], dir);
+    expect(first.code).toBe(1);
+    expect(second).toEqual(first);
+    // A hit reads the stored model and leaves the file alone.
+    expect(await readFile(cache, 'utf8')).toBe(written);
+    const stored = JSON.parse(written) as { key: string };
+
+    // Fix the bug: the cache must not hide the change.
+    const tags = join(dir, 'src', 'stores', 'tags.ts');
+    const source = await readFile(tags, 'utf8');
+    await writeFile(
+      tags,
+      source.replace(
+        'txn.callAfter(() => this.invalidate(this.getTagsForRoom, userId, roomId));',
+        'await this.invalidateCacheAndStream(txn, this.getTagsForRoom, userId, roomId);',
+      ),
+    );
+    const fixed = await runHere(['--cache', '--cache-location', cache, '-f', 'json'], dir);
+    expect(fixed).toMatchObject({ code: 0, stdout: '[]\n' });
+    expect((JSON.parse(await readFile(cache, 'utf8')) as { key: string }).key).not.toBe(stored.key);
+  });
+});
