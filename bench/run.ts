@@ -6,6 +6,7 @@ import { benchIdAllocation } from './id-allocation.js';
 const benches: Record<string, () => Promise<void>> = {
   'cache-hit': benchCacheHit,
   'id-allocation': benchIdAllocation,
+  replication: () => import('./replication.js').then((m) => m.benchReplication()),
 };
 
 const only = process.argv.slice(2);

@@ -14,10 +14,18 @@
 //   time, so a catch-up and the live rows after it apply in token order,
 //   each exactly once (handlers, then position, then waiters: the store does
 //   that part);
-// - in-memory streams are replayed by the writer on `REPLICATE`; because
-//   their tokens restart with the writer, the first `POSITION` of such a
-//   stream on each link resets it (drops what it feeds, see stream-reset.ts)
-//   unless nothing was ever applied or forgotten, and so does any later gap.
+// - a store that has applied nothing of a (stream, writer) starts at the
+//   writer's announced position instead of paging the whole history: at that
+//   jump every cache of the store is dropped (in-flight lookups too) and the
+//   stream's `@onStreamReset` handlers run, since a cache filled before it
+//   may have missed a write at a skipped token (docs/protocol.md, 8 item 2);
+// - in-memory streams are replayed by the writer on `REPLICATE`; their tokens
+//   restart with the writer, so their POSITIONs carry the epoch of the
+//   writer's token sequence: a new epoch (or a gap) resets the stream (drops
+//   what it feeds, see stream-reset.ts) unless nothing was ever applied or
+//   forgotten; a POSITION of the same epoch below the worker's token is a
+//   replay (for another worker on Redis, or after a reconnection) and is
+//   harmless. Without an epoch, the first `POSITION` on each link resets.
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { catchUpStream } from '../runtime/catch-up.js';
@@ -38,8 +46,10 @@ export interface ReplicationClientOptions {
   readonly pageSize?: number;
   readonly reconnect?: BackoffOptions;
   /**
-   * Called after an in-memory stream was reset (its `@onStreamReset` handlers
-   * ran and every cache was dropped), for state the store does not hold.
+   * Called after a stream was reset (its `@onStreamReset` handlers ran and
+   * every cache was dropped), for state the store does not hold: an
+   * in-memory stream whose rows were lost, or a stream this store started
+   * following at the writer's position (section 8 of docs/protocol.md).
    */
   readonly onStreamReset?: (stream: string, instance: string) => void;
   /** Where metrics go; default: a Registry of its own (`client.metrics.registry`). */
@@ -63,6 +73,25 @@ function keyOf(stream: string, instance: string): string {
   return `${stream}\u0000${instance}`;
 }
 
+/**
+ * The (stream, writer) pairs each store has been positioned on, by any
+ * client: a store that has not, and has applied nothing, starts at the
+ * writer's position rather than at token 0.
+ */
+const startedByStore = new WeakMap<object, Set<string>>();
+
+/** Marks `key` started on `store`; returns whether it already was. */
+function markStarted(store: object, key: string): boolean {
+  let started = startedByStore.get(store);
+  if (!started) {
+    started = new Set();
+    startedByStore.set(store, started);
+  }
+  if (started.has(key)) return true;
+  started.add(key);
+  return false;
+}
+
 export class ReplicationClient {
   readonly metrics: ClientMetrics;
   /** Resolves once every followed stream has been positioned, and caught up, on a link. */
@@ -75,6 +104,8 @@ export class ReplicationClient {
   readonly #queues = new Map<string, StreamQueue>();
   /** Tokens of in-memory streams (which, unlike the store's positions, may restart). */
   readonly #memoryTokens = new Map<string, number>();
+  /** The epoch of each in-memory stream's writer run last followed. */
+  readonly #memoryEpochs = new Map<string, string>();
   /** The newest token each writer announced, for the lag gauge. */
   readonly #writerTokens = new Map<string, { stream: string; instance: string; token: number }>();
   readonly #removeCollectors: Array<() => void> = [];
@@ -311,39 +342,88 @@ export class ReplicationClient {
     this.#batches.delete(key);
     const current = this.#applied(stream, instance);
     if (definition.kind === 'memory') {
-      const first = !this.#positioned.has(key);
-      const lost = first
-        ? current !== 0 || newToken !== 0
-        : prevToken > current || newToken < current;
-      if (lost) this.#reset(definition, instance);
-      this.#memoryTokens.set(key, lost ? newToken : Math.max(current, newToken));
-      this.#store.streamPositions.advance(stream, instance, newToken);
+      this.#memoryPosition(definition, command, current);
     } else if (prevToken > current) {
-      const result = await catchUpStream(
-        this.#store,
-        definition,
-        instance,
-        newToken,
-        this.#pageSize,
-      );
-      this.metrics.catchUpPages.inc({ stream }, result.pages);
-      this.metrics.rowsApplied.inc({ stream }, result.rows);
-      if (result.rows)
-        this.#logger.info(
-          { stream, instance, from: current, to: newToken, rows: result.rows },
-          'caught up',
+      const started = markStarted(this.#store, key);
+      if (!started && current === 0) {
+        // Nothing applied yet: start at the writer's position, not at token 0.
+        this.#jump(definition, instance, newToken);
+      } else {
+        const result = await catchUpStream(
+          this.#store,
+          definition,
+          instance,
+          newToken,
+          this.#pageSize,
         );
-    } else if (newToken > current) {
-      this.#store.streamPositions.advance(stream, instance, newToken);
-    } else if (newToken < current) {
-      this.#logger.warn(
-        { stream, instance, current, announced: newToken },
-        'writer announced a position below ours; keeping ours',
-      );
+        this.metrics.catchUpPages.inc({ stream }, result.pages);
+        this.metrics.rowsApplied.inc({ stream }, result.rows);
+        if (result.rows)
+          this.#logger.info(
+            { stream, instance, from: current, to: newToken, rows: result.rows },
+            'caught up',
+          );
+      }
+    } else {
+      markStarted(this.#store, key);
+      if (newToken > current) {
+        this.#store.streamPositions.advance(stream, instance, newToken);
+      } else if (newToken < current) {
+        this.#logger.warn(
+          { stream, instance, current, announced: newToken },
+          'writer announced a position below ours; keeping ours',
+        );
+      }
     }
     if (generation !== this.#generation) return;
     this.#positioned.add(key);
     this.#checkReady();
+  }
+
+  /**
+   * An in-memory stream's POSITION (docs/protocol.md, 8.1). Its tokens are
+   * comparable only within one epoch (one run of the writer's source).
+   */
+  #memoryPosition(definition: StreamDefinition, command: PositionCommand, current: number): void {
+    const { stream, instance, prevToken, newToken, epoch } = command;
+    const key = keyOf(stream, instance);
+    let lost: boolean;
+    if (epoch !== undefined && epoch === this.#memoryEpochs.get(key)) {
+      // The run we follow: only a gap loses rows. A POSITION below our token
+      // is a replay (another worker's REPLICATE on Redis, or our reconnection):
+      // its rows at or below our token are dropped as stale.
+      lost = prevToken > current;
+    } else if (epoch !== undefined) {
+      // A run we have not followed: the first we see, or the writer restarted.
+      lost = current !== 0 || newToken !== 0;
+    } else {
+      // No epoch: a reconnection and a writer restart cannot be told apart.
+      lost = !this.#positioned.has(key)
+        ? current !== 0 || newToken !== 0
+        : prevToken > current || newToken < current;
+    }
+    if (epoch !== undefined) this.#memoryEpochs.set(key, epoch);
+    if (lost) this.#reset(definition, instance);
+    this.#memoryTokens.set(key, lost ? newToken : Math.max(current, newToken));
+    this.#store.streamPositions.advance(stream, instance, newToken);
+  }
+
+  /**
+   * Starts a database stream at the writer's position `token` on a store
+   * that applied nothing of it: a cache filled before may have missed a write
+   * at a skipped token, so every cache is dropped (in-flight lookups too,
+   * so that they store nothing) and the stream's reset handlers run, before
+   * the position moves (and waiters wake).
+   */
+  #jump(definition: StreamDefinition, instance: string, token: number): void {
+    const stream = definition.name;
+    this.metrics.startJumps.inc({ stream });
+    this.#logger.info(
+      { stream, instance, token },
+      "starting at the writer's position: dropping every cache instead of reading the history",
+    );
+    this.#dropWhatItFeeds(definition, instance);
+    this.#store.streamPositions.advance(stream, instance, token);
   }
 
   #reset(definition: StreamDefinition, instance: string): void {
@@ -352,6 +432,11 @@ export class ReplicationClient {
       { stream: definition.name, instance },
       'in-memory stream reset: dropping what it feeds',
     );
+    this.#dropWhatItFeeds(definition, instance);
+  }
+
+  /** Runs the stream's `@onStreamReset` handlers, drops every cache, tells `onStreamReset`. */
+  #dropWhatItFeeds(definition: StreamDefinition, instance: string): void {
     const errors = resetStream(this.#store, definition.name, instance);
     for (const error of errors)
       this.#logger.error({ stream: definition.name, err: error }, 'a stream reset handler failed');

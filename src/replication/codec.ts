@@ -16,6 +16,7 @@ import {
   type Command,
   type CommandName,
   type JsonValue,
+  type PositionCommand,
   type Side,
 } from './commands.js';
 import { ProtocolError } from './protocol-error.js';
@@ -194,6 +195,27 @@ function splitFields<N extends 1 | 2 | 3 | 4>(
     );
   }
   return fields as Fields<N>;
+}
+
+/** `POSITION`'s four fields and its optional fifth, `<epoch>`. */
+function splitPositionFields(
+  args: string | undefined,
+): [string, string, string, string, string | undefined] {
+  if (args === undefined) throw badArgument('POSITION', 'expected 4 arguments, got none');
+  const fields = args.split(' ', 6);
+  if (fields.includes('')) {
+    throw badArgument('POSITION', 'arguments are separated by exactly one space');
+  }
+  if (fields.length < 4 || fields.length > 5) {
+    throw badArgument(
+      'POSITION',
+      fields.length > 5
+        ? 'expected 4 arguments and an optional <epoch>, got more'
+        : `expected 4 arguments, got ${fields.length}`,
+    );
+  }
+  const [stream, instance, prev, next, epoch] = fields as [string, string, string, string, string?];
+  return [stream, instance, prev, next, epoch];
 }
 
 /**
@@ -425,8 +447,8 @@ export function parseCommand(line: string, options?: ParseOptions): Command {
       };
     }
     case 'POSITION': {
-      const [stream, instance, prev, next] = splitFields(name, args, 4);
-      const cmd = {
+      const [stream, instance, prev, next, epoch] = splitPositionFields(args);
+      const cmd: PositionCommand = {
         type: name,
         stream: checkWord(name, 'stream', stream),
         instance: checkWord(name, 'instance', instance),
@@ -439,7 +461,7 @@ export function parseCommand(line: string, options?: ParseOptions): Command {
           `<prev_token> ${cmd.prevToken} is greater than <new_token> ${cmd.newToken}`,
         );
       }
-      return cmd;
+      return epoch === undefined ? cmd : { ...cmd, epoch: checkWord(name, 'epoch', epoch) };
     }
     case 'PING': {
       const [ms] = splitFields(name, args, 1);
@@ -537,6 +559,7 @@ export function serializeCommand(cmd: Command, limits?: CodecLimits): string {
         throw badArgument(cmd.type, `<prev_token> ${prev} is greater than <new_token> ${next}`);
       }
       line = `POSITION ${stream} ${instance} ${prev} ${next}`;
+      if (cmd.epoch !== undefined) line += ` ${checkWord(cmd.type, 'epoch', cmd.epoch)}`;
       break;
     }
     case 'PING':

@@ -62,9 +62,12 @@ export interface RdataCommand {
 }
 
 /**
- * `POSITION <stream> <instance> <prev_token> <new_token>`: that writer moved
- * from `prevToken` to `newToken` and wrote no rows in between that were not
- * sent. `prevToken <= newToken`.
+ * `POSITION <stream> <instance> <prev_token> <new_token> [<epoch>]`: that
+ * writer moved from `prevToken` to `newToken` and wrote no rows in between
+ * that were not sent. `prevToken <= newToken`. `epoch` (a word) names the run
+ * of the writer's token sequence: it changes when an in-memory stream's
+ * tokens start again (a writer restart), so a worker can tell a restart from
+ * a replay (docs/protocol.md, 8.1). Writers send it on in-memory streams only.
  */
 export interface PositionCommand {
   readonly type: 'POSITION';
@@ -72,6 +75,7 @@ export interface PositionCommand {
   readonly instance: string;
   readonly prevToken: Token;
   readonly newToken: Token;
+  readonly epoch?: string;
 }
 
 /** `PING <ms_since_epoch>`: keep-alive, sent by both sides. */
@@ -155,7 +159,7 @@ export const COMMAND_SYNTAX: Readonly<Record<CommandName, string>> = Object.free
   NAME: '<client_name>',
   REPLICATE: '',
   RDATA: '<stream> <instance> <token|batch> <row_json>',
-  POSITION: '<stream> <instance> <prev_token> <new_token>',
+  POSITION: '<stream> <instance> <prev_token> <new_token> [<epoch>]',
   PING: '<ms>',
   USER_SYNC: '<instance> <user_id> <start|end> <ms>',
   FEDERATION_ACK: '<instance> <token>',

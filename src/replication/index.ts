@@ -1,13 +1,27 @@
 // The replication layer: the wire codec, the writer's server and the worker's
-// client (both independent of the transport), and the TCP transport.
+// client (both independent of the transport), and the TCP and Redis transports.
 export * from './commands.js';
 export * from './codec.js';
 export { ProtocolError, PROTOCOL_ERROR_CODES, type ProtocolErrorCode } from './protocol-error.js';
 export type { ClientTransport, CommandLink, ServerTransport } from './transport.js';
-export { ReplicationServer, type ReplicationServerOptions } from './server.js';
+export { ReplicationServer, memoryStreamEpoch, type ReplicationServerOptions } from './server.js';
 export { ReplicationClient, type ReplicationClientOptions } from './client.js';
 export { TcpServerTransport, type TcpServerTransportOptions } from './tcp-server-transport.js';
 export { TcpClientTransport, type TcpClientTransportOptions } from './tcp-client-transport.js';
+export {
+  RedisServerTransport,
+  type RedisServerTransportOptions,
+} from './redis-server-transport.js';
+export {
+  RedisClientTransport,
+  type RedisClientTransportOptions,
+} from './redis-client-transport.js';
+export {
+  RedisChannelLink,
+  DEFAULT_REDIS_URL,
+  redisChannel,
+  type RedisTransportOptions,
+} from './redis-link.js';
 export {
   LineConnection,
   DEFAULT_MAX_QUEUE,

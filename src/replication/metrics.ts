@@ -127,6 +127,7 @@ export class ClientMetrics {
   readonly rdataDropped: Counter<'stream' | 'reason'>;
   readonly catchUpPages: Counter<'stream'>;
   readonly streamResets: Counter<'stream'>;
+  readonly startJumps: Counter<'stream'>;
   readonly reconnects: Counter<never>;
   readonly lag: Gauge<'stream' | 'instance'>;
   readonly connected: Gauge<never>;
@@ -167,6 +168,12 @@ export class ClientMetrics {
       registry,
       'storesplit_replication_stream_resets_total',
       'In-memory stream resets (caches the stream feeds dropped)',
+      ['stream'],
+    );
+    this.startJumps = counter(
+      registry,
+      'storesplit_replication_start_jumps_total',
+      'Streams a worker that had applied nothing started at the announced position (every cache dropped instead of paging the history)',
       ['stream'],
     );
     this.reconnects = counter(

@@ -8,9 +8,13 @@
 // `USER_SYNC` and `FEDERATION_ACK` go to the handlers it was given.
 //
 // In-memory streams have no database to catch up from, so `REPLICATE` also
-// replays what the writer still holds: `POSITION <s> <me> <F> <F>`, where F is
-// the newest token it has forgotten (0 if none), then the held rows as
-// `RDATA` (docs/protocol.md, section 8).
+// replays what the writer still holds: `POSITION <s> <me> <F> <F> <epoch>`,
+// where F is the newest token it has forgotten (0 if none), then the held rows
+// as `RDATA` (docs/protocol.md, section 8). Every POSITION of an in-memory
+// stream carries the epoch of its token sequence (random, fixed for the life
+// of the source), so that a worker tells a writer restart (tokens start again)
+// from a replay meant for another worker or from its own reconnection.
+import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { groupByToken } from '../runtime/catch-up.js';
@@ -20,7 +24,13 @@ import type { MemoryStreamSource } from '../runtime/memory-stream.js';
 import type { SQLBaseStore } from '../runtime/store.js';
 import type { DatabaseStreamDefinition, StreamPage } from '../runtime/stream.js';
 import { serializeCommand, type CodecLimits } from './codec.js';
-import type { Command, FederationAckCommand, JsonValue, UserSyncCommand } from './commands.js';
+import type {
+  Command,
+  FederationAckCommand,
+  JsonValue,
+  PositionCommand,
+  UserSyncCommand,
+} from './commands.js';
 import { defaultLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { ProtocolError } from './protocol-error.js';
@@ -56,7 +66,25 @@ interface MemorySource {
   readonly kind: 'memory';
   readonly name: string;
   readonly source: MemoryStreamSource<unknown>;
+  /** Names this run of the source's tokens (they start again with a new source). */
+  readonly epoch: string;
   lastSent: number;
+}
+
+const epochs = new WeakMap<object, string>();
+
+/**
+ * The epoch of an in-memory stream source: a random word, the same for every
+ * server that serves this source object, new for a new source (a restarted
+ * writer), whose tokens start again from 0.
+ */
+export function memoryStreamEpoch(source: object): string {
+  let epoch = epochs.get(source);
+  if (epoch === undefined) {
+    epoch = randomBytes(8).toString('hex');
+    epochs.set(source, epoch);
+  }
+  return epoch;
 }
 
 type Source = DatabaseSource | MemorySource;
@@ -125,6 +153,7 @@ export class ReplicationServer {
         kind: 'memory',
         name,
         source: memory,
+        epoch: memoryStreamEpoch(memory),
         lastSent: memory.currentToken(),
       };
       this.#sources.push(source);
@@ -221,8 +250,9 @@ export class ReplicationServer {
           'historyLost' in all
             ? source.source.getPage(forgotten, source.lastSent, Number.MAX_SAFE_INTEGER)
             : all;
-        lines.push(this.#position(source.name, this.#instance, forgotten, forgotten));
-        if (!('historyLost' in page)) lines.push(...this.#linesFor(source.name, forgotten, page));
+        lines.push(this.#position(source.name, this.#instance, forgotten, forgotten, source.epoch));
+        if (!('historyLost' in page))
+          lines.push(...this.#linesFor(source.name, forgotten, page, source.epoch));
       }
     }
     for (const line of lines) link.send(line);
@@ -230,21 +260,26 @@ export class ReplicationServer {
     this.#logger.info({ peer: link.label }, 'replication client sent REPLICATE');
   }
 
-  #position(stream: string, instance: string, prev: number, next: number): string {
+  #position(stream: string, instance: string, prev: number, next: number, epoch?: string): string {
     this.metrics.positionSent.inc({ stream });
-    return serializeCommand(
-      { type: 'POSITION', stream, instance, prevToken: prev, newToken: next },
-      this.#limits,
-    );
+    const command: PositionCommand = {
+      type: 'POSITION',
+      stream,
+      instance,
+      prevToken: prev,
+      newToken: next,
+    };
+    return serializeCommand(epoch === undefined ? command : { ...command, epoch }, this.#limits);
   }
 
   /**
    * The lines announcing one page of our rows after `from`: RDATA per row
    * (`batch` for all but a token's last), a token whose rows cannot be sent
    * becomes `POSITION t t` (workers fetch it themselves), and a `POSITION`
-   * covers tokens up to the page's end that had no rows.
+   * covers tokens up to the page's end that had no rows. `epoch`: an in-memory
+   * stream's, carried by its POSITIONs.
    */
-  #linesFor(stream: string, from: number, page: StreamPage<unknown>): string[] {
+  #linesFor(stream: string, from: number, page: StreamPage<unknown>, epoch?: string): string[] {
     const lines: string[] = [];
     let last = from;
     for (const [token, rows] of groupByToken(page.updates)) {
@@ -269,11 +304,12 @@ export class ReplicationServer {
           { stream, token, code: error.code },
           'stream row cannot be sent; workers will read it from the database',
         );
-        lines.push(this.#position(stream, this.#instance, token, token));
+        lines.push(this.#position(stream, this.#instance, token, token, epoch));
       }
       last = token;
     }
-    if (page.upTo > last) lines.push(this.#position(stream, this.#instance, last, page.upTo));
+    if (page.upTo > last)
+      lines.push(this.#position(stream, this.#instance, last, page.upTo, epoch));
     return lines;
   }
 
@@ -285,11 +321,11 @@ export class ReplicationServer {
     }
     const page = source.source.getPage(source.lastSent, token, Number.MAX_SAFE_INTEGER);
     if ('historyLost' in page) {
-      this.#broadcast([this.#position(source.name, this.#instance, token, token)]);
+      this.#broadcast([this.#position(source.name, this.#instance, token, token, source.epoch)]);
       source.lastSent = token;
       return;
     }
-    this.#broadcast(this.#linesFor(source.name, source.lastSent, page));
+    this.#broadcast(this.#linesFor(source.name, source.lastSent, page, source.epoch));
     source.lastSent = page.upTo;
   }
 

@@ -10,11 +10,15 @@ import { backoffDelay } from '../../src/replication/backoff.js';
 import type { ReplicationClient } from '../../src/replication/client.js';
 import { onStreamReset } from '../../src/replication/stream-reset.js';
 import { describeEachDatabase } from '../support/databases.js';
+import { cached } from '../../src/runtime/cache/index.js';
+import { onReplication } from '../../src/runtime/replication-handlers.js';
 import {
   createAppTables,
   ReaderDataStore,
+  ReceiptsStream,
   TypingStream,
   type AppDB,
+  type ReceiptRow,
 } from '../support/receipts-app.js';
 import {
   bulkReceipts,
@@ -61,14 +65,66 @@ async function setUp(db: DatabaseHandle<AppDB>) {
 
 const ROOMS = ['!a', '!b', '!c'];
 
+/** A worker with one more cached read, whose lookups can be held after they read the database. */
+class GatedReader extends ReaderDataStore {
+  gate: Promise<void> | undefined;
+  usersRead = 0;
+
+  @cached()
+  async getReceiptUsers(roomId: string): Promise<string[]> {
+    const rows = await this.dbConn
+      .selectFrom('receipts')
+      .select('user_id')
+      .where('room_id', '=', roomId)
+      .execute();
+    this.usersRead++;
+    await this.gate;
+    return rows.map((r) => r.user_id).sort();
+  }
+
+  @onReplication(ReceiptsStream)
+  onReceiptUsers(rows: readonly ReceiptRow[]): void {
+    for (const row of rows) this.invalidate(this.getReceiptUsers, row.roomId);
+  }
+}
+
+async function until(predicate: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await predicate())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for a condition');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** The sum of a client counter's values whose labels include `labels`. */
+async function counter(
+  c: ReplicationClient,
+  name: 'reconnects' | 'streamResets' | 'rdataDropped' | 'rowsApplied',
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const { values } = await (
+    c.metrics[name] as {
+      get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number }> }>;
+    }
+  ).get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
 describeEachDatabase('replication client', (backend) => {
-  it('catches up what was written before it connected, then follows live writes; caches equal the database', async () => {
+  it('catches up what was written while it was away, then follows live writes; caches equal the database', async () => {
     const db = await backend.open<AppDB>();
     const { writer, port } = await setUp(db);
+    await writer.insertReceipt('!a', '@u0', '$first');
+    const reader = await openReader(db);
+    // Once positioned, the store catches up what it misses (it started at the writer's position).
+    const away = client(reader, port);
+    await away.ready;
+    await away.stop();
     await bulkReceipts(writer, 120, ROOMS);
     await writer.addTag('@u1', '!a', 'm.fav');
-    const reader = await openReader(db);
-    // Cached before replication starts, so stale unless catch-up invalidates it.
+    // Cached before replication resumes, so stale unless catch-up invalidates it.
     for (const room of ROOMS) await reader.getReceiptsForRoom(room);
     await reader.getTagsForRoom('@u1', '!a');
     const c = client(reader, port, {}, { pageSize: 50 });
@@ -100,9 +156,62 @@ describeEachDatabase('replication client', (backend) => {
     expect(value('storesplit_replication_rows_applied_total', { stream: 'receipts' })).toBe(140);
     expect(value('storesplit_replication_lag', { stream: 'receipts', instance: 'main' })).toBe(0);
     expect(value('storesplit_replication_connected', {})).toBe(1);
+    expect(value('storesplit_replication_start_jumps_total', { stream: 'receipts' })).toBe(
+      undefined,
+    );
   });
 
-  it('replays the in-memory stream on connect and resets it (dropping what it feeds) on reconnect', async () => {
+  it('a store that applied nothing starts at the writer’s position: no catch-up of a 10,000-row stream, and nothing cached (or in flight) before the jump is served stale', async () => {
+    const db = await backend.open<AppDB>();
+    const { writer, port } = await setUp(db);
+    await bulkReceipts(writer, 10_000, ROOMS);
+    await writer.addTag('@u1', '!a', 'm.fav');
+    const reader = await openStore(
+      GatedReader,
+      db,
+      createServerContext({ instanceName: 'reader1', role: 'worker' }),
+    );
+    // Filled before the worker follows the writer.
+    for (const room of ROOMS) await reader.getReceiptsForRoom(room);
+    await reader.getTagsForRoom('@u1', '!a');
+    // And a lookup that has read the database but is still in flight when the jump comes.
+    let release!: () => void;
+    reader.gate = new Promise((resolve) => (release = resolve));
+    const inFlight = reader.getReceiptUsers('!a');
+    while (reader.usersRead === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Writes the worker hears of only as the writer's position.
+    await writer.insertReceipt('!a', '@late', '$late');
+    await writer.addTag('@u1', '!a', 'm.low');
+    const c = client(reader, port);
+    await c.ready;
+    release();
+    expect(await inFlight).not.toContain('@late'); // it started before the write: fine
+    expect(reader.streamPositions.get('receipts', 'main')).toBe(
+      writer.receiptsIdGen.currentToken(),
+    );
+    const metrics = await c.metrics.registry.getMetricsAsJSON();
+    const value = (name: string, stream: string) =>
+      metrics.find((m) => m.name === name)?.values.find((v) => v.labels.stream === stream)?.value ??
+      0;
+    expect(value('storesplit_replication_catch_up_pages_total', 'receipts')).toBe(0);
+    expect(value('storesplit_replication_catch_up_pages_total', 'caches')).toBe(0);
+    expect(value('storesplit_replication_rows_applied_total', 'receipts')).toBe(0);
+    expect(value('storesplit_replication_start_jumps_total', 'receipts')).toBe(1);
+    expect(value('storesplit_replication_start_jumps_total', 'caches')).toBe(1);
+    const state = { rooms: ROOMS, tagged: [['@u1', '!a']] as Array<[string, string]> };
+    expect(await cacheMismatches(reader, db, state)).toEqual([]);
+    // The in-flight lookup stored nothing: the next read is fresh.
+    expect(await reader.getReceiptUsers('!a')).toContain('@late');
+    expect(reader.usersRead).toBe(2);
+    // From the jump on, it follows rows as usual.
+    await writeReceipts(writer, 5, ROOMS, 'after');
+    await writer.addTag('@u1', '!a', 'm.after');
+    await waitForWriter(c, writerTokens(writer));
+    expect(await cacheMismatches(reader, db, state)).toEqual([]);
+    expect(await reader.getReceiptUsers('!a')).toContain('@u3');
+  });
+
+  it('replays the in-memory stream on connect, keeps it across a reconnection, and resets it (dropping what it feeds) when the writer restarts', async () => {
     const db = await backend.open<AppDB>();
     const { writer, port, server } = await setUp(db);
     writer.setTyping('!a', ['@alice']);
@@ -116,8 +225,17 @@ describeEachDatabase('replication client', (backend) => {
     await c.waitForStreamPosition('typing', 'main', 1, 5_000);
     expect(reader.typing.get('!a')).toEqual(['@alice']);
     expect(reader.resets).toEqual([]); // nothing applied or forgotten before: no reset
-    // The writer restarts: its in-memory stream starts again from token 0.
+    // The link drops, the writer lives on: the same epoch, nothing lost, no reset.
     await server.stop();
+    const same = await startServer(writer, { port });
+    cleanups.push(() => same.server.stop());
+    writer.setTyping('!c', ['@carol']);
+    await c.waitForStreamPosition('typing', 'main', 2, 5_000);
+    expect(reader.resets).toEqual([]);
+    expect(reader.typing.get('!a')).toEqual(['@alice']);
+    expect(await counter(c, 'reconnects')).toBe(1);
+    // The writer restarts: its in-memory stream starts again from token 0, in a new epoch.
+    await same.server.stop();
     const restarted = await openWriter(db);
     restarted.setTyping('!b', ['@bob']);
     const again = await startServer(restarted, { port });
@@ -130,6 +248,7 @@ describeEachDatabase('replication client', (backend) => {
     expect(reader.resets).toEqual(['main']);
     // The restarted writer never said !a was typing: the reset dropped it.
     expect([...reader.typing]).toEqual([['!b', ['@bob']]]);
+    expect(await counter(c, 'streamResets')).toBe(1);
   });
 });
 
@@ -215,6 +334,40 @@ describe('replication client rules, against a scripted writer', () => {
       expect(seen).toEqual([0, 0]); // both rows, once, before the position moved
       for (const room of ['!a', '!b'])
         expect(await reader.getReceiptsForRoom(room)).toEqual({ '@u': '$1' });
+    });
+
+    it('in-memory POSITIONs: one of the same epoch below the token is a replay (no reset), a gap or a new epoch resets, and without an epoch the first on a link does', async () => {
+      const db = await backend.open<AppDB>();
+      const { fake, reader, c } = await scripted(db);
+      const typing = (token: number, room: string) =>
+        `RDATA typing main ${token} {"roomId":"${room}","userIds":["@a"]}`;
+      fake.send(
+        'POSITION receipts main 0 0',
+        'POSITION caches main 0 0',
+        'POSITION typing main 0 0 e1',
+        typing(1, '!a'),
+        typing(2, '!b'),
+      );
+      await c.ready;
+      await c.waitForStreamPosition('typing', 'main', 2, 5_000);
+      // Another worker's REPLICATE answered on Redis (or our own reconnection): a replay.
+      fake.send('POSITION typing main 1 1 e1', typing(2, '!b'), typing(3, '!c'));
+      await c.waitForStreamPosition('typing', 'main', 3, 5_000);
+      expect(await counter(c, 'streamResets')).toBe(0);
+      expect([...reader.typing.keys()]).toEqual(['!a', '!b', '!c']);
+      expect(await counter(c, 'rdataDropped', { reason: 'stale' })).toBe(1);
+      // Rows of this epoch the writer no longer has.
+      fake.send('POSITION typing main 10 10 e1');
+      await until(async () => (await counter(c, 'streamResets')) === 1);
+      // A restarted writer: a new epoch, tokens from 0 again.
+      fake.send('POSITION typing main 0 0 e2', typing(1, '!d'));
+      await until(async () => (await counter(c, 'streamResets')) === 2);
+      await until(async () => (await counter(c, 'rowsApplied', { stream: 'typing' })) === 4);
+      // A writer that sends no epoch: the first POSITION on each link resets.
+      fake.send('ERROR server-stopping: bye');
+      await fake.waitForReceived('REPLICATE', 2);
+      fake.send('POSITION typing main 0 0');
+      await until(async () => (await counter(c, 'streamResets')) === 3);
     });
 
     it('resolves ready only when every followed stream is positioned', async () => {

@@ -3,17 +3,25 @@
 // once the worker has reached the writer's tokens, every cache read on the
 // worker equals a fresh database read, and the worker applied every batch in
 // token order, once.
-import { randomBytes } from 'node:crypto';
 import { createServer, type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createDatabase, type DatabaseHandle } from '../../src/runtime/database.js';
-import { migrate } from '../../src/runtime/migrator.js';
+import { describe, expect, it } from 'vitest';
 import { createServerContext } from '../../src/runtime/server-context.js';
 import { openStore } from '../../src/runtime/store.js';
-import type { ReplicationClient } from '../../src/replication/client.js';
-import { DATABASE_URL } from '../support/databases.js';
-import { createAppTables, type AppDB, type MainDataStore } from '../support/receipts-app.js';
+import {
+  cleanups,
+  counterValue,
+  openSchema,
+  readAll,
+  remoteReads,
+  ROOMS,
+  runCleanupsAfterEach,
+  STATE,
+  track,
+  until,
+  url,
+  WriteLoop,
+} from './fault-kit.js';
 import { createNotesTable, NotesWriter, outOfOrder } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
 import { TcpProxy } from './fixtures/proxy.js';
@@ -27,39 +35,9 @@ import {
   startServer,
   waitForWriter,
   writerTokens,
-  type CacheReads,
-  type ReceiptsState,
 } from './helpers.js';
 
-const url = DATABASE_URL;
-const cleanups: Array<() => Promise<void> | void> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-/** A fresh schema with the runtime's and the app's tables, dropped after the test. */
-async function openSchema(): Promise<{ db: DatabaseHandle<AppDB>; schema: string }> {
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const db = await createDatabase<AppDB>({ url: url!, schema, poolSize: 6 });
-  await migrate(db);
-  await createAppTables(db);
-  // Catch-up pages by token: a stream table wants an index on its token.
-  await sql`CREATE INDEX receipts_stream_id ON receipts (stream_id)`.execute(db);
-  cleanups.push(async () => {
-    await sql.raw(`DROP SCHEMA "${schema}" CASCADE`).execute(db);
-    await db.destroy();
-  });
-  return { db, schema };
-}
-
-function track<T extends { stop(): Promise<void> }>(thing: T): T {
-  cleanups.push(() => thing.stop());
-  return thing;
-}
-
-async function until(predicate: () => boolean | Promise<boolean>): Promise<void> {
-  while (!(await predicate())) await new Promise((resolve) => setTimeout(resolve, 10));
-}
+runCleanupsAfterEach();
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -67,72 +45,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
-}
-
-const ROOMS = ['!room0', '!room1', '!room2', '!room3', '!room4'];
-const TAGGED: Array<[string, string]> = ROOMS.flatMap((room) =>
-  ['@u0', '@u1', '@u2'].map((user): [string, string] => [user, room]),
-);
-const STATE: ReceiptsState = { rooms: ROOMS, tagged: TAGGED };
-
-/** Reads every cache the state names (filling the caches that later writes must invalidate). */
-async function readAll(reader: CacheReads): Promise<void> {
-  for (const room of ROOMS) await reader.getReceiptsForRoom(room);
-  for (const [user, room] of TAGGED) await reader.getTagsForRoom(user, room);
-}
-
-/** Receipts and tags written in a loop, like traffic, until stopped. */
-class WriteLoop {
-  count = 0;
-  readonly #done: Promise<void>;
-  #stopped = false;
-
-  constructor(writer: MainDataStore, tag: string) {
-    this.#done = (async () => {
-      for (let i = 0; !this.#stopped; i++) {
-        await writer.insertReceipt(ROOMS[i % ROOMS.length]!, `@u${i % 40}`, `$${tag}${i}`);
-        if (i % 7 === 0)
-          await writer.addTag(`@u${i % 3}`, ROOMS[i % ROOMS.length]!, `${tag}.${i % 4}`);
-        this.count++;
-      }
-    })();
-  }
-
-  async reach(n: number): Promise<void> {
-    await until(() => this.count >= n);
-  }
-
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    await this.#done;
-  }
-}
-
-/** A worker process's cache reads, fetched in one IPC round trip. */
-async function remoteReads(worker: Child): Promise<CacheReads> {
-  const { receipts, tags } = await worker.ask<{
-    receipts: Record<string, Record<string, string>>;
-    tags: string[][];
-  }>({ type: 'read', rooms: ROOMS, tagged: TAGGED });
-  return {
-    getReceiptsForRoom: (room) => Promise.resolve(receipts[room]!),
-    getTagsForRoom: (user, room) =>
-      Promise.resolve(tags[TAGGED.findIndex(([u, r]) => u === user && r === room)]!),
-  };
-}
-
-async function counterValue(
-  client: ReplicationClient,
-  name: keyof ReplicationClient['metrics'],
-  labels: Record<string, string> = {},
-): Promise<number> {
-  const metric = client.metrics[name] as {
-    get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number }> }>;
-  };
-  const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
-    .reduce((sum, v) => sum + v.value, 0);
 }
 
 describe.skipIf(!url)(

@@ -3,6 +3,7 @@
 // in-memory replay, keep-alive, the commands a worker sends, and bad input.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { DatabaseHandle } from '../../src/runtime/database.js';
+import { memoryStreamEpoch } from '../../src/replication/server.js';
 import { TcpServerTransport } from '../../src/replication/tcp-server-transport.js';
 import type { FederationAckCommand, UserSyncCommand } from '../../src/replication/commands.js';
 import { describeOnOneDatabase } from './one-database.js';
@@ -43,7 +44,8 @@ describeOnOneDatabase('replication server', (backend) => {
     expect(c.commands().slice(1)).toEqual([
       'POSITION caches main 0 0',
       'POSITION receipts main 1 1',
-      'POSITION typing main 0 0',
+      // An in-memory stream's POSITIONs carry the epoch of the writer's token sequence.
+      `POSITION typing main 0 0 ${memoryStreamEpoch(writer.typingSource)}`,
     ]);
     const token = await writer.insertReceipt('!r1', '@b', '$2');
     await c.waitFor((l) => l.startsWith('RDATA receipts'));
@@ -91,7 +93,7 @@ describeOnOneDatabase('replication server', (backend) => {
     c.send('REPLICATE');
     await c.waitFor((l) => l.startsWith('RDATA typing main 105 '));
     const typing = c.commands().filter((l) => l.includes(' typing '));
-    expect(typing[0]).toBe('POSITION typing main 5 5');
+    expect(typing[0]).toBe(`POSITION typing main 5 5 ${memoryStreamEpoch(writer.typingSource)}`);
     expect(typing[1]).toBe('RDATA typing main 6 {"roomId":"!room6","userIds":["@a"]}');
     expect(typing).toHaveLength(101);
     writer.setTyping('!room1', []);

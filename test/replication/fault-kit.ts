@@ -1,0 +1,117 @@
+// What the fault suites (over TCP, faults.test.ts; over Redis,
+// redis-faults.test.ts) share: a fresh Postgres schema per test, clean-ups
+// run after each test, a write loop like traffic, the state every test reads
+// at the end (every worker cache read must equal a fresh database read), and
+// reading a client's counters.
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { afterEach } from 'vitest';
+import { createDatabase, type DatabaseHandle } from '../../src/runtime/database.js';
+import { migrate } from '../../src/runtime/migrator.js';
+import type { ReplicationClient } from '../../src/replication/client.js';
+import { DATABASE_URL } from '../support/databases.js';
+import { createAppTables, type AppDB, type MainDataStore } from '../support/receipts-app.js';
+import type { Child } from './fixtures/children.js';
+import type { CacheReads, ReceiptsState } from './helpers.js';
+
+export const url = DATABASE_URL;
+
+/** Run after each test, last registered first. */
+export const cleanups: Array<() => Promise<void> | void> = [];
+
+/** Registers the after-each hook that runs `cleanups` (call once per test file). */
+export function runCleanupsAfterEach(): void {
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+}
+
+/** A fresh schema with the runtime's and the app's tables, dropped after the test. */
+export async function openSchema(): Promise<{ db: DatabaseHandle<AppDB>; schema: string }> {
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const db = await createDatabase<AppDB>({ url: url!, schema, poolSize: 6 });
+  await migrate(db);
+  await createAppTables(db);
+  // Catch-up pages by token: a stream table wants an index on its token.
+  await sql`CREATE INDEX receipts_stream_id ON receipts (stream_id)`.execute(db);
+  cleanups.push(async () => {
+    await sql.raw(`DROP SCHEMA "${schema}" CASCADE`).execute(db);
+    await db.destroy();
+  });
+  return { db, schema };
+}
+
+export function track<T extends { stop(): Promise<void> }>(thing: T): T {
+  cleanups.push(() => thing.stop());
+  return thing;
+}
+
+export async function until(predicate: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await predicate())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+export const ROOMS = ['!room0', '!room1', '!room2', '!room3', '!room4'];
+export const TAGGED: Array<[string, string]> = ROOMS.flatMap((room) =>
+  ['@u0', '@u1', '@u2'].map((user): [string, string] => [user, room]),
+);
+export const STATE: ReceiptsState = { rooms: ROOMS, tagged: TAGGED };
+
+/** Reads every cache the state names (filling the caches that later writes must invalidate). */
+export async function readAll(reader: CacheReads): Promise<void> {
+  for (const room of ROOMS) await reader.getReceiptsForRoom(room);
+  for (const [user, room] of TAGGED) await reader.getTagsForRoom(user, room);
+}
+
+/** Receipts and tags written in a loop, like traffic, until stopped. */
+export class WriteLoop {
+  count = 0;
+  readonly #done: Promise<void>;
+  #stopped = false;
+
+  constructor(writer: MainDataStore, tag: string) {
+    this.#done = (async () => {
+      for (let i = 0; !this.#stopped; i++) {
+        await writer.insertReceipt(ROOMS[i % ROOMS.length]!, `@u${i % 40}`, `$${tag}${i}`);
+        if (i % 7 === 0)
+          await writer.addTag(`@u${i % 3}`, ROOMS[i % ROOMS.length]!, `${tag}.${i % 4}`);
+        this.count++;
+      }
+    })();
+  }
+
+  async reach(n: number): Promise<void> {
+    await until(() => this.count >= n);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#done;
+  }
+}
+
+/** A worker process's cache reads, fetched in one IPC round trip. */
+export async function remoteReads(worker: Child): Promise<CacheReads> {
+  const { receipts, tags } = await worker.ask<{
+    receipts: Record<string, Record<string, string>>;
+    tags: string[][];
+  }>({ type: 'read', rooms: ROOMS, tagged: TAGGED });
+  return {
+    getReceiptsForRoom: (room) => Promise.resolve(receipts[room]!),
+    getTagsForRoom: (user, room) =>
+      Promise.resolve(tags[TAGGED.findIndex(([u, r]) => u === user && r === room)]!),
+  };
+}
+
+export async function counterValue(
+  client: ReplicationClient,
+  name: keyof ReplicationClient['metrics'],
+  labels: Record<string, string> = {},
+): Promise<number> {
+  const metric = client.metrics[name] as {
+    get(): Promise<{ values: Array<{ labels: Record<string, string | number>; value: number }> }>;
+  };
+  const { values } = await metric.get();
+  return values
+    .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((sum, v) => sum + v.value, 0);
+}

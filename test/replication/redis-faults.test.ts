@@ -1,0 +1,407 @@
+// The faults replication must survive over Redis pub/sub, on real Postgres
+// and a real Redis (REDIS_URL), with the same writer and worker code as over
+// TCP and only the transport changed. Each test has a channel of its own. As
+// over TCP, every test ends with every worker cache read equal to a fresh
+// database read, and every batch applied once, in token order.
+//
+// What is particular to Redis: a worker's REPLICATE is answered to every
+// worker (harmless: database POSITIONs are idempotent, and an in-memory
+// stream's replay of the same epoch resets nothing); a restarted writer is
+// noticed although no worker's connection drops (it announces its positions,
+// with a new epoch, when it starts); a lost connection to Redis (a worker's or
+// the writer's own) closes the link and starts again with REPLICATE and
+// catch-up; and every process ignores its own echoes.
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
+import type { Command } from '../../src/replication/commands.js';
+import { serializeCommand } from '../../src/replication/codec.js';
+import { RedisClientTransport } from '../../src/replication/redis-client-transport.js';
+import { redisChannel } from '../../src/replication/redis-link.js';
+import { RedisServerTransport } from '../../src/replication/redis-server-transport.js';
+import { onStreamReset } from '../../src/replication/stream-reset.js';
+import type { CommandLink } from '../../src/replication/transport.js';
+import type { DatabaseHandle } from '../../src/runtime/database.js';
+import { createServerContext } from '../../src/runtime/server-context.js';
+import { openStore } from '../../src/runtime/store.js';
+import { TypingStream, type AppDB } from '../support/receipts-app.js';
+import {
+  cleanups,
+  counterValue,
+  openSchema,
+  readAll,
+  remoteReads,
+  ROOMS,
+  runCleanupsAfterEach,
+  STATE,
+  track,
+  until,
+  url,
+  WriteLoop,
+} from './fault-kit.js';
+import { createNotesTable, LoggingReader, NotesWriter, outOfOrder } from './fixtures/app.js';
+import { Child } from './fixtures/children.js';
+import { TcpProxy } from './fixtures/proxy.js';
+import {
+  bulkReceipts,
+  cacheMismatches,
+  openWriter,
+  SERVER_NAME,
+  waitForWriter,
+  writeReceipts,
+  writerTokens,
+} from './helpers.js';
+import {
+  killConnection,
+  rawRedis,
+  REDIS_URL,
+  startRedisClient,
+  startRedisServer,
+  uniquePrefix,
+} from './redis-helpers.js';
+
+runCleanupsAfterEach();
+
+const skipped = !REDIS_URL ? 'REDIS_URL is not set' : !url ? 'DATABASE_URL is not set' : undefined;
+
+/** A logging worker whose typing state goes when the typing stream is reset. */
+class TypingReader extends LoggingReader {
+  resets = 0;
+
+  @onStreamReset(TypingStream)
+  resetTyping(): void {
+    this.resets++;
+    this.typing.clear();
+  }
+}
+
+function openTypingReader(db: DatabaseHandle<AppDB>, instanceName: string): Promise<TypingReader> {
+  return openStore(TypingReader, db, createServerContext({ instanceName, role: 'worker' }));
+}
+
+function childEnv(schema: string, prefix: string): Record<string, string> {
+  return {
+    DATABASE_URL: url!,
+    SCHEMA: schema,
+    TRANSPORT: 'redis',
+    REDIS_URL: REDIS_URL!,
+    CHANNEL_PREFIX: prefix,
+  };
+}
+
+function redis(): ReturnType<typeof rawRedis> {
+  const connection = rawRedis();
+  cleanups.push(() => void connection.disconnect());
+  return connection;
+}
+
+describe.skipIf(skipped)(
+  `replication faults over redis on postgres${skipped ? ` (skipped: ${skipped})` : ''}`,
+  () => {
+    it('a worker process killed mid-stream and restarted catches up; the writer and the other worker carry on, and its REPLICATE resets nothing on the other', async () => {
+      const prefix = uniquePrefix();
+      const { db, schema } = await openSchema();
+      const writer = await openWriter(db);
+      writer.setTyping('!room0', ['@typist']);
+      track((await startRedisServer(writer, prefix)).server);
+      const env = { ...childEnv(schema, prefix), INSTANCE: 'reader1' };
+      const first = new Child('worker-process', env);
+      cleanups.push(() => first.stop());
+      await first.ask({ type: 'ready' });
+      const other = await openTypingReader(db, 'reader2');
+      const otherClient = track(startRedisClient(other, prefix));
+      await otherClient.ready;
+      const writes = track(new WriteLoop(writer, 'a'));
+      await writes.reach(20);
+      await remoteReads(first);
+      await readAll(other);
+      await writes.reach(40);
+      await first.kill(); // mid-stream: writes go on
+      await writes.reach(80);
+      const second = new Child('worker-process', env);
+      cleanups.push(() => second.stop());
+      await second.ask({ type: 'ready' });
+      await remoteReads(second);
+      await writes.reach(120);
+      await writes.stop();
+      const tokens = writerTokens(writer);
+      await second.ask({ type: 'wait', tokens });
+      await waitForWriter(otherClient, tokens);
+      expect(await cacheMismatches(await remoteReads(second), db, STATE)).toEqual([]);
+      expect(await cacheMismatches(other, db, STATE)).toEqual([]);
+      expect(await second.ask({ type: 'order' })).toMatchObject({ problems: [] });
+      expect(outOfOrder(other.applied)).toEqual([]);
+      expect(await counterValue(otherClient, 'reconnects')).toBe(0);
+      // The workers' REPLICATEs were answered to every worker: the other one reset nothing.
+      expect(await counterValue(otherClient, 'streamResets')).toBe(0);
+      expect(other.resets).toBe(0);
+      expect([...other.typing]).toEqual([['!room0', ['@typist']]]);
+      expect(await second.ask({ type: 'typing' })).toEqual([['!room0', ['@typist']]]);
+    }, 90_000);
+
+    it('workers follow a writer process killed mid-write and restarted without losing their Redis link: the new writer announces itself, what the old one left unannounced is caught up, and its in-memory stream resets once', async () => {
+      const prefix = uniquePrefix();
+      const { db, schema } = await openSchema();
+      const env = { ...childEnv(schema, prefix), TYPING: '1' };
+      const firstWriter = new Child('writer-process', { ...env, TAG: 'a' });
+      cleanups.push(() => firstWriter.stop());
+      await firstWriter.waitForMessage((m) => m.type === 'started');
+      const readers = [
+        await openTypingReader(db, 'reader1'),
+        await openTypingReader(db, 'reader2'),
+      ];
+      const clients = readers.map((r) => track(startRedisClient(r, prefix)));
+      await Promise.all(clients.map((c) => c.ready));
+      await firstWriter.waitForMessage((m) => m.type === 'wrote' && (m.i as number) >= 30);
+      for (const reader of readers) await readAll(reader);
+      await until(() => readers.every((r) => r.typing.get('!room0')?.[0] === '@typist-a'));
+      await firstWriter.kill(); // in the middle of its write loop
+      for (const reader of readers) await readAll(reader);
+      const secondWriter = new Child('writer-process', { ...env, TAG: 'b' });
+      cleanups.push(() => secondWriter.stop());
+      await secondWriter.waitForMessage((m) => m.type === 'wrote' && (m.i as number) >= 30);
+      for (const reader of readers) await readAll(reader);
+      secondWriter.send({ type: 'stop' });
+      const stopped = await secondWriter.waitForMessage((m) => m.type === 'stopped');
+      const tokens = stopped.tokens as { receipts: number; caches: number };
+      for (const c of clients) await waitForWriter(c, tokens);
+      await until(() => readers.every((r) => r.typing.get('!room0')?.[0] === '@typist-b'));
+      for (const [i, reader] of readers.entries()) {
+        const client = clients[i]!;
+        expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+        expect(outOfOrder(reader.applied)).toEqual([]);
+        // Nothing told the workers but the new writer's announcement: their links stayed up.
+        expect(await counterValue(client, 'reconnects')).toBe(0);
+        expect(client.connected).toBe(true);
+        // The new epoch reset the typing stream, once, dropping the old writer's typist.
+        expect(await counterValue(client, 'streamResets', { stream: 'typing' })).toBe(1);
+        expect(reader.resets).toBe(1);
+        expect([...reader.typing]).toEqual([['!room0', ['@typist-b']]]);
+      }
+    }, 90_000);
+
+    it('a worker whose subscription Redis drops (as on an output-buffer overflow) and a writer whose own connection is killed both open the channel again; the workers catch up what was lost', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { server } = await startRedisServer(writer, prefix);
+      track(server);
+      const reader = await openTypingReader(db, 'reader1');
+      const client = track(startRedisClient(reader, prefix));
+      await client.ready;
+      await readAll(reader);
+      const writes = track(new WriteLoop(writer, 'k'));
+      await writes.reach(20);
+      const admin = redis();
+      expect(await killConnection(admin, prefix, 'reader1', 'sub')).toBe(1);
+      await writes.reach(60);
+      await readAll(reader);
+      // The writer's publishing connection: what it was publishing is lost with it.
+      expect(await killConnection(admin, prefix, 'main', 'pub')).toBe(1);
+      await writes.reach(100);
+      await readAll(reader);
+      await writes.stop();
+      await waitForWriter(client, writerTokens(writer));
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(outOfOrder(reader.applied)).toEqual([]);
+      expect(await counterValue(client, 'reconnects')).toBeGreaterThanOrEqual(1);
+      // The writer opened the channel again (a second link) and announced its positions on it.
+      expect((await server.metrics.connections.get()).values[0]?.value).toBeGreaterThanOrEqual(2);
+    }, 90_000);
+
+    it('a backlog of 100,000 rows missed while cut off from Redis is caught up from the database', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { server } = await startRedisServer(writer, prefix);
+      track(server);
+      const target = new URL(REDIS_URL!);
+      const proxy = await TcpProxy.start(Number(target.port || 6379));
+      cleanups.push(() => proxy.close());
+      const viaProxy = new URL(REDIS_URL!);
+      viaProxy.hostname = '127.0.0.1';
+      viaProxy.port = String(proxy.port);
+      const reader = await openTypingReader(db, 'reader1');
+      const client = track(startRedisClient(reader, prefix, { url: viaProxy.toString() }));
+      await client.ready;
+      await writer.insertReceipt('!room0', '@u0', '$before');
+      await waitForWriter(client, writerTokens(writer));
+      await readAll(reader);
+      proxy.setDown(true);
+      await until(() => !client.connected);
+      const before = reader.applied.length;
+      await bulkReceipts(writer, 100_000, ROOMS);
+      await sql`ANALYZE receipts`.execute(db);
+      await writer.addTag('@u0', '!room0', 'backlog');
+      // The writer publishes the backlog on the channel regardless; let it finish, so that
+      // the worker misses all of it (coming back halfway, it would get the rest live).
+      const sent = async () =>
+        (await server.metrics.rdataSent.get()).values.find((v) => v.labels.stream === 'receipts')
+          ?.value ?? 0;
+      await until(async () => (await sent()) >= 100_001);
+      proxy.setDown(false);
+      await waitForWriter(client, writerTokens(writer), 90_000);
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(reader.applied.length - before).toBe(100_001); // every token once, and the tag
+      expect(outOfOrder(reader.applied)).toEqual([]);
+      expect(
+        await counterValue(client, 'catchUpPages', { stream: 'receipts' }),
+      ).toBeGreaterThanOrEqual(1000);
+    }, 120_000);
+
+    it('a POSITION (and RDATA) for a stream the worker does not know is ignored, and the rest keeps flowing', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      await createNotesTable(db);
+      const writer = await openStore(
+        NotesWriter,
+        db,
+        createServerContext({ instanceName: 'main', role: 'writer' }),
+      );
+      track((await startRedisServer(writer, prefix)).server);
+      const reader = await openTypingReader(db, 'reader1');
+      const client = track(startRedisClient(reader, prefix));
+      await client.ready;
+      await readAll(reader);
+      for (let i = 0; i < 10; i++) {
+        await writer.addNote(`note ${i}`);
+        await writer.insertReceipt(ROOMS[i % 5]!, `@u${i}`, `$n${i}`);
+      }
+      await writer.addTag('@u0', '!room3', 'notes');
+      await waitForWriter(client, writerTokens(writer));
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(
+        await counterValue(client, 'positionReceived', { stream: 'notes' }),
+      ).toBeGreaterThanOrEqual(1);
+      expect(
+        await counterValue(client, 'rdataDropped', { stream: 'notes', reason: 'unknown-stream' }),
+      ).toBe(10);
+      expect(client.connected).toBe(true);
+      expect(await counterValue(client, 'reconnects')).toBe(0);
+    });
+
+    it('every process ignores its own echoes; malformed messages and commands Redis has no use for are dropped and counted, never fatal', async () => {
+      const prefix = uniquePrefix();
+      const options = { url: REDIS_URL, serverName: SERVER_NAME, channelPrefix: prefix };
+      const channel = redisChannel(options);
+      const writerSide = new RedisServerTransport({ ...options, instanceName: 'main' });
+      const got: Command[] = [];
+      let writerLink: CommandLink | undefined;
+      await writerSide.listen((link) => {
+        writerLink = link;
+        link.setHandler((command) => got.push(command));
+      });
+      cleanups.push(() => writerSide.close());
+      const workerSide = new RedisClientTransport({ ...options, instanceName: 'reader1' });
+      const workerLink = await workerSide.connect(new AbortController().signal);
+      cleanups.push(() => workerLink.close());
+      const heard: Command[] = [];
+      workerLink.setHandler((command) => heard.push(command));
+      workerLink.send({ type: 'REPLICATE' });
+      writerLink!.send('POSITION receipts main 5 5');
+      writerLink!.send('RDATA receipts main 6 {"roomId":"!a","userId":"@u"}');
+      const raw = redis();
+      await raw.publish(channel, 'POSITION receipts reader1 1 1'); // as if the worker had sent it
+      await raw.publish(channel, 'PING 1');
+      await raw.publish(channel, 'FROB 1');
+      await raw.publish(channel, Buffer.from([0x50, 0x49, 0x4e, 0x47, 0x20, 0xff]));
+      await raw.publish(`${channel}-other`, 'RDATA receipts main 7 {}'); // another deployment
+      await raw.publish(channel, 'RDATA notes other 1 {}'); // the last one
+      const done = (commands: Command[]) =>
+        commands.some((c) => c.type === 'RDATA' && c.stream === 'notes');
+      await until(() => done(got) && done(heard));
+      const lines = (commands: Command[]) => commands.map((c) => serializeCommand(c)).sort();
+      // The writer: its own REPLICATE (its announcement), the worker's, and what others sent.
+      expect(got[0]).toEqual({ type: 'REPLICATE' });
+      expect(lines(got)).toEqual([
+        'POSITION receipts reader1 1 1',
+        'RDATA notes other 1 {}',
+        'REPLICATE',
+        'REPLICATE',
+      ]);
+      // The worker: the writer's lines and its own REPLICATE (which its client ignores).
+      expect(lines(heard)).toEqual([
+        'POSITION receipts main 5 5',
+        'RDATA notes other 1 {}',
+        'RDATA receipts main 6 {"roomId":"!a","userId":"@u"}',
+        'REPLICATE',
+      ]);
+      const dropped = async (
+        registry: RedisServerTransport['registry'],
+      ): Promise<Record<string, number>> => {
+        const metric = registry.getSingleMetric('storesplit_replication_redis_dropped_total')!;
+        const { values } = await metric.get();
+        return Object.fromEntries(values.map((v) => [String(v.labels.reason), v.value]));
+      };
+      expect(await dropped(writerSide.registry)).toEqual({
+        echo: 2,
+        'not-used-on-redis': 1,
+        'unknown-command': 1,
+        'bad-utf8': 1,
+      });
+      expect(await dropped(workerSide.registry)).toEqual({
+        echo: 1,
+        'not-used-on-redis': 1,
+        'unknown-command': 1,
+        'bad-utf8': 1,
+      });
+      expect(writerLink!.closed || workerLink.closed).toBe(false);
+    });
+
+    it('two workers: a second one starting (its REPLICATE answered to both) neither resets nor drops the first one’s caches; both end equal to the database', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      writer.setTyping('!room0', ['@typist']);
+      track((await startRedisServer(writer, prefix)).server);
+      const a = await openTypingReader(db, 'reader1');
+      const clientA = track(startRedisClient(a, prefix));
+      await clientA.ready;
+      await writeReceipts(writer, 20, ROOMS, 'first');
+      await writer.addTag('@u1', '!room1', 'first');
+      await waitForWriter(clientA, writerTokens(writer));
+      await clientA.waitForStreamPosition('typing', 'main', 1, 10_000);
+      await readAll(a);
+      const queries = a.receiptQueries;
+      const positionsBefore = await counterValue(clientA, 'positionReceived');
+      const b = await openTypingReader(db, 'reader2');
+      const clientB = track(startRedisClient(b, prefix));
+      await clientB.ready;
+      // A heard the answer to B's REPLICATE, replay of the typing stream included (stale for A).
+      await until(
+        async () =>
+          (await counterValue(clientA, 'rdataDropped', { stream: 'typing', reason: 'stale' })) ===
+          1,
+      );
+      expect(await counterValue(clientA, 'positionReceived')).toBeGreaterThanOrEqual(
+        positionsBefore + 3,
+      );
+      await readAll(a);
+      expect(a.receiptQueries).toBe(queries); // every cached read still cached
+      expect(a.resets).toBe(0);
+      expect(await counterValue(clientA, 'streamResets')).toBe(0);
+      expect([...a.typing]).toEqual([['!room0', ['@typist']]]);
+      await clientB.waitForStreamPosition('typing', 'main', 1, 10_000);
+      expect([...b.typing]).toEqual([['!room0', ['@typist']]]);
+      // B applied nothing before: it started at the writer's position, without paging.
+      expect(await counterValue(clientB, 'startJumps', { stream: 'receipts' })).toBe(1);
+      expect(await counterValue(clientB, 'catchUpPages')).toBe(0);
+      await readAll(b);
+      const writes = track(new WriteLoop(writer, 'two'));
+      await writes.reach(50);
+      await writes.stop();
+      writer.setTyping('!room1', ['@other']);
+      const tokens = writerTokens(writer);
+      for (const [reader, client] of [
+        [a, clientA],
+        [b, clientB],
+      ] as const) {
+        await waitForWriter(client, tokens);
+        await client.waitForStreamPosition('typing', 'main', 2, 10_000);
+        expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+        expect(outOfOrder(reader.applied)).toEqual([]);
+        expect(reader.typing.get('!room1')).toEqual(['@other']);
+        expect(await counterValue(client, 'reconnects')).toBe(0);
+      }
+    });
+  },
+);

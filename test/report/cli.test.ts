@@ -1,0 +1,146 @@
+// store-lint's report options: --report <dir>, --report-format (comma-separated
+// or repeated), --check-coverage <pct>; run in this process on a rule fixture.
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/lint/cli.js';
+
+const FAILING = fileURLToPath(
+  new URL('../fixtures/rules/cache-not-invalidated-on-worker/failing/', import.meta.url),
+);
+const CLEAN = fileURLToPath(new URL('../fixtures/rules/clean-app/', import.meta.url));
+const ANSI = /\u001b\[[0-9;]*m/;
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+async function run(
+  args: string[],
+  cwd: string,
+  env: Record<string, string> = { CI: '1' },
+  tty = false,
+): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runCli(args, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    cwd,
+    env,
+    stdoutIsTTY: tty,
+    stderrIsTTY: false,
+  });
+  return { code, stdout, stderr };
+}
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'store-lint-report-cli-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+describe('store-lint --report', { timeout: 120_000 }, () => {
+  it('rejects an unknown format, a file format without a directory and a bad threshold (exit 2, one line)', async () => {
+    const unknown = await run(['--report-format', 'text,pdf'], CLEAN);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toBe(
+      'store-lint: --report-format: unknown format "pdf" (expected text, text-summary, json-summary, json, md, html)\n',
+    );
+    const noDir = await run(['--report-format', 'md'], CLEAN);
+    expect(noDir).toMatchObject({ code: 2 });
+    expect(noDir.stderr).toBe(
+      'store-lint: --report-format md writes files: give the directory with --report <dir>\n',
+    );
+    const bad = await run(['--check-coverage', '150'], CLEAN);
+    expect(bad.stderr).toBe(
+      'store-lint: --check-coverage: expected a percentage from 0 to 100, got "150"\n',
+    );
+    expect(bad.code).toBe(2);
+    const printModel = await run(['--print-model', '--report', tmp], CLEAN);
+    expect(printModel.code).toBe(2);
+  });
+
+  it('writes the default formats and prints the summary line on a clean project', async () => {
+    const dir = join(tmp, 'clean');
+    const r = await run(['--report', dir, '--check-coverage', '100'], CLEAN);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /^Stream coverage: cache invalidations 100% \(\d+\/\d+\), cached reads 100%/,
+    );
+    expect(r.stderr).toMatch(
+      /coverage report \(text-summary, json-summary, json, md, html\) written to /,
+    );
+    for (const file of [
+      'coverage-summary.txt',
+      'coverage-summary.json',
+      'coverage.json',
+      'coverage.md',
+      'index.html',
+    ]) {
+      expect(existsSync(join(dir, file)), file).toBe(true);
+    }
+    const summary = JSON.parse(await readFile(join(dir, 'coverage-summary.json'), 'utf8')) as {
+      total: { invalidations: { pct: number } };
+    };
+    expect(summary.total.invalidations.pct).toBe(100);
+    // Source links lead from the report directory back to the project.
+    const html = await readFile(join(dir, 'index.html'), 'utf8');
+    expect(html).toMatch(/href="(\.\.\/)+[^"]*test\/fixtures\/rules\/clean-app\/src\/[^"]+#L\d+"/);
+  });
+
+  it('fails --check-coverage with an istanbul-style ERROR line, even when the baseline hides the findings', async () => {
+    const baseline = join(tmp, 'baseline.json');
+    expect((await run(['--update-baseline', '--baseline', baseline], FAILING)).code).toBe(0);
+    const dir = join(tmp, 'failing');
+    const r = await run(
+      [
+        '--baseline',
+        baseline,
+        '--report',
+        dir,
+        '--report-format',
+        'text-summary',
+        '--report-format',
+        'md,html',
+        '--check-coverage',
+        '90',
+      ],
+      FAILING,
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(
+      /^ERROR: Coverage for cache invalidations \(\d+(\.\d+)?%\) does not meet threshold \(90%\) for app reader$/m,
+    );
+    expect(r.stderr).not.toMatch(/for app main$/m);
+    expect(r.stdout).toContain('Stream coverage: cache invalidations');
+    expect(existsSync(join(dir, 'coverage.md'))).toBe(true);
+    expect(existsSync(join(dir, 'index.html'))).toBe(true);
+    expect(existsSync(join(dir, 'coverage-summary.json'))).toBe(false);
+    expect((await run(['--baseline', baseline, '--check-coverage', '0'], FAILING)).code).toBe(0);
+  });
+
+  it('keeps machine-read lint output on stdout clean: terminal formats go to stderr', async () => {
+    const r = await run(['--format', 'json', '--report-format', 'text-summary'], FAILING);
+    expect(r.code).toBe(1);
+    expect(() => JSON.parse(r.stdout) as unknown).not.toThrow();
+    expect(r.stderr).toContain('Stream coverage: cache invalidations');
+  });
+
+  it('colours the table on a terminal, never under NO_COLOR', async () => {
+    const tty = await run(['--report-format', 'text'], CLEAN, {}, true);
+    expect(tty.stdout).toMatch(ANSI);
+    const noColor = await run(['--report-format', 'text'], CLEAN, { NO_COLOR: '1' }, true);
+    expect(noColor.stdout).not.toMatch(ANSI);
+    expect(noColor.stdout).toMatch(/^-+\|/);
+    const piped = await run(['--report-format', 'text'], CLEAN, {}, false);
+    expect(piped.stdout).not.toMatch(ANSI);
+  });
+});
