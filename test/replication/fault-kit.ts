@@ -5,14 +5,21 @@
 // reading a client's counters.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { createDatabase, type DatabaseHandle } from '../../src/runtime/database.js';
 import { migrate } from '../../src/runtime/migrator.js';
 import type { ReplicationClient } from '../../src/replication/client.js';
 import { DATABASE_URL } from '../support/databases.js';
 import { createAppTables, type AppDB, type MainDataStore } from '../support/receipts-app.js';
-import type { Child } from './fixtures/children.js';
-import type { CacheReads, ReceiptsState } from './helpers.js';
+import { outOfOrder, type LoggingReader } from './fixtures/app.js';
+import { Child } from './fixtures/children.js';
+import {
+  cacheMismatches,
+  waitForWriter,
+  writerTokens,
+  type CacheReads,
+  type ReceiptsState,
+} from './helpers.js';
 
 export const url = DATABASE_URL;
 
@@ -114,4 +121,45 @@ export async function counterValue(
   return values
     .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
     .reduce((sum, v) => sum + v.value, 0);
+}
+
+/**
+ * The "worker process killed mid-stream and restarted" scenario, the same on
+ * every transport: `first` (a worker process started with `env`) is killed
+ * while writes go on, a second process with the same `env` replaces it, and
+ * at the end both it and `other` (an in-process worker) read what the
+ * database holds, applied their batches in token order, and `other` never
+ * reconnected. Returns the replacement process.
+ */
+export async function killWorkerMidStreamAndRestart(scenario: {
+  writer: MainDataStore;
+  db: DatabaseHandle<AppDB>;
+  env: Record<string, string>;
+  first: Child;
+  other: LoggingReader;
+  otherClient: ReplicationClient;
+}): Promise<Child> {
+  const { writer, db, env, first, other, otherClient } = scenario;
+  const writes = track(new WriteLoop(writer, 'a'));
+  await writes.reach(20);
+  await remoteReads(first);
+  await readAll(other);
+  await writes.reach(40);
+  await first.kill(); // mid-stream: writes go on
+  await writes.reach(80);
+  const second = new Child('worker-process', env);
+  cleanups.push(() => second.stop());
+  await second.ask({ type: 'ready' });
+  await remoteReads(second);
+  await writes.reach(120);
+  await writes.stop();
+  const tokens = writerTokens(writer);
+  await second.ask({ type: 'wait', tokens });
+  await waitForWriter(otherClient, tokens);
+  expect(await cacheMismatches(await remoteReads(second), db, STATE)).toEqual([]);
+  expect(await cacheMismatches(other, db, STATE)).toEqual([]);
+  expect(await second.ask({ type: 'order' })).toMatchObject({ problems: [] });
+  expect(outOfOrder(other.applied)).toEqual([]);
+  expect(await counterValue(otherClient, 'reconnects')).toBe(0);
+  return second;
 }

@@ -13,14 +13,13 @@ import {
   counterValue,
   openSchema,
   readAll,
-  remoteReads,
   ROOMS,
   runCleanupsAfterEach,
   STATE,
   track,
   until,
   url,
-  WriteLoop,
+  killWorkerMidStreamAndRestart,
 } from './fault-kit.js';
 import { createNotesTable, NotesWriter, outOfOrder } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
@@ -62,27 +61,7 @@ describe.skipIf(!url)(
       const other = await openReader(db, 'reader2');
       const otherClient = track(startClient(other, port));
       await otherClient.ready;
-      const writes = track(new WriteLoop(writer, 'a'));
-      await writes.reach(20);
-      await remoteReads(first);
-      await readAll(other);
-      await writes.reach(40);
-      await first.kill(); // mid-stream: writes go on
-      await writes.reach(80);
-      const second = new Child('worker-process', env);
-      cleanups.push(() => second.stop());
-      await second.ask({ type: 'ready' });
-      await remoteReads(second);
-      await writes.reach(120);
-      await writes.stop();
-      const tokens = writerTokens(writer);
-      await second.ask({ type: 'wait', tokens });
-      await waitForWriter(otherClient, tokens);
-      expect(await cacheMismatches(await remoteReads(second), db, STATE)).toEqual([]);
-      expect(await cacheMismatches(other, db, STATE)).toEqual([]);
-      expect(await second.ask({ type: 'order' })).toMatchObject({ problems: [] });
-      expect(outOfOrder(other.applied)).toEqual([]);
-      expect(await counterValue(otherClient, 'reconnects')).toBe(0);
+      await killWorkerMidStreamAndRestart({ writer, db, env, first, other, otherClient });
     }, 90_000);
 
     it('workers survive a writer process killed mid-write and restarted, and follow the new one', async () => {

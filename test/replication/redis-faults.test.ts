@@ -29,7 +29,6 @@ import {
   counterValue,
   openSchema,
   readAll,
-  remoteReads,
   ROOMS,
   runCleanupsAfterEach,
   STATE,
@@ -37,6 +36,7 @@ import {
   until,
   url,
   WriteLoop,
+  killWorkerMidStreamAndRestart,
 } from './fault-kit.js';
 import { createNotesTable, LoggingReader, NotesWriter, outOfOrder } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
@@ -110,27 +110,14 @@ describe.skipIf(skipped)(
       const other = await openTypingReader(db, 'reader2');
       const otherClient = track(startRedisClient(other, prefix));
       await otherClient.ready;
-      const writes = track(new WriteLoop(writer, 'a'));
-      await writes.reach(20);
-      await remoteReads(first);
-      await readAll(other);
-      await writes.reach(40);
-      await first.kill(); // mid-stream: writes go on
-      await writes.reach(80);
-      const second = new Child('worker-process', env);
-      cleanups.push(() => second.stop());
-      await second.ask({ type: 'ready' });
-      await remoteReads(second);
-      await writes.reach(120);
-      await writes.stop();
-      const tokens = writerTokens(writer);
-      await second.ask({ type: 'wait', tokens });
-      await waitForWriter(otherClient, tokens);
-      expect(await cacheMismatches(await remoteReads(second), db, STATE)).toEqual([]);
-      expect(await cacheMismatches(other, db, STATE)).toEqual([]);
-      expect(await second.ask({ type: 'order' })).toMatchObject({ problems: [] });
-      expect(outOfOrder(other.applied)).toEqual([]);
-      expect(await counterValue(otherClient, 'reconnects')).toBe(0);
+      const second = await killWorkerMidStreamAndRestart({
+        writer,
+        db,
+        env,
+        first,
+        other,
+        otherClient,
+      });
       // The workers' REPLICATEs were answered to every worker: the other one reset nothing.
       expect(await counterValue(otherClient, 'streamResets')).toBe(0);
       expect(other.resets).toBe(0);
