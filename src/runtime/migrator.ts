@@ -4,9 +4,9 @@
 // the runtime's own `schema/runtime` and for an application's schema folder.
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { sql } from 'kysely';
+import { PACKAGE_ROOT } from '../package-root.js';
 import type { DatabaseHandle, Txn } from './database.js';
 
 /** A migration problem the user must fix (changed file, bad name): rendered as one line. */
@@ -29,7 +29,7 @@ export interface MigrationResult {
 /** The runtime's own tables. */
 export const RUNTIME_SCHEMA: MigrationSource = {
   source: 'storesplit',
-  dir: fileURLToPath(new URL('../../schema/runtime', import.meta.url)),
+  dir: join(PACKAGE_ROOT.dir, 'schema', 'runtime'),
 };
 
 const FILE_NAME = /^(\d+)_[A-Za-z0-9_.-]+\.sql$/;
