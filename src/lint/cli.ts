@@ -166,15 +166,14 @@ async function analyse(
   options: CliOptions,
   io: CliIo,
 ): Promise<StoreModel> {
-  const analyzer = await loadAnalyzer();
   const tty = io.stderrIsTTY && !io.env.CI;
   const progress = createProgress(io.stderr, tty, io.columns || 80);
   const onProgress = (done: number, total: number, file: string) =>
     progress.update(done, total, file);
   try {
-    if (!options.cache) return await analyzer.analyzeProject(config, { onProgress });
+    if (!options.cache) return await (await loadAnalyzer()).analyzeProject(config, { onProgress });
     const location = resolve(config.root, options.cacheLocation ?? DEFAULT_CACHE_LOCATION);
-    const result = await analyzeWithCache(config, analyzer, location, { onProgress });
+    const result = await analyzeWithCache(config, loadAnalyzer, location, { onProgress });
     progress.done();
     if (tty) {
       io.stderr.write(

@@ -25,6 +25,11 @@ function fakeAnalyzer(): Analyzer & { runs: number } {
   };
 }
 
+/** The loader the CLI passes: called only when the analyser must run. */
+function load(analyzer: Analyzer): () => Promise<Analyzer> {
+  return () => Promise.resolve(analyzer);
+}
+
 describe('--cache', () => {
   let dir: string;
   let config: StoreLintConfig;
@@ -39,10 +44,23 @@ describe('--cache', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  it('does not load the analyser on a hit', async () => {
+    const analyzer = fakeAnalyzer();
+    let loads = 0;
+    const counting = () => {
+      loads++;
+      return Promise.resolve(analyzer);
+    };
+    await analyzeWithCache(config, counting, location);
+    expect(loads).toBe(1);
+    expect((await analyzeWithCache(config, counting, location)).hit).toBe(true);
+    expect(loads).toBe(1);
+  });
+
   it('analyses once, then reuses the model while nothing changes', async () => {
     const analyzer = fakeAnalyzer();
-    const first = await analyzeWithCache(config, analyzer, location);
-    const second = await analyzeWithCache(config, analyzer, location);
+    const first = await analyzeWithCache(config, load(analyzer), location);
+    const second = await analyzeWithCache(config, load(analyzer), location);
     expect([first.hit, second.hit, analyzer.runs]).toEqual([false, true, 1]);
     expect(second.model).toEqual(first.model);
     expect(Object.isFrozen(second.model.stores[0])).toBe(true);
@@ -50,38 +68,46 @@ describe('--cache', () => {
 
   it('re-analyses when a source file, a schema file or a new source file appears, naming what changed', async () => {
     const analyzer = fakeAnalyzer();
-    await analyzeWithCache(config, analyzer, location);
+    await analyzeWithCache(config, load(analyzer), location);
     const tags = join(dir, 'app', 'src', 'stores', 'tags.ts');
     await writeFile(tags, `${await readFile(tags, 'utf8')}\n// edited\n`);
-    const edited = await analyzeWithCache(config, analyzer, location);
+    const edited = await analyzeWithCache(config, load(analyzer), location);
     expect(edited).toMatchObject({ hit: false, changed: ['src/stores/tags.ts'] });
 
     await writeFile(join(dir, 'app', 'schema', '002_more.sql'), 'CREATE TABLE extra (id int);\n');
-    expect((await analyzeWithCache(config, analyzer, location)).changed).toEqual([
+    expect((await analyzeWithCache(config, load(analyzer), location)).changed).toEqual([
       'schema/002_more.sql',
     ]);
 
     await writeFile(join(dir, 'app', 'src', 'new.ts'), 'export const x = 1;\n');
-    expect((await analyzeWithCache(config, analyzer, location)).changed).toEqual(['src/new.ts']);
+    expect((await analyzeWithCache(config, load(analyzer), location)).changed).toEqual([
+      'src/new.ts',
+    ]);
     expect(analyzer.runs).toBe(4);
   });
 
   it('re-analyses when the config or tsconfig changes, but not for rule severities', async () => {
     const analyzer = fakeAnalyzer();
-    await analyzeWithCache(config, analyzer, location);
+    await analyzeWithCache(config, load(analyzer), location);
     expect(
-      (await analyzeWithCache({ ...config, rules: { 'worker-writes': 'off' } }, analyzer, location))
-        .hit,
+      (
+        await analyzeWithCache(
+          { ...config, rules: { 'worker-writes': 'off' } },
+          load(analyzer),
+          location,
+        )
+      ).hit,
     ).toBe(true);
     expect(
-      (await analyzeWithCache({ ...config, naming: 'camelCase' }, analyzer, location)).hit,
+      (await analyzeWithCache({ ...config, naming: 'camelCase' }, load(analyzer), location)).hit,
     ).toBe(false);
     await writeFile(
       join(dir, 'app', 'tsconfig.json'),
       '{ "compilerOptions": { "strict": true }, "include": ["src"] }',
     );
     expect(
-      (await analyzeWithCache({ ...config, naming: 'camelCase' }, analyzer, location)).changed,
+      (await analyzeWithCache({ ...config, naming: 'camelCase' }, load(analyzer), location))
+        .changed,
     ).toEqual(['tsconfig.json']);
   });
 
@@ -124,12 +150,12 @@ describe('--cache', () => {
 
   it('ignores a corrupt or foreign cache file', async () => {
     const analyzer = fakeAnalyzer();
-    await analyzeWithCache(config, analyzer, location);
+    await analyzeWithCache(config, load(analyzer), location);
     await writeFile(location, '{"format": 99}');
-    expect((await analyzeWithCache(config, analyzer, location)).hit).toBe(false);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(false);
     await writeFile(location, 'not json');
-    expect((await analyzeWithCache(config, analyzer, location)).hit).toBe(false);
-    expect((await analyzeWithCache(config, analyzer, location)).hit).toBe(true);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(false);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(true);
   });
 });
 
