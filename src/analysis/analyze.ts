@@ -37,6 +37,7 @@ import { AnalysisProject, toPosix } from './project.js';
 import { readSchemaTables } from './schema.js';
 import {
   compositionStore,
+  confirmComposingMixins,
   discoverStores,
   settlePendingClasses,
   type CompositionDecl,
@@ -124,6 +125,11 @@ export async function analyzeProject(
   });
   compositions.push(...settled.compositions);
   stores.push(...settled.stores);
+  const confirmed = confirmComposingMixins(
+    stores,
+    (m, name) => graph.resolve(m, name)?.node ?? null,
+  );
+  stores.splice(0, stores.length, ...confirmed);
   const ownStores = new Map<CompositionDecl, StoreDecl>();
   for (const c of compositions) {
     if (!c.hasMembers) continue;

@@ -4,7 +4,8 @@
 //   parameter, possibly through other mixins (`class X extends XWorker(Base)`);
 //   a function returning only mixin calls over its parameter
 //   (`return A(B(Base))`) is a mixin too, one that composes others and adds
-//   no members;
+//   no members, once every function it applies is known to be a mixin
+//   (`return encodeURIComponent(value)` has the same shape);
 // - a composition is a top-level class extending mixin calls over
 //   `SQLBaseStore` (`extends A(B(SQLBaseStore<DB>))`) or over another
 //   composition;
@@ -363,4 +364,35 @@ export function compositionStore(comp: CompositionDecl): StoreDecl {
     comp.classNode,
     comp.nameNode,
   );
+}
+
+/**
+ * Drops class-less mixins (`return A(B(Base))`) that apply something other
+ * than a mixin: syntax alone cannot tell `(Base) => EventsWorkerStore(Base)`
+ * from `(value) => encodeURIComponent(value)`. Repeated until stable, since
+ * such a mixin may apply another one. `resolve` finds the declaration a name
+ * refers to from a module (through imports).
+ */
+export function confirmComposingMixins(
+  stores: readonly StoreDecl[],
+  resolve: (module: ModuleInfo, name: string) => ts.Node | null,
+): StoreDecl[] {
+  let kept = [...stores];
+  for (;;) {
+    const extents = new Set<ts.Node>(kept.map((s) => s.extent));
+    const byExport = new Map<string, number>();
+    for (const s of kept) byExport.set(s.exportName, (byExport.get(s.exportName) ?? 0) + 1);
+    const isStore = (module: ModuleInfo, name: string): boolean => {
+      const node = resolve(module, name);
+      return node ? extents.has(node) : byExport.get(name) === 1;
+    };
+    const next = kept.filter(
+      (s) =>
+        s.classNode !== null ||
+        s.kind !== 'mixin' ||
+        s.composesRefs.every((r) => isStore(s.module, r.name)),
+    );
+    if (next.length === kept.length) return next;
+    kept = next;
+  }
 }

@@ -38,10 +38,15 @@ export function findSuppressions(file: ProjectFile): Suppression[] {
       });
     }
   };
+  // Tokens as well as nodes: a comment between the links of a method chain
+  // is the trivia of the `.` token, which `forEachChild` never visits.
+  // `getChildren` scans a node's tokens in their syntactic context (so a
+  // template's text is never read as code); it runs only on files that
+  // contain the marker.
   const visit = (node: ts.Node): void => {
     for (const r of ts.getLeadingCommentRanges(text, node.pos) ?? []) consider(r);
     for (const r of ts.getTrailingCommentRanges(text, node.end) ?? []) consider(r);
-    ts.forEachChild(node, visit);
+    for (const child of node.getChildren(sf)) visit(child);
   };
   visit(sf);
   // Comments after the last statement are the end-of-file token's trivia.

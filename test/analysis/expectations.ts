@@ -1,6 +1,7 @@
 // Test support: compares a model with a fixture's `expected.json`.
 // - `methods`: "Store.method" → a subset of that MethodInfo (e.g. reads/writes);
 // - `compositions`: name → { mixins?, methods?: { name: { reads, writes, store } } };
+// - `stores`: exportName → a subset of StoreInfo; `notStores`: export names that must not be stores;
 // - `apps`: name → a subset of AppInfo, with `calls` as [method, receiverType, file, line];
 // - `unresolved`: the exact list of [kind, file, line] (absent means none);
 // - `schemaTables`, `streams`: exact;
@@ -13,6 +14,8 @@ export interface Expected {
   readonly streams?: Record<string, { tables: string[]; kind: string }>;
   readonly methods?: Record<string, Record<string, unknown>>;
   readonly stores?: Record<string, Record<string, unknown>>;
+  /** Export names that must not be analysed as stores (functions shaped like mixins). */
+  readonly notStores?: string[];
   readonly compositions?: Record<
     string,
     {
@@ -50,6 +53,12 @@ export function checkExpectations(model: StoreModel, expected: Expected): void {
     const store = model.stores.find((s) => s.exportName === name);
     expect(store, `store ${name}`).toBeDefined();
     expect({ [name]: store }).toMatchObject({ [name]: want });
+  }
+  for (const name of expected.notStores ?? []) {
+    expect(
+      model.stores.map((s) => s.exportName),
+      `${name} is not a store`,
+    ).not.toContain(name);
   }
   for (const [name, want] of Object.entries(expected.compositions ?? {})) {
     const comp = model.compositions.find((c) => c.name === name);

@@ -135,6 +135,30 @@ describe('suppressions', () => {
     ]);
   });
 
+  it('finds comments between the links of a method chain and in template substitutions', () => {
+    const file = fileOf(
+      [
+        'async function f(db: any, id: number) {',
+        '  return db',
+        '    // store-lint-disable-next-line unknown-table -- legacy table',
+        "    .selectFrom('legacy')",
+        '    .where(',
+        "      'id',",
+        '      /* store-lint-disable-next-line worker-writes */',
+        "      '=', id)",
+        '    .execute();',
+        '}',
+        'const t = `${1 /* store-lint-disable-next-line in-template */}\n`;',
+        'const u = `text // store-lint-disable-next-line not-a-comment ${2}`;',
+      ].join('\n'),
+    );
+    expect(findSuppressions(file).map((s) => [s.ruleId, s.reason, s.appliesToLine])).toEqual([
+      ['unknown-table', 'legacy table', 4],
+      ['worker-writes', null, 8],
+      ['in-template', null, 12],
+    ]);
+  });
+
   it('does not match other markers', () => {
     expect(findSuppressions(fileOf('// store-lint-disable-next-lines x\nconst a = 1;\n'))).toEqual(
       [],
