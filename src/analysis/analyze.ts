@@ -39,6 +39,7 @@ import {
   compositionStore,
   confirmComposingMixins,
   discoverStores,
+  reportDuplicateNames,
   settlePendingClasses,
   type CompositionDecl,
   type StoreDecl,
@@ -137,6 +138,7 @@ export async function analyzeProject(
     ownStores.set(c, own);
     stores.push(own);
   }
+  reportDuplicateNames(stores, compositions, unresolved);
   const index = new CodeIndex(graph, stores, compositions);
   for (const m of modules) index.addModuleFunctions(m);
 

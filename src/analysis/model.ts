@@ -265,7 +265,8 @@ export type UnresolvedKind =
   | 'cache-options'
   | 'stream'
   | 'mixin'
-  | 'app-call';
+  | 'app-call'
+  | 'duplicate-name';
 
 export interface UnresolvedFact {
   readonly kind: UnresolvedKind;

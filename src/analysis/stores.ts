@@ -12,7 +12,9 @@
 // - a plain store is any other top-level class in a file the config's
 //   `stores` globs name (a repository holding a Kysely handle).
 import { ts } from 'ts-morph';
+import { nodeLocation } from './location.js';
 import type { ModuleInfo } from './module-index.js';
+import type { UnresolvedSink } from './unresolved.js';
 import { unwrapExpression } from './streams.js';
 
 export interface MemberDecl {
@@ -394,5 +396,50 @@ export function confirmComposingMixins(
     );
     if (next.length === kept.length) return next;
     kept = next;
+  }
+}
+
+/**
+ * The model names stores by export name and compositions by class name, so
+ * two of either with one name (a test fixture's copy under the same
+ * tsconfig) would make the rules read one for the other. Each such name is
+ * reported where it is declared instead of letting one silently win.
+ */
+export function reportDuplicateNames(
+  stores: readonly StoreDecl[],
+  compositions: readonly CompositionDecl[],
+  unresolved: UnresolvedSink,
+): void {
+  const declared = [
+    ...stores.map((s) => ({
+      what: 'store',
+      name: s.exportName,
+      module: s.module,
+      node: s.nameNode,
+    })),
+    ...compositions.map((c) => ({
+      what: 'composition',
+      name: c.name,
+      module: c.module,
+      node: c.nameNode,
+    })),
+  ];
+  const groups = new Map<string, typeof declared>();
+  for (const d of declared) {
+    const key = `${d.what}\0${d.name}`;
+    groups.set(key, [...(groups.get(key) ?? []), d]);
+  }
+  for (const group of groups.values()) {
+    const files = [...new Set(group.map((d) => d.module.file.rel))];
+    if (files.length < 2) continue;
+    for (const d of group) {
+      const others = files.filter((f) => f !== d.module.file.rel);
+      unresolved.add(
+        'duplicate-name',
+        `${d.what} \`${d.name}\` is also declared in ${others.join(', ')}; rules name ${d.what}s by name and could mistake one for the other: rename one, or set \`tsconfig\` in the store-lint config to a tsconfig that leaves the other out`,
+        nodeLocation(d.node, d.module.file.rel, d.module.file.sf),
+        d.what === 'store' ? { store: d.name } : {},
+      );
+    }
   }
 }
