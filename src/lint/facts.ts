@@ -127,6 +127,12 @@ export interface CompositionFacts {
   /** Handlers by stream name. */
   readonly handlers: ReadonlyMap<string, readonly HandlerFacts[]>;
   readonly writePaths: readonly WritePath[];
+  /**
+   * Whether a handler in this composition of one of `streams` invalidates
+   * `cache`, or may (an uncertain handler counts: the rules stay silent).
+   * A handler of any stream a write allocates on runs for that write.
+   */
+  handlerInvalidates(streams: Iterable<string>, cache: string): boolean;
   reach(r: Resolved): Reach;
   resolveCall(from: Resolved, call: MethodCall): Resolved | 'base' | 'unknown' | 'other';
   /** Where `r` writes `table`: its own access, else the call that leads to it, else the method. */
@@ -269,6 +275,32 @@ function buildFacts(model: StoreModel): ModelFacts {
     },
     unresolvedWithin,
   };
+}
+
+/** One table a writer's write path writes, where the path holds nothing unresolved. */
+export interface CertainWrite {
+  readonly writer: CompositionFacts;
+  /** The writer apps that run `writer`. */
+  readonly writerApps: readonly string[];
+  readonly path: WritePath;
+  readonly table: string;
+}
+
+/**
+ * Every table written on a certain write path of a writer composition whose
+ * mixins are all known: what the rules about writes examine. A path with
+ * something unresolved in reach is skipped (it may announce or invalidate
+ * more than the model shows); `analysis-unresolved` reports why.
+ */
+export function* certainWrites(facts: ModelFacts): Generator<CertainWrite> {
+  for (const writer of facts.writerCompositions) {
+    if (writer.unknownMixins.length) continue;
+    const writerApps = writer.apps.filter((a) => a.role === 'writer').map((a) => a.name);
+    for (const path of writer.writePaths) {
+      if (path.uncertain) continue;
+      for (const table of path.writes) yield { writer, writerApps, path, table };
+    }
+  }
 }
 
 function buildComposition(
@@ -439,6 +471,13 @@ function buildComposition(
     return r.method.location;
   };
 
+  const handlerInvalidates = (streams: Iterable<string>, cache: string): boolean => {
+    for (const s of streams) {
+      if ((handlers.get(s) ?? []).some((h) => h.uncertain || h.invalidates.has(cache))) return true;
+    }
+    return false;
+  };
+
   return {
     name,
     info,
@@ -452,6 +491,7 @@ function buildComposition(
     caches,
     handlers,
     writePaths,
+    handlerInvalidates,
     reach,
     resolveCall,
     writeLocation,

@@ -47,13 +47,7 @@ export const cacheNotInvalidatedOnWorker = defineRule({
                 .filter((s) => facts.covers(s, table) === 'yes')
                 .sort();
               if (streams.length === 0) continue;
-              // A handler of any stream the write allocates on runs for it.
-              const invalidated = [...path.streams].some((s) =>
-                (worker.handlers.get(s) ?? []).some(
-                  (h) => h.uncertain || h.invalidates.has(cache.name),
-                ),
-              );
-              if (invalidated) continue;
+              if (worker.handlerInvalidates(path.streams, cache.name)) continue;
               const key = [cache.owner.store.name, cache.name, table, streams.join(',')].join('\0');
               let group = groups.get(key);
               if (!group) {

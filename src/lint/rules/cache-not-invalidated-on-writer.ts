@@ -4,7 +4,14 @@
 // stream whose handler invalidates the cache is fine; so is an invalidation
 // after commit or through the caches stream. Anything else leaves the writer
 // serving what it just overwrote (Synapse #13863 the other way round).
-import { appsText, codeList, factsOf, qualified, type CacheFacts } from '../facts.js';
+import {
+  appsText,
+  certainWrites,
+  codeList,
+  factsOf,
+  qualified,
+  type CacheFacts,
+} from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -37,48 +44,36 @@ export const cacheNotInvalidatedOnWriter = defineRule({
   check(model) {
     const facts = factsOf(model);
     const groups = new Map<string, Group>();
-    for (const writer of facts.writerCompositions) {
-      if (writer.unknownMixins.length) continue;
-      const writerApps = writer.apps.filter((a) => a.role === 'writer').map((a) => a.name);
-      for (const path of writer.writePaths) {
-        if (path.uncertain) continue;
-        for (const table of path.writes) {
-          const stale: CacheFacts[] = [];
-          for (const cache of writer.caches.values()) {
-            if (!cache.reads.has(table)) continue;
-            // A cached read that writes (get-or-create) fills its own entry.
-            if (cache.owner === path.root || cache.fronts.includes(path.root)) continue;
-            if (path.local.has(cache.name)) continue;
-            const byHandler = [...path.streams].some((s) =>
-              (writer.handlers.get(s) ?? []).some(
-                (h) => h.uncertain || h.invalidates.has(cache.name),
-              ),
-            );
-            if (!byHandler) stale.push(cache);
-          }
-          if (stale.length === 0) continue;
-          const location = writer.writeLocation(path.root, table);
-          const key = [qualified(path.root), table].join('\0');
-          let group = groups.get(key);
-          if (!group) {
-            group = {
-              writer: qualified(path.root),
-              writerStore: path.root.store.name,
-              writerMethod: path.root.method.name,
-              table,
-              streams: [...path.streams].sort(),
-              location,
-              apps: new Set(),
-              compositions: new Set(),
-              caches: new Map(),
-            };
-            groups.set(key, group);
-          }
-          for (const a of writerApps) group.apps.add(a);
-          group.compositions.add(writer.name);
-          for (const c of stale) group.caches.set(c.name, `\`${c.name}\` (${c.owner.store.name})`);
-        }
+    for (const { writer, writerApps, path, table } of certainWrites(facts)) {
+      const stale: CacheFacts[] = [];
+      for (const cache of writer.caches.values()) {
+        if (!cache.reads.has(table)) continue;
+        // A cached read that writes (get-or-create) fills its own entry.
+        if (cache.owner === path.root || cache.fronts.includes(path.root)) continue;
+        if (path.local.has(cache.name)) continue;
+        if (!writer.handlerInvalidates(path.streams, cache.name)) stale.push(cache);
       }
+      if (stale.length === 0) continue;
+      const location = writer.writeLocation(path.root, table);
+      const key = [qualified(path.root), table].join('\0');
+      let group = groups.get(key);
+      if (!group) {
+        group = {
+          writer: qualified(path.root),
+          writerStore: path.root.store.name,
+          writerMethod: path.root.method.name,
+          table,
+          streams: [...path.streams].sort(),
+          location,
+          apps: new Set(),
+          compositions: new Set(),
+          caches: new Map(),
+        };
+        groups.set(key, group);
+      }
+      for (const a of writerApps) group.apps.add(a);
+      group.compositions.add(writer.name);
+      for (const c of stale) group.caches.set(c.name, `\`${c.name}\` (${c.owner.store.name})`);
     }
     return [...groups.values()].map((g) => {
       const caches = [...g.caches].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, text]) => text);

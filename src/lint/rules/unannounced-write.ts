@@ -3,7 +3,7 @@
 // cache: no worker ever hears of the write, so their caches stay stale until
 // restart. An after-commit `this.invalidate(...)` fixes the writer only
 // (Synapse #13863); `invalidateCacheAndStream` or a stream fixes everyone.
-import { appsText, codeList, factsOf, qualified } from '../facts.js';
+import { appsText, certainWrites, codeList, factsOf, qualified } from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -32,51 +32,39 @@ export const unannouncedWrite = defineRule({
   check(model) {
     const facts = factsOf(model);
     const groups = new Map<string, Group>();
-    for (const writer of facts.writerCompositions) {
-      if (writer.unknownMixins.length) continue;
-      const writerApps = writer.apps.filter((a) => a.role === 'writer').map((a) => a.name);
-      for (const path of writer.writePaths) {
-        if (path.uncertain) continue;
-        for (const table of path.writes) {
-          // Announced (or perhaps announced) on a stream: the worker rule's concern.
-          if ([...path.streams].some((s) => facts.covers(s, table) !== 'no')) continue;
-          const uncovered: string[] = [];
-          const workerApps = new Set<string>();
-          for (const worker of facts.workerCompositions) {
-            if (worker.unknownMixins.length) continue;
-            for (const cache of worker.caches.values()) {
-              if (!cache.reads.has(table) || path.cachesStream.has(cache.name)) continue;
-              const byHandler = [...path.streams].some((s) =>
-                (worker.handlers.get(s) ?? []).some(
-                  (h) => h.uncertain || h.invalidates.has(cache.name),
-                ),
-              );
-              if (byHandler) continue;
-              uncovered.push(`\`${cache.name}\` (${cache.owner.store.name})`);
-              for (const a of worker.apps) if (a.role === 'worker') workerApps.add(a.name);
-            }
-          }
-          if (uncovered.length === 0) continue;
-          const key = [qualified(path.root), table].join('\0');
-          let group = groups.get(key);
-          if (!group) {
-            group = {
-              writer: qualified(path.root),
-              store: path.root.store.name,
-              method: path.root.method.name,
-              table,
-              location: writer.writeLocation(path.root, table),
-              apps: new Set(),
-              caches: new Set(),
-              workerApps: new Set(),
-            };
-            groups.set(key, group);
-          }
-          for (const a of writerApps) group.apps.add(a);
-          for (const c of uncovered) group.caches.add(c);
-          for (const a of workerApps) group.workerApps.add(a);
+    for (const { writer, writerApps, path, table } of certainWrites(facts)) {
+      // Announced (or perhaps announced) on a stream: the worker rule's concern.
+      if ([...path.streams].some((s) => facts.covers(s, table) !== 'no')) continue;
+      const uncovered: string[] = [];
+      const workerApps = new Set<string>();
+      for (const worker of facts.workerCompositions) {
+        if (worker.unknownMixins.length) continue;
+        for (const cache of worker.caches.values()) {
+          if (!cache.reads.has(table) || path.cachesStream.has(cache.name)) continue;
+          if (worker.handlerInvalidates(path.streams, cache.name)) continue;
+          uncovered.push(`\`${cache.name}\` (${cache.owner.store.name})`);
+          for (const a of worker.apps) if (a.role === 'worker') workerApps.add(a.name);
         }
       }
+      if (uncovered.length === 0) continue;
+      const key = [qualified(path.root), table].join('\0');
+      let group = groups.get(key);
+      if (!group) {
+        group = {
+          writer: qualified(path.root),
+          store: path.root.store.name,
+          method: path.root.method.name,
+          table,
+          location: writer.writeLocation(path.root, table),
+          apps: new Set(),
+          caches: new Set(),
+          workerApps: new Set(),
+        };
+        groups.set(key, group);
+      }
+      for (const a of writerApps) group.apps.add(a);
+      for (const c of uncovered) group.caches.add(c);
+      for (const a of workerApps) group.workerApps.add(a);
     }
     return [...groups.values()].map((g) => {
       const covering = facts.model.streams
