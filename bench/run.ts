@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<void>> = {
   'cache-hit': benchCacheHit,
   'id-allocation': benchIdAllocation,
   replication: () => import('./replication.js').then((m) => m.benchReplication()),
+  'store-lint': () => import('./store-lint.js').then((m) => m.benchStoreLint()),
 };
 
 const only = process.argv.slice(2);

@@ -1,20 +1,18 @@
-// The published package, not the checkout: the files `npm pack` would ship
-// (package.json `files`), with the sources compiled to dist/ as `npm run
-// build` does, laid out in a folder of their own. store-lint must run there
-// with plain Node (no tsx, no .ts files), and the runtime must find its own
-// schema from dist/. The compile uses TypeScript 7 (`typescript7`), which
-// emits the same JavaScript for this code base in a fraction of the time.
+// The published package, not the checkout (laid out by
+// scripts/layout-package.ts: the files `npm pack` would ship, the sources
+// compiled to dist/). store-lint must run there with plain Node (no tsx, no
+// .ts files), and the runtime must find its own schema from dist/.
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layoutPackage } from '../../scripts/layout-package.js';
 
 const exec = promisify(execFile);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const TSC7 = join(REPO, 'node_modules', 'typescript7', 'bin', 'tsc');
 const FIXTURES = join(REPO, 'test', 'fixtures', 'rules');
 
 interface Run {
@@ -46,19 +44,12 @@ let shipped: string[];
 
 beforeAll(async () => {
   pkg = await mkdtemp(join(tmpdir(), 'storesplit-pkg-'));
-  await exec(process.execPath, [TSC7, '-p', 'tsconfig.build.json', '--outDir', join(pkg, 'dist')], {
-    cwd: REPO,
-  });
-  for (const entry of ['package.json', 'README.md', 'schema', join('bin', 'store-lint')]) {
-    await cp(join(REPO, entry), join(pkg, entry), { recursive: true });
-  }
+  await layoutPackage(pkg);
   // What `npm pack` would put in the tarball, from the package's own `files`.
   const { stdout } = await exec('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
     cwd: pkg,
   });
   shipped = (JSON.parse(stdout) as [{ files: { path: string }[] }])[0].files.map((f) => f.path);
-  // Dependencies as an installed package would see them.
-  await symlink(join(REPO, 'node_modules'), join(pkg, 'node_modules'), 'dir');
 }, 180_000);
 
 afterAll(async () => {

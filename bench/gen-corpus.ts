@@ -1,20 +1,43 @@
-// Generates a store codebase for measuring the analyser: N files, each a
-// worker mixin (cached reads with joins, CTEs, subqueries, a replication
-// handler) and its writer mixin (ID allocation around a transaction, raw SQL),
-// with real Kysely types, a schema, streams, two compositions and a config.
-//   npx tsx test/analysis/gen-corpus.ts <dir> [files=200] [methods=8]
+// Generates a store codebase for measuring store-lint (bench/store-lint.ts)
+// and for test/analysis/corpus.test.ts: `mixins` store mixins, two per file —
+// a worker mixin (cached reads with joins, CTEs, subqueries and raw SQL, a
+// replication handler) and its writer mixin (ID allocation around a
+// transaction, raw SQL) — with real Kysely types, a schema, one stream per
+// file, compositions and a store-lint config. With the default 12 reads per
+// worker mixin (and 6 writes per writer mixin) a file is ~190 lines, so a
+// mixin is ~95 lines.
+//   npx tsx bench/gen-corpus.ts <dir> [mixins=400] [methods=12]
+// To type-check a corpus, generate it under this repository's
+// node_modules/.cache/: `kysely` then resolves as it does for real code.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const TABLES = 50;
-const GROUP = 20;
+const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Tables in the generated schema, all `(id int, name text)`: any query can name any of them. */
+export const TABLES = 50;
+/**
+ * Mixins per composition (TypeScript refuses deeper nesting than a few dozen).
+ * Only the first group's compositions are apps in the config: the generated
+ * writes are not all invalidated, and with every group an app each writer is
+ * checked against each worker, so findings grow quadratically (116,000 at
+ * 1,000 mixins) instead of staying at ~600.
+ */
+export const GROUP = 20;
+
+export const DEFAULT_METHODS = 12;
 
 export interface CorpusOptions {
-  readonly files: number;
+  /** Store mixins, an even number: each file holds a worker mixin and its writer mixin. */
+  readonly mixins: number;
   /** Read methods per worker mixin (the writer mixin gets half as many writes). */
-  readonly methods: number;
+  readonly methods?: number;
+  /**
+   * The module the stores import the runtime from. Default: a relative path
+   * to this checkout's src/index.js, which needs no install but makes a type
+   * checker check the runtime's sources along with the corpus.
+   */
+  readonly runtime?: string;
 }
 
 function mixinFile(i: number, methods: number, runtime: string): string {
@@ -101,10 +124,15 @@ function nest(names: readonly string[], base: string): string {
 }
 
 export function generateCorpus(dir: string, options: CorpusOptions): void {
-  const { files, methods } = options;
+  const { mixins, methods = DEFAULT_METHODS } = options;
+  if (!Number.isInteger(mixins) || mixins < 2 || mixins % 2 !== 0) {
+    throw new Error(`mixins must be an even number >= 2 (two per file), got ${mixins}`);
+  }
+  const files = mixins / 2;
   mkdirSync(path.join(dir, 'src', 'stores'), { recursive: true });
   mkdirSync(path.join(dir, 'schema'), { recursive: true });
   const runtimeFrom = (sub: string): string =>
+    options.runtime ??
     path
       .relative(path.join(dir, sub), path.join(REPO, 'src', 'index.js'))
       .split(path.sep)
@@ -174,8 +202,7 @@ export function generateCorpus(dir: string, options: CorpusOptions): void {
       mixinFile(i, methods, runtimeFrom('src/stores')),
     );
   }
-  // TypeScript refuses deeper mixin nesting than a few dozen, so compositions
-  // take groups of GROUP mixins.
+  // Compositions take groups of GROUP mixins (see GROUP).
   const imports = Array.from(
     { length: files },
     (_, i) => `import { Store${i}Store, Store${i}WorkerStore } from './stores/store${i}.js';\n`,
@@ -206,10 +233,10 @@ export function generateCorpus(dir: string, options: CorpusOptions): void {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const [dir, files = '200', methods = '8'] = process.argv.slice(2);
+  const [dir, mixins = '400', methods = String(DEFAULT_METHODS)] = process.argv.slice(2);
   if (!dir) {
-    process.stderr.write('usage: gen-corpus.ts <dir> [files] [methods]\n');
+    process.stderr.write('usage: gen-corpus.ts <dir> [mixins=400] [methods=12]\n');
     process.exit(2);
   }
-  generateCorpus(path.resolve(dir), { files: Number(files), methods: Number(methods) });
+  generateCorpus(path.resolve(dir), { mixins: Number(mixins), methods: Number(methods) });
 }

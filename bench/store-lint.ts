@@ -1,0 +1,389 @@
+// store-lint beside the type checkers, on generated codebases (gen-corpus.ts:
+// store mixins of ~95 lines with real Kysely types) at several sizes, so that
+// growth is visible. Everything runs as a separate child process, as a user
+// or CI runs it:
+//   - store-lint as published: the package laid out by
+//     scripts/layout-package.ts, run with plain Node (no tsx), `--format json`;
+//     (a) cold, no cache; (b) `--cache` with no cache file (cold, and writes
+//     it); (c) `--cache` again, nothing changed (a hit); (d) `--cache` after
+//     a one-file change: one query in one store file names another table,
+//     and then the file is restored — each is a one-file change, so both are
+//     measured;
+//   - (e) TypeScript 7 (native) `tsc --noEmit -p`;
+//   - (f) the same with the TypeScript that ts-morph bundles (tsmorph-tsc.mjs).
+// The corpus imports the runtime as `storesplit` (the laid-out package,
+// linked into its node_modules), so the type checkers read the runtime's
+// declarations as they would in an application, not its sources. Both type
+// checks must pass: timing a check that fails would be meaningless.
+// store-lint extracts facts from every file, but the config's apps compose
+// only the first 40 mixins (see GROUP in gen-corpus.ts), so the rules, and
+// the finding count, do not grow with the size.
+//
+// Wall time is the minimum of R runs (R = 3 up to 500 mixins; at 2,000 the
+// type checkers take 20 to 90 s a run, so they run once and store-lint
+// twice, which keeps the whole benchmark at about 5 minutes on a 2-core
+// machine); peak memory is the maximum over the runs.
+//
+// Sizes, in mixins (two per file): 50, 500 and 2,000 by default;
+//   STORE_LINT_BENCH_SIZES=50,200 npm run bench -- store-lint
+//
+// BENCH lines: one per size (`store-lint`: subject = store-lint cold,
+// baseline = tsc 7, plus every raw figure and the other ratios), then one on
+// growth (`store-lint-growth`). Ratios are subject / baseline: below 1 is
+// faster or smaller. Needs GNU time at /usr/bin/time for peak memory.
+import { spawn } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { layoutPackage } from '../scripts/layout-package.js';
+import { generateCorpus, GROUP, TABLES } from './gen-corpus.js';
+
+const REPO = fileURLToPath(new URL('../', import.meta.url));
+// Inside the repository's node_modules, so the corpus resolves `kysely` (and
+// the package's dependencies) as real code does.
+const WORK = join(REPO, 'node_modules', '.cache');
+const PKG = join(WORK, 'store-lint-bench-pkg');
+const STORE_LINT = join(PKG, 'bin', 'store-lint');
+const TSC7 = join(REPO, 'node_modules', 'typescript7', 'bin', 'tsc');
+const TSMORPH_TSC = join(REPO, 'bench', 'tsmorph-tsc.mjs');
+const GNU_TIME = '/usr/bin/time';
+const DEFAULT_SIZES = [50, 500, 2000];
+const CACHE_FILE = join('.storesplit-cache', 'store-lint.json');
+
+interface Run {
+  readonly wallMs: number;
+  readonly peakMB: number;
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Best wall time and highest peak memory of a step's runs. */
+interface Summary {
+  readonly ms: number;
+  readonly peakMB: number;
+}
+
+const round = (x: number, digits = 0): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+function progress(text: string): void {
+  process.stderr.write(`[store-lint bench] ${text}\n`);
+}
+
+function corpusDir(mixins: number): string {
+  return join(WORK, `store-lint-bench-${mixins}`);
+}
+
+function sizesFromEnv(): number[] {
+  const raw = process.env.STORE_LINT_BENCH_SIZES;
+  if (!raw) return DEFAULT_SIZES;
+  const sizes = raw.split(',').map((s) => Number(s.trim()));
+  if (sizes.some((n) => !Number.isInteger(n) || n < 2 || n % 2 !== 0)) {
+    throw new Error(`STORE_LINT_BENCH_SIZES: even mixin counts >= 2 expected, got "${raw}"`);
+  }
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+const MARK = '@@store-lint-bench peak-kb ';
+
+/**
+ * Runs `node <args>` under GNU time. Wall time is our own clock (ms, where
+ * GNU time's %e has 10 ms steps); peak memory is GNU time's %M: the maximum
+ * resident set of the largest single process in the tree, not a sum — which
+ * for `typescript7/bin/tsc` is the native compiler that the Node wrapper
+ * starts, and for the others the one Node process.
+ */
+function timed(args: readonly string[], cwd: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(GNU_TIME, ['-f', `${MARK}%M`, process.execPath, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      const lines = Buffer.concat(err).toString().split('\n');
+      const mark = lines.findLastIndex((l) => l.startsWith(MARK));
+      if (mark < 0) {
+        reject(new Error(`no peak memory from ${GNU_TIME} for node ${args.join(' ')}`));
+        return;
+      }
+      const peakKB = Number(lines[mark]!.slice(MARK.length));
+      // GNU time's own note on a non-zero exit is not the command's output.
+      const stderr = lines
+        .slice(0, mark)
+        .filter((l) => !l.startsWith('Command exited with non-zero status'))
+        .join('\n');
+      resolve({
+        wallMs,
+        peakMB: peakKB / 1024,
+        code: code ?? -1,
+        stdout: Buffer.concat(out).toString(),
+        stderr,
+      });
+    });
+  });
+}
+
+function summarise(runs: readonly Run[]): Summary {
+  return {
+    ms: round(Math.min(...runs.map((r) => r.wallMs))),
+    peakMB: round(Math.max(...runs.map((r) => r.peakMB))),
+  };
+}
+
+function failure(what: string, run: Run): Error {
+  const output = `${run.stderr}\n${run.stdout}`.trim().split('\n').slice(0, 20).join('\n');
+  return new Error(`${what} exited with status ${run.code}:\n${output}`);
+}
+
+interface LintRun extends Run {
+  readonly findings: number;
+}
+
+/** store-lint, JSON output; exit 1 (findings) is a normal outcome, anything else fails the bench. */
+async function storeLint(dir: string, cache: boolean): Promise<LintRun> {
+  const args = [STORE_LINT, dir, '--format', 'json', ...(cache ? ['--cache'] : [])];
+  const run = await timed(args, dir);
+  if (run.code !== 0 && run.code !== 1) throw failure(`store-lint ${args.slice(1).join(' ')}`, run);
+  const results = JSON.parse(run.stdout) as { errorCount: number; warningCount: number }[];
+  const findings = results.reduce((n, r) => n + r.errorCount + r.warningCount, 0);
+  return { ...run, findings };
+}
+
+/** A type check of the corpus; it must pass. */
+async function typeCheck(name: string, args: readonly string[], dir: string): Promise<Run> {
+  const run = await timed(args, dir);
+  if (run.code !== 0) throw failure(`${name} on the generated corpus`, run);
+  return run;
+}
+
+async function countLines(dir: string): Promise<number> {
+  let lines = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile() || !entry.name.endsWith('.ts')) continue;
+    const text = await readFile(join(entry.parentPath, entry.name), 'utf8');
+    lines += text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  }
+  return lines;
+}
+
+/** The one-file change: the first table-aliased query of `file` reads the next table instead. */
+function changeOneQuery(source: string): string {
+  const query = /selectFrom\('t(\d+) as x'\)/;
+  const match = query.exec(source);
+  if (!match) throw new Error("gen-corpus output changed: no `selectFrom('tN as x')` to edit");
+  return source.replace(query, `selectFrom('t${(Number(match[1]) + 1) % TABLES} as x')`);
+}
+
+/** Every run of a step finds what the cold run found (a cache must not change answers). */
+function sameFindings(step: string, runs: readonly LintRun[], expected: number): void {
+  const off = runs.find((r) => r.findings !== expected);
+  if (off) {
+    throw new Error(`store-lint ${step}: ${off.findings} findings where ${expected} were expected`);
+  }
+}
+
+interface SizeResult {
+  readonly mixins: number;
+  readonly lines: number;
+  readonly coldMs: number;
+  readonly tsc7Ms: number;
+}
+
+async function benchSize(mixins: number, runs: number, tscRuns: number): Promise<SizeResult> {
+  const dir = corpusDir(mixins);
+  const files = mixins / 2;
+  const step = (text: string) => progress(`${mixins} mixins: ${text}`);
+  await rm(dir, { recursive: true, force: true });
+  step('generating the corpus');
+  generateCorpus(dir, { mixins, runtime: 'storesplit' });
+  await mkdir(join(dir, 'node_modules'));
+  await symlink(PKG, join(dir, 'node_modules', 'storesplit'), 'dir');
+  const lines = await countLines(join(dir, 'src'));
+  try {
+    // Cold runs and type checks alternate, so that a burst of load from
+    // elsewhere on the machine does not land on one side of a ratio only.
+    const cold: LintRun[] = [];
+    const tsc7: Run[] = [];
+    const tsmorph: Run[] = [];
+    for (let r = 0; r < runs; r++) {
+      step(`store-lint cold ${r + 1}/${runs}`);
+      cold.push(await storeLint(dir, false));
+      if (r >= tscRuns) continue;
+      step(`tsc 7 --noEmit ${r + 1}/${tscRuns}`);
+      tsc7.push(await typeCheck('TypeScript 7 tsc', [TSC7, '--noEmit', '-p', dir], dir));
+      step(`ts-morph's TypeScript --noEmit ${r + 1}/${tscRuns}`);
+      tsmorph.push(await typeCheck('bench/tsmorph-tsc.mjs', [TSMORPH_TSC, dir], dir));
+    }
+    const findings = cold[0]!.findings;
+    sameFindings('cold', cold, findings);
+
+    const cacheFile = join(dir, CACHE_FILE);
+    const write: LintRun[] = [];
+    for (let r = 0; r < runs; r++) {
+      step(`store-lint --cache, no cache file ${r + 1}/${runs}`);
+      await rm(cacheFile, { force: true });
+      write.push(await storeLint(dir, true));
+      if (!existsSync(cacheFile)) throw new Error(`store-lint --cache wrote no ${cacheFile}`);
+    }
+    sameFindings('--cache (cold)', write, findings);
+
+    // A hit must leave the cache file alone; if it rewrites it, the "hit" re-analysed.
+    const stored = (await stat(cacheFile, { bigint: true })).mtimeNs;
+    const hit: LintRun[] = [];
+    for (let r = 0; r < runs; r++) {
+      step(`store-lint --cache, nothing changed ${r + 1}/${runs}`);
+      hit.push(await storeLint(dir, true));
+    }
+    sameFindings('--cache (hit)', hit, findings);
+    const hitReusedCache = (await stat(cacheFile, { bigint: true })).mtimeNs === stored;
+
+    // A file in the middle of the first group: the apps compose it, so the
+    // change reaches the rules, not only the extracted facts.
+    const target = join(dir, 'src', 'stores', `store${Math.floor(Math.min(files, GROUP) / 2)}.ts`);
+    const original = await readFile(target, 'utf8');
+    const changed = changeOneQuery(original);
+    const oneFile: LintRun[] = [];
+    const changedFindings: number[] = [];
+    try {
+      for (let r = 0; r < runs; r++) {
+        step(`store-lint --cache after a one-file change ${r + 1}/${runs}`);
+        await writeFile(target, changed);
+        const before = (await stat(cacheFile, { bigint: true })).mtimeNs;
+        const edited = await storeLint(dir, true);
+        // An unchanged cache file after an input changed would be a stale answer.
+        if ((await stat(cacheFile, { bigint: true })).mtimeNs === before) {
+          throw new Error(`store-lint --cache did not re-analyse after ${target} changed`);
+        }
+        if (r > 0) sameFindings('--cache (file changed)', [edited], changedFindings[0]!);
+        changedFindings.push(edited.findings);
+        step(`store-lint --cache after restoring the file ${r + 1}/${runs}`);
+        await writeFile(target, original);
+        const restored = await storeLint(dir, true);
+        sameFindings('--cache (file restored)', [restored], findings);
+        oneFile.push(edited, restored);
+      }
+    } finally {
+      await writeFile(target, original);
+    }
+
+    const s = {
+      cold: summarise(cold),
+      write: summarise(write),
+      hit: summarise(hit),
+      oneFile: summarise(oneFile),
+      tsc7: summarise(tsc7),
+      tsmorph: summarise(tsmorph),
+    };
+    const line = {
+      bench: 'store-lint',
+      subject: 'store-lint cold',
+      baseline: 'tsc 7 --noEmit',
+      ratio: round(s.cold.ms / s.tsc7.ms, 2),
+      mixins,
+      files: files + 3,
+      lines,
+      runs,
+      tsc_runs: tscRuns,
+      store_lint_cold_ms: s.cold.ms,
+      store_lint_cold_peak_mb: s.cold.peakMB,
+      store_lint_cache_write_ms: s.write.ms,
+      store_lint_cache_write_peak_mb: s.write.peakMB,
+      store_lint_cache_hit_ms: s.hit.ms,
+      store_lint_cache_hit_peak_mb: s.hit.peakMB,
+      store_lint_one_file_change_ms: s.oneFile.ms,
+      store_lint_one_file_change_peak_mb: s.oneFile.peakMB,
+      tsc7_ms: s.tsc7.ms,
+      tsc7_peak_mb: s.tsc7.peakMB,
+      tsmorph_tsc_ms: s.tsmorph.ms,
+      tsmorph_tsc_peak_mb: s.tsmorph.peakMB,
+      ratio_cold_vs_tsmorph_tsc: round(s.cold.ms / s.tsmorph.ms, 2),
+      ratio_peak_mb_vs_tsc7: round(s.cold.peakMB / s.tsc7.peakMB, 2),
+      ratio_peak_mb_vs_tsmorph_tsc: round(s.cold.peakMB / s.tsmorph.peakMB, 2),
+      ratio_one_file_change_vs_cold: round(s.oneFile.ms / s.cold.ms, 2),
+      ratio_cache_hit_vs_cold: round(s.hit.ms / s.cold.ms, 2),
+      cache_hit_reused_cache_file: hitReusedCache,
+      findings,
+      findings_after_change: changedFindings[0]!,
+      exit_code: cold[0]!.code,
+    };
+    console.log(`BENCH ${JSON.stringify(line)}`);
+    return { mixins, lines, coldMs: s.cold.ms, tsc7Ms: s.tsc7.ms };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Cost per 1,000 lines at each size, and that cost at the largest size over
+ * the smallest (1.0 = linear). A fixed start-up cost (loading Node and the
+ * compiler) makes the small sizes look dear, so the marginal cost between
+ * consecutive sizes is given too: last step over first, 1.0 = linear.
+ */
+function reportGrowth(results: readonly SizeResult[]): void {
+  const perKLine = (ms: (r: SizeResult) => number) =>
+    results.map((r) => round((ms(r) / r.lines) * 1000, 2));
+  const marginal = (ms: (r: SizeResult) => number) =>
+    results
+      .slice(1)
+      .map((r, i) => round(((ms(r) - ms(results[i]!)) / (r.lines - results[i]!.lines)) * 1000, 2));
+  const lastOverFirst = (xs: readonly number[]) =>
+    xs.length >= 2 && xs[0]! > 0 ? round(xs.at(-1)! / xs[0]!, 2) : null;
+  const lint = perKLine((r) => r.coldMs);
+  const tsc7 = perKLine((r) => r.tsc7Ms);
+  const lintMarginal = marginal((r) => r.coldMs);
+  const tsc7Marginal = marginal((r) => r.tsc7Ms);
+  const line = {
+    bench: 'store-lint-growth',
+    mixins: results.map((r) => r.mixins),
+    lines: results.map((r) => r.lines),
+    store_lint_ms_per_kline: lint,
+    tsc7_ms_per_kline: tsc7,
+    store_lint_per_line_largest_vs_smallest: lastOverFirst(lint),
+    tsc7_per_line_largest_vs_smallest: lastOverFirst(tsc7),
+    store_lint_marginal_ms_per_kline: lintMarginal,
+    tsc7_marginal_ms_per_kline: tsc7Marginal,
+    store_lint_marginal_last_vs_first: lastOverFirst(lintMarginal),
+    tsc7_marginal_last_vs_first: lastOverFirst(tsc7Marginal),
+  };
+  console.log(`BENCH ${JSON.stringify(line)}`);
+}
+
+function cleanUpSync(sizes: readonly number[]): void {
+  for (const dir of [PKG, ...sizes.map(corpusDir)]) rmSync(dir, { recursive: true, force: true });
+}
+
+export async function benchStoreLint(): Promise<void> {
+  const sizes = sizesFromEnv();
+  if (!existsSync(GNU_TIME)) {
+    throw new Error(`store-lint bench: needs GNU time at ${GNU_TIME} for peak memory`);
+  }
+  // Ctrl-C skips `finally`; the corpora are large, so remove them anyway.
+  const onInterrupt = () => {
+    cleanUpSync(sizes);
+    process.exit(130);
+  };
+  process.once('SIGINT', onInterrupt);
+  try {
+    cleanUpSync(sizes);
+    progress('laying out the package (TypeScript 7 build of src/)');
+    await layoutPackage(PKG);
+    const results: SizeResult[] = [];
+    for (const mixins of sizes) {
+      const small = mixins <= 500;
+      results.push(await benchSize(mixins, small ? 3 : 2, small ? 3 : 1));
+    }
+    reportGrowth(results);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    cleanUpSync(sizes);
+  }
+}
