@@ -130,7 +130,8 @@ export async function analyzeProject(
     stores,
     (m, name) => graph.resolve(m, name)?.node ?? null,
   );
-  stores.splice(0, stores.length, ...confirmed);
+  stores.length = 0;
+  for (const s of confirmed) stores.push(s);
   const ownStores = new Map<CompositionDecl, StoreDecl>();
   for (const c of compositions) {
     if (!c.hasMembers) continue;

@@ -73,7 +73,7 @@ async function listFiles(dir: string): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await listFiles(path)));
+    if (entry.isDirectory()) for (const f of await listFiles(path)) out.push(f);
     else out.push(path);
   }
   return out;
@@ -172,7 +172,7 @@ async function tsconfigInputs(config: StoreLintConfig): Promise<string[]> {
       onlyFiles: true,
       ignore: ['**/node_modules/**', '**/.git/**'],
     });
-    out.push(...matched.filter((m) => SOURCE_EXTENSIONS.some((e) => m.endsWith(`.${e}`))));
+    for (const m of matched) if (SOURCE_EXTENSIONS.some((e) => m.endsWith(`.${e}`))) out.push(m);
   }
   return out;
 }

@@ -115,7 +115,8 @@ export function lint(model: StoreModel, options: LintOptions = {}): LintReport {
   let messages: LintMessage[] = [];
   for (const { rule, severity } of enabled) {
     if (rule.id === UNUSED_DISABLE) continue;
-    messages.push(...run(rule, model, baseContext, severity));
+    // A loop, not push(...): a rule can report more findings than a call takes arguments.
+    for (const m of run(rule, model, baseContext, severity)) messages.push(m);
   }
 
   // Inline suppressions: same file, same rule, the line the comment names.
@@ -171,7 +172,7 @@ export function lint(model: StoreModel, options: LintOptions = {}): LintReport {
   const unusedRule = enabled.find((e) => e.rule.id === UNUSED_DISABLE);
   if (unusedRule) {
     const context = { ...baseContext, usedSuppressions, staleBaselineEntries };
-    messages.push(...run(unusedRule.rule, model, context, unusedRule.severity));
+    for (const m of run(unusedRule.rule, model, context, unusedRule.severity)) messages.push(m);
   }
 
   messages.sort(compareLocations);

@@ -287,8 +287,13 @@ export class SQLBaseStore<DB = unknown> {
   ): Promise<void> {
     if (!ids.length) return;
     const wanted = new Set(ids);
-    const to = Math.max(...ids);
-    let from = Math.min(...ids) - 1;
+    // Loops, not Math.max(...ids): a batch can hold more IDs than a call takes arguments.
+    let to = -Infinity;
+    let from = Infinity;
+    for (const id of ids) {
+      to = Math.max(to, id);
+      from = Math.min(from, id - 1);
+    }
     for (;;) {
       const page = await stream.getPage(
         this.#untypedDb(),

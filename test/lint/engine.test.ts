@@ -137,6 +137,31 @@ describe('engine', () => {
     expect(() => lint(receiptsApp().build(), { rules: [bad] })).toThrow(/placeholder \{\{x\}\}/);
   });
 
+  it('takes more findings than a function call takes arguments', () => {
+    // A large codebase with a systematic mistake: spreading the findings
+    // into push() overflowed the stack (RangeError) past ~120k of them.
+    const n = 200_000;
+    const many = defineRule({
+      id: 'many',
+      meta: {
+        description: 'd',
+        defaultSeverity: 'warn',
+        messages: { m: 'finding {{i}}' },
+        docs: 'docs/rules/many.md',
+      },
+      check: (m) =>
+        Array.from({ length: n }, (_, i) => ({
+          messageId: 'm',
+          data: { i },
+          location: { ...m.stores[0]!.location, line: i + 1 },
+          subject: {},
+        })),
+    });
+    const report = lint(receiptsApp().build(), { rules: [many] });
+    expect(report.warningCount).toBe(n);
+    expect(report.messages.at(-1)?.message).toBe(`finding ${n - 1}`);
+  });
+
   it('interpolates placeholders', () => {
     expect(interpolate('`{{a}}` and {{ b }}', { a: 'x', b: 2 })).toBe('`x` and 2');
   });

@@ -24,7 +24,8 @@ export function formatStylish(report: LintReport, context: FormatContext): strin
       message: m.message.replace(/\s*\n\s*/g, ' '),
       ruleId: m.ruleId,
     }));
-    const width = (key: 'position' | 'severity') => Math.max(...rows.map((r) => r[key].length));
+    const width = (key: 'position' | 'severity') =>
+      rows.reduce((w, r) => Math.max(w, r[key].length), 0);
     const positionWidth = width('position');
     const severityWidth = width('severity');
     out += `\n${c.underline(file)}\n`;

@@ -101,7 +101,7 @@ export class KeyIndex {
     const stack = [...this.root.children.values()];
     for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
       count++;
-      stack.push(...node.children.values());
+      for (const child of node.children.values()) stack.push(child);
     }
     return count;
   }

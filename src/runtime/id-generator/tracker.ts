@@ -162,7 +162,8 @@ export class PositionTracker {
   endFetch(ticket: FetchTicket, ids: readonly number[] = []): void {
     if (!this.#fetches.delete(ticket)) throw new PositionTrackerError('fetch ended twice');
     if (ticket.marker === this.#minMarker) {
-      this.#minMarker = Math.min(...[...this.#fetches].map((f) => f.marker));
+      this.#minMarker = Infinity;
+      for (const f of this.#fetches) this.#minMarker = Math.min(this.#minMarker, f.marker);
     }
     try {
       for (const id of ids) {
@@ -191,7 +192,9 @@ export class PositionTracker {
     }
     for (const id of ids) this.#unfinished.delete(id);
     if (ids.includes(this.#minUnfinished)) {
-      this.#minUnfinished = this.#unfinished.size === 0 ? Infinity : Math.min(...this.#unfinished);
+      // A loop, not Math.min(...set): a batch can hold more IDs than a call takes arguments.
+      this.#minUnfinished = Infinity;
+      for (const id of this.#unfinished) this.#minUnfinished = Math.min(this.#minUnfinished, id);
     }
     this.#recompute();
   }

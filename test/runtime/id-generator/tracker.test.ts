@@ -24,6 +24,21 @@ describe('PositionTracker', () => {
     expect(t.positions()).toEqual({ a: 3 });
   });
 
+  it('handles a batch of more IDs than a function call takes arguments', () => {
+    // withNextIds(200_000) for a bulk import: Math.min(...inFlight) threw a
+    // RangeError while finishing, which left every ID in flight for good.
+    const n = 200_000;
+    const t = new PositionTracker({ instanceName: 'a', writers: ['a'], sequenceValue: 0 });
+    const ids = Array.from({ length: n }, (_, i) => i + 1);
+    t.endFetch(t.beginFetch(), ids);
+    t.finish([1]);
+    expect(t.currentToken()).toBe(1);
+    t.finish(ids.slice(2));
+    expect(t.currentToken()).toBe(1);
+    t.finish([2]);
+    expect(t.currentToken()).toBe(n);
+  });
+
   it('holds the position at the fetch marker while a fetch is in flight (#9424)', () => {
     const a = new PositionTracker({ instanceName: 'a', writers: ['a', 'b'], sequenceValue: 0 });
     const ticket = a.beginFetch(); // the sequence is asked; it will return 3
