@@ -133,6 +133,8 @@ export interface CompositionFacts {
    * A handler of any stream a write allocates on runs for that write.
    */
   handlerInvalidates(streams: Iterable<string>, cache: string): boolean;
+  /** The caches whose entries come from `table`, in `caches` order. */
+  cachesReading(table: string): readonly CacheFacts[];
   reach(r: Resolved): Reach;
   resolveCall(from: Resolved, call: MethodCall): Resolved | 'base' | 'unknown' | 'other';
   /** Where `r` writes `table`: its own access, else the call that leads to it, else the method. */
@@ -159,6 +161,8 @@ export interface ModelFacts {
   covers(stream: string, table: string): 'yes' | 'no' | 'unknown';
   /** Unresolved facts the analyser attributes to a store's method. */
   unresolvedWithin(store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[];
+  /** The certain writes (see `certainWrites`) of `table`, in `certainWrites` order. */
+  certainWritesOf(table: string): readonly CertainWrite[];
 }
 
 const memo = new WeakMap<StoreModel, ModelFacts>();
@@ -251,12 +255,14 @@ function buildFacts(model: StoreModel): ModelFacts {
     }
   }
 
+  const writerCompositions = compositions.filter((c) => c.isWriter);
+  let writesByTable: Map<string, CertainWrite[]> | null = null;
   return {
     model,
     compositions,
     composition: (name) => byName.get(name),
     compositionOf: (app) => byName.get(app.composition),
-    writerCompositions: compositions.filter((c) => c.isWriter),
+    writerCompositions,
     workerCompositions: compositions.filter((c) => c.isWorker),
     compositionsContaining: (store) => containing.get(store) ?? [],
     store: (name) => storesByName.get(name),
@@ -274,6 +280,17 @@ function buildFacts(model: StoreModel): ModelFacts {
       return info.tables.includes(table) ? 'yes' : 'no';
     },
     unresolvedWithin,
+    certainWritesOf(table) {
+      if (!writesByTable) {
+        writesByTable = new Map();
+        for (const w of certainWrites({ writerCompositions })) {
+          const list = writesByTable.get(w.table);
+          if (list) list.push(w);
+          else writesByTable.set(w.table, [w]);
+        }
+      }
+      return writesByTable.get(table) ?? [];
+    },
   };
 }
 
@@ -292,7 +309,9 @@ export interface CertainWrite {
  * something unresolved in reach is skipped (it may announce or invalidate
  * more than the model shows); `analysis-unresolved` reports why.
  */
-export function* certainWrites(facts: ModelFacts): Generator<CertainWrite> {
+export function* certainWrites(
+  facts: Pick<ModelFacts, 'writerCompositions'>,
+): Generator<CertainWrite> {
   for (const writer of facts.writerCompositions) {
     if (writer.unknownMixins.length) continue;
     const writerApps = writer.apps.filter((a) => a.role === 'writer').map((a) => a.name);
@@ -471,6 +490,23 @@ function buildComposition(
     return r.method.location;
   };
 
+  // Indexed by table: the rules ask per write, and a scan of every cache per
+  // write grows with the square of the codebase.
+  let byTable: Map<string, CacheFacts[]> | null = null;
+  const cachesReading = (table: string): readonly CacheFacts[] => {
+    if (!byTable) {
+      byTable = new Map();
+      for (const cache of caches.values()) {
+        for (const t of cache.reads) {
+          const list = byTable.get(t);
+          if (list) list.push(cache);
+          else byTable.set(t, [cache]);
+        }
+      }
+    }
+    return byTable.get(table) ?? [];
+  };
+
   const handlerInvalidates = (streams: Iterable<string>, cache: string): boolean => {
     for (const s of streams) {
       if ((handlers.get(s) ?? []).some((h) => h.uncertain || h.invalidates.has(cache))) return true;
@@ -492,6 +528,7 @@ function buildComposition(
     handlers,
     writePaths,
     handlerInvalidates,
+    cachesReading,
     reach,
     resolveCall,
     writeLocation,

@@ -39,34 +39,31 @@ export const cacheNotInvalidatedOnWorker = defineRule({
       const workerApps = worker.apps.filter((a) => a.role === 'worker').map((a) => a.name);
       for (const cache of worker.caches.values()) {
         for (const table of cache.reads) {
-          for (const writer of facts.writerCompositions) {
-            for (const path of writer.writePaths) {
-              if (!path.writes.has(table) || path.uncertain) continue;
-              if (path.cachesStream.has(cache.name)) continue;
-              const streams = [...path.streams]
-                .filter((s) => facts.covers(s, table) === 'yes')
-                .sort();
-              if (streams.length === 0) continue;
-              if (worker.handlerInvalidates(path.streams, cache.name)) continue;
-              const key = [cache.owner.store.name, cache.name, table, streams.join(',')].join('\0');
-              let group = groups.get(key);
-              if (!group) {
-                group = {
-                  cache: cache.name,
-                  cacheStore: cache.owner.store.name,
-                  table,
-                  streams,
-                  location: cache.owner.method.location,
-                  apps: new Set(),
-                  compositions: new Set(),
-                  writers: new Set(),
-                };
-                groups.set(key, group);
-              }
-              for (const a of workerApps) group.apps.add(a);
-              group.compositions.add(worker.name);
-              group.writers.add(qualified(path.root));
+          for (const { path } of facts.certainWritesOf(table)) {
+            if (path.cachesStream.has(cache.name)) continue;
+            const streams = [...path.streams]
+              .filter((s) => facts.covers(s, table) === 'yes')
+              .sort();
+            if (streams.length === 0) continue;
+            if (worker.handlerInvalidates(path.streams, cache.name)) continue;
+            const key = [cache.owner.store.name, cache.name, table, streams.join(',')].join('\0');
+            let group = groups.get(key);
+            if (!group) {
+              group = {
+                cache: cache.name,
+                cacheStore: cache.owner.store.name,
+                table,
+                streams,
+                location: cache.owner.method.location,
+                apps: new Set(),
+                compositions: new Set(),
+                writers: new Set(),
+              };
+              groups.set(key, group);
             }
+            for (const a of workerApps) group.apps.add(a);
+            group.compositions.add(worker.name);
+            group.writers.add(qualified(path.root));
           }
         }
       }

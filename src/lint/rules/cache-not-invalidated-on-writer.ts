@@ -46,8 +46,7 @@ export const cacheNotInvalidatedOnWriter = defineRule({
     const groups = new Map<string, Group>();
     for (const { writer, writerApps, path, table } of certainWrites(facts)) {
       const stale: CacheFacts[] = [];
-      for (const cache of writer.caches.values()) {
-        if (!cache.reads.has(table)) continue;
+      for (const cache of writer.cachesReading(table)) {
         // A cached read that writes (get-or-create) fills its own entry.
         if (cache.owner === path.root || cache.fronts.includes(path.root)) continue;
         if (path.local.has(cache.name)) continue;

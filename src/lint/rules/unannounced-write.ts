@@ -39,8 +39,8 @@ export const unannouncedWrite = defineRule({
       const workerApps = new Set<string>();
       for (const worker of facts.workerCompositions) {
         if (worker.unknownMixins.length) continue;
-        for (const cache of worker.caches.values()) {
-          if (!cache.reads.has(table) || path.cachesStream.has(cache.name)) continue;
+        for (const cache of worker.cachesReading(table)) {
+          if (path.cachesStream.has(cache.name)) continue;
           if (worker.handlerInvalidates(path.streams, cache.name)) continue;
           uncovered.push(`\`${cache.name}\` (${cache.owner.store.name})`);
           for (const a of worker.apps) if (a.role === 'worker') workerApps.add(a.name);
