@@ -405,7 +405,10 @@ export class ReplicationClient {
     if (epoch !== undefined) this.#memoryEpochs.set(key, epoch);
     if (lost) this.#reset(definition, instance);
     this.#memoryTokens.set(key, lost ? newToken : Math.max(current, newToken));
-    this.#store.streamPositions.advance(stream, instance, newToken);
+    // A restarted writer's tokens start again below ours: the position must
+    // follow them down, or waits for the new run's tokens end too early.
+    if (lost && newToken < current) this.#store.streamPositions.restart(stream, instance, newToken);
+    else this.#store.streamPositions.advance(stream, instance, newToken);
   }
 
   /**

@@ -1,7 +1,7 @@
 // How far this process has applied each (stream, writer instance), and the
 // waiters for a position: a request that wrote on the writer waits here, on a
 // worker, until the worker has applied the write's token. Positions only move
-// forward; a wait always ends (reached, timed out, or aborted), so nothing
+// forward, but for an in-memory stream's writer restart (`restart`); a wait always ends (reached, timed out, or aborted), so nothing
 // waits for a position that is never announced (Synapse #15150).
 
 export class StreamPositionTimeoutError extends Error {
@@ -50,6 +50,19 @@ export class StreamPositions {
       else this.#waiters.delete(key);
     }
     return true;
+  }
+
+  /**
+   * Sets a position that may move backwards: only for an in-memory stream
+   * whose writer restarted, so that its tokens start again from 0 (a new
+   * epoch). Without it the old epoch's higher token would stay, and a wait
+   * for the new epoch's tokens would end before their rows were applied.
+   * Wakes the waiters the new position satisfies.
+   */
+  restart(stream: string, instance: string, token: number): void {
+    const key = keyOf(stream, instance);
+    this.#positions.delete(key);
+    if (!this.advance(stream, instance, token)) this.#positions.set(key, token);
   }
 
   /**

@@ -249,6 +249,13 @@ describeEachDatabase('replication client', (backend) => {
     // The restarted writer never said !a was typing: the reset dropped it.
     expect([...reader.typing]).toEqual([['!b', ['@bob']]]);
     expect(await counter(c, 'streamResets')).toBe(1);
+    // The position follows the new run's tokens down, so a wait for the new
+    // run's next token ends only once its row is applied.
+    expect(reader.streamPositions.get('typing', 'main')).toBe(1);
+    const next = c.waitForStreamPosition('typing', 'main', 2, 5_000);
+    restarted.setTyping('!d', ['@dan']);
+    await next;
+    expect(reader.typing.get('!d')).toEqual(['@dan']);
   });
 });
 

@@ -11,6 +11,21 @@ describe('StreamPositions', () => {
     expect(p.get('events', 'other')).toBe(0);
   });
 
+  it('restarts an in-memory stream below its token, then moves forward from there', async () => {
+    const p = new StreamPositions();
+    p.advance('typing', 'main', 40);
+    p.restart('typing', 'main', 2);
+    expect(p.get('typing', 'main')).toBe(2);
+    // A wait for the new run's token 3 ends only when it is applied.
+    let woken = false;
+    const wait = p.waitFor('typing', 'main', 3, 10_000).then(() => (woken = true));
+    await Promise.resolve();
+    expect(woken).toBe(false);
+    expect(p.advance('typing', 'main', 3)).toBe(true);
+    await wait;
+    expect(woken).toBe(true);
+  });
+
   it('wakes waiters whose token is reached and keeps the others', async () => {
     const p = new StreamPositions();
     const woken: number[] = [];
