@@ -166,6 +166,7 @@ export function analyseApps(ctx: AppsContext): {
       name,
       role: app.role,
       composition: composition.name,
+      compositionFile: composition.module.file.rel,
       entries: app.entry.map((e) =>
         toPosix(path.relative(ctx.config.root, path.resolve(ctx.config.root, e))),
       ),

@@ -241,6 +241,8 @@ export interface AppInfo {
   readonly role: 'writer' | 'worker';
   /** Composition class name. */
   readonly composition: string;
+  /** The file declaring the composition (relative), which tells apart two compositions of one name. */
+  readonly compositionFile: string;
   readonly entries: readonly string[];
   /** Tables this worker may write (config `writes`). */
   readonly allowedWrites: readonly string[];

@@ -433,7 +433,8 @@ export function reportDuplicateNames(
     const files = [...new Set(group.map((d) => d.module.file.rel))];
     if (files.length < 2) continue;
     for (const d of group) {
-      const others = files.filter((f) => f !== d.module.file.rel);
+      const all = files.filter((f) => f !== d.module.file.rel);
+      const others = all.length > 3 ? [...all.slice(0, 3), `${all.length - 3} more files`] : all;
       unresolved.add(
         'duplicate-name',
         `${d.what} \`${d.name}\` is also declared in ${others.join(', ')}; rules name ${d.what}s by name and could mistake one for the other: rename one, or set \`tsconfig\` in the store-lint config to a tsconfig that leaves the other out`,

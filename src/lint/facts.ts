@@ -144,6 +144,7 @@ export interface CompositionFacts {
 export interface ModelFacts {
   readonly model: StoreModel;
   readonly compositions: readonly CompositionFacts[];
+  /** A composition by class name; undefined when two share the name. */
   composition(name: string): CompositionFacts | undefined;
   compositionOf(app: AppInfo): CompositionFacts | undefined;
   readonly writerCompositions: readonly CompositionFacts[];
@@ -196,10 +197,27 @@ export function codeList(names: Iterable<string>): string {
 }
 
 function buildFacts(model: StoreModel): ModelFacts {
+  // The model names stores by `exportName` (compositions, calls); messages by
+  // class name. A name two stores share (the analyser reports it as
+  // `duplicate-name`) resolves to none: a composition over it then counts it
+  // as unknown, and the rules stay silent about that composition instead of
+  // reading one store for the other.
+  const group = <K, V>(items: readonly V[], key: (v: V) => K): Map<K, V[]> => {
+    const out = new Map<K, V[]>();
+    for (const v of items) {
+      const list = out.get(key(v));
+      if (list) list.push(v);
+      else out.set(key(v), [v]);
+    }
+    return out;
+  };
+  const storesByExport = group(model.stores, (s) => s.exportName);
   const storesByName = new Map<string, StoreInfo>();
-  // The model names stores by `exportName` (compositions, calls); messages by class name.
-  for (const s of model.stores) if (!storesByName.has(s.name)) storesByName.set(s.name, s);
-  for (const s of model.stores) storesByName.set(s.exportName, s);
+  for (const [name, list] of group(model.stores, (s) => s.name)) {
+    if (list.length === 1 && !storesByExport.has(name)) storesByName.set(name, list[0]!);
+  }
+  for (const [name, list] of storesByExport)
+    if (list.length === 1) storesByName.set(name, list[0]!);
 
   const streamsByRef = new Map<string, StreamInfo>();
   for (const s of model.streams) streamsByRef.set(s.variable, s);
@@ -219,32 +237,45 @@ function buildFacts(model: StoreModel): ModelFacts {
   const unresolvedWithin = (store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[] =>
     unresolvedByMethod.get(`${store.exportName}\0${method.name}`) ?? [];
 
-  const appsByComposition = new Map<string, AppInfo[]>();
-  for (const app of model.apps) {
-    const list = appsByComposition.get(app.composition) ?? [];
-    list.push(app);
-    appsByComposition.set(app.composition, list);
-  }
+  // Compositions by file and name: two of one name are told apart by file.
+  const compositionKey = (name: string, file: string): string => `${file}#${name}`;
+  const appsByComposition = group(model.apps, (a) =>
+    compositionKey(a.composition, a.compositionFile),
+  );
 
   const compositions: CompositionFacts[] = [];
-  const byName = new Map<string, CompositionFacts>();
-  const addComposition = (name: string, info: CompositionInfo | null, roots: readonly string[]) => {
-    if (byName.has(name)) return;
+  const byKey = new Map<string, CompositionFacts>();
+  const addComposition = (
+    key: string,
+    name: string,
+    info: CompositionInfo | null,
+    roots: readonly string[],
+  ) => {
+    if (byKey.has(key)) return;
     const facts = buildComposition(
       name,
       info,
       roots,
-      appsByComposition.get(name) ?? [],
+      appsByComposition.get(key) ?? [],
       storesByName,
       streamName,
       unresolvedWithin,
     );
     compositions.push(facts);
-    byName.set(name, facts);
+    byKey.set(key, facts);
   };
-  for (const c of model.compositions) addComposition(c.name, c, c.mixins);
+  for (const c of model.compositions) {
+    addComposition(compositionKey(c.name, c.file), c.name, c, c.mixins);
+  }
   // An app may run a plain store class instead of a composition.
-  for (const app of model.apps) addComposition(app.composition, null, [app.composition]);
+  for (const app of model.apps) {
+    const key = compositionKey(app.composition, app.compositionFile);
+    addComposition(key, app.composition, null, [app.composition]);
+  }
+  const byName = new Map<string, CompositionFacts>();
+  for (const [name, list] of group(compositions, (c) => c.name)) {
+    if (list.length === 1) byName.set(name, list[0]!);
+  }
 
   const containing = new Map<StoreInfo, CompositionFacts[]>();
   for (const c of compositions) {
@@ -261,7 +292,7 @@ function buildFacts(model: StoreModel): ModelFacts {
     model,
     compositions,
     composition: (name) => byName.get(name),
-    compositionOf: (app) => byName.get(app.composition),
+    compositionOf: (app) => byKey.get(compositionKey(app.composition, app.compositionFile)),
     writerCompositions,
     workerCompositions: compositions.filter((c) => c.isWorker),
     compositionsContaining: (store) => containing.get(store) ?? [],

@@ -431,6 +431,7 @@ export class ModelBuilder {
       name: a.name,
       role: a.role,
       composition: a.composition,
+      compositionFile: `src/stores/${a.composition}.ts`,
       entries: [...(a.spec.entries ?? [`src/apps/${a.name}.ts`])],
       allowedWrites: [...(a.spec.writes ?? [])],
       calls: (a.spec.calls ?? []).map((c, i): AppCall => {
