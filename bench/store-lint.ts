@@ -1,23 +1,29 @@
 // store-lint beside the type checkers, on generated codebases (gen-corpus.ts:
-// store mixins of ~95 lines with real Kysely types) at several sizes, so that
+// store mixins of ~100 lines with real Kysely types) at several sizes, so that
 // growth is visible. Everything runs as a separate child process, as a user
 // or CI runs it:
 //   - store-lint as published: the package laid out by
 //     scripts/layout-package.ts, run with plain Node (no tsx), `--format json`;
 //     (a) cold, no cache; (b) `--cache` with no cache file (cold, and writes
 //     it); (c) `--cache` again, nothing changed (a hit); (d) `--cache` after
-//     a one-file change: one query in one store file names another table,
-//     and then the file is restored — each is a one-file change, so both are
-//     measured;
+//     a one-file change: one handler in one store file loses the line that
+//     invalidates one of its caches, and then the file is restored — each is
+//     a one-file change, so both are measured;
 //   - (e) TypeScript 7 (native) `tsc --noEmit -p`;
 //   - (f) the same with the TypeScript that ts-morph bundles (tsmorph-tsc.mjs).
 // The corpus imports the runtime as `storesplit` (the laid-out package,
 // linked into its node_modules), so the type checkers read the runtime's
 // declarations as they would in an application, not its sources. Both type
 // checks must pass: timing a check that fails would be meaningless.
-// store-lint extracts facts from every file, but the config's apps compose
-// only the first 40 mixins (see GROUP in gen-corpus.ts), so the rules, and
-// the finding count, do not grow with the size.
+// The corpus is a correct codebase (see gen-corpus.ts): every composition
+// is an app (a writer and a worker per group of GROUP files), so the rules
+// see all of it, and store-lint must find nothing in it at any size — any
+// finding fails the benchmark, since it is either a bug in the generator or
+// a false alarm of store-lint. The one-file change is a real bug: without
+// that invalidation line, the cache stays stale on the writer and the
+// workers after writes of its table, and store-lint must report exactly
+// `cache-not-invalidated-on-worker` and `cache-not-invalidated-on-writer`
+// for it, then nothing once the file is restored.
 //
 // Wall time is the minimum of R runs (R = 3 up to 500 mixins; at 2,000 the
 // type checkers take 20 to 90 s a run, so they run once and store-lint
@@ -34,10 +40,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { layoutPackage } from '../scripts/layout-package.js';
-import { generateCorpus, GROUP, TABLES } from './gen-corpus.js';
+import { generateCorpus, GROUP } from './gen-corpus.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
 // Inside the repository's node_modules, so the corpus resolves `kysely` (and
@@ -144,17 +150,34 @@ function failure(what: string, run: Run): Error {
   return new Error(`${what} exited with status ${run.code}:\n${output}`);
 }
 
-interface LintRun extends Run {
-  readonly findings: number;
+interface Finding {
+  readonly ruleId: string | null;
+  readonly file: string;
+  readonly line: number;
+  readonly message: string;
 }
 
-/** store-lint, JSON output; exit 1 (findings) is a normal outcome, anything else fails the bench. */
+interface LintRun extends Run {
+  readonly findings: readonly Finding[];
+}
+
+/** store-lint, JSON output; exit 1 (errors found) is the caller's to judge, anything else fails the bench. */
 async function storeLint(dir: string, cache: boolean): Promise<LintRun> {
   const args = [STORE_LINT, dir, '--format', 'json', ...(cache ? ['--cache'] : [])];
   const run = await timed(args, dir);
   if (run.code !== 0 && run.code !== 1) throw failure(`store-lint ${args.slice(1).join(' ')}`, run);
-  const results = JSON.parse(run.stdout) as { errorCount: number; warningCount: number }[];
-  const findings = results.reduce((n, r) => n + r.errorCount + r.warningCount, 0);
+  const results = JSON.parse(run.stdout) as {
+    filePath: string;
+    messages: { ruleId: string | null; line: number; message: string }[];
+  }[];
+  const findings = results.flatMap((r) =>
+    r.messages.map((m) => ({
+      ruleId: m.ruleId,
+      file: relative(dir, r.filePath),
+      line: m.line,
+      message: m.message,
+    })),
+  );
   return { ...run, findings };
 }
 
@@ -175,19 +198,60 @@ async function countLines(dir: string): Promise<number> {
   return lines;
 }
 
-/** The one-file change: the first table-aliased query of `file` reads the next table instead. */
-function changeOneQuery(source: string): string {
-  const query = /selectFrom\('t(\d+) as x'\)/;
-  const match = query.exec(source);
-  if (!match) throw new Error("gen-corpus output changed: no `selectFrom('tN as x')` to edit");
-  return source.replace(query, `selectFrom('t${(Number(match[1]) + 1) % TABLES} as x')`);
+/**
+ * The one-file change: the file's first invalidation line goes. gen-corpus
+ * puts the handler of the mixin's first own table first, and its first line
+ * invalidates a cache keyed by the row, so the cache reads a table that the
+ * file's writer mixin writes: stale on the writer and on the workers.
+ */
+function dropOneInvalidation(source: string): string {
+  const line = /^ *this\.invalidate\(this\.\w+, row\.id\);\n/m;
+  if (!line.test(source)) {
+    throw new Error(
+      'gen-corpus output changed: no `this.invalidate(this.getX, row.id);` to delete',
+    );
+  }
+  return source.replace(line, '');
 }
 
-/** Every run of a step finds what the cold run found (a cache must not change answers). */
-function sameFindings(step: string, runs: readonly LintRun[], expected: number): void {
-  const off = runs.find((r) => r.findings !== expected);
-  if (off) {
-    throw new Error(`store-lint ${step}: ${off.findings} findings where ${expected} were expected`);
+/** What the one-file change must make store-lint report: these rules, nothing else. */
+const EXPECTED_AFTER_CHANGE = [
+  'cache-not-invalidated-on-worker',
+  'cache-not-invalidated-on-writer',
+];
+
+function describeFindings(findings: readonly Finding[]): string {
+  const shown = findings
+    .slice(0, 10)
+    .map((f) => `  ${f.file}:${f.line} ${f.ruleId ?? '(no rule)'}: ${f.message}`);
+  if (findings.length > shown.length) shown.push(`  … and ${findings.length - shown.length} more`);
+  return shown.join('\n');
+}
+
+/** The corpus is correct: store-lint must find nothing in it, in every run of a step. */
+function clean(step: string, runs: readonly LintRun[]): void {
+  const dirty = runs.find((r) => r.findings.length > 0);
+  if (dirty) {
+    throw new Error(
+      `store-lint ${step}: ${dirty.findings.length} findings on the generated corpus, which is ` +
+        `correct and must lint clean (a bug in gen-corpus.ts or a false alarm of store-lint):\n` +
+        describeFindings(dirty.findings),
+    );
+  }
+}
+
+/** After the one-file change: exactly the expected rules, as many times as the first run found. */
+function expectedFindings(run: LintRun, count: number | undefined): void {
+  const rules = [...new Set(run.findings.map((f) => f.ruleId ?? '(no rule)'))].sort();
+  const ok =
+    rules.join() === EXPECTED_AFTER_CHANGE.join() &&
+    (count === undefined || run.findings.length === count);
+  if (!ok) {
+    throw new Error(
+      `store-lint --cache after deleting an invalidation: expected ${EXPECTED_AFTER_CHANGE.join(' and ')}` +
+        `${count === undefined ? '' : ` (${count} findings, as the first run)`}, got ` +
+        `${run.findings.length} findings:\n${describeFindings(run.findings)}`,
+    );
   }
 }
 
@@ -223,8 +287,7 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       step(`ts-morph's TypeScript --noEmit ${r + 1}/${tscRuns}`);
       tsmorph.push(await typeCheck('bench/tsmorph-tsc.mjs', [TSMORPH_TSC, dir], dir));
     }
-    const findings = cold[0]!.findings;
-    sameFindings('cold', cold, findings);
+    clean('cold', cold);
 
     const cacheFile = join(dir, CACHE_FILE);
     const write: LintRun[] = [];
@@ -234,7 +297,7 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       write.push(await storeLint(dir, true));
       if (!existsSync(cacheFile)) throw new Error(`store-lint --cache wrote no ${cacheFile}`);
     }
-    sameFindings('--cache (cold)', write, findings);
+    clean('--cache (cold)', write);
 
     // A hit must leave the cache file alone; if it rewrites it, the "hit" re-analysed.
     const stored = (await stat(cacheFile, { bigint: true })).mtimeNs;
@@ -243,16 +306,16 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       step(`store-lint --cache, nothing changed ${r + 1}/${runs}`);
       hit.push(await storeLint(dir, true));
     }
-    sameFindings('--cache (hit)', hit, findings);
+    clean('--cache (hit)', hit);
     const hitReusedCache = (await stat(cacheFile, { bigint: true })).mtimeNs === stored;
 
-    // A file in the middle of the first group: the apps compose it, so the
-    // change reaches the rules, not only the extracted facts.
+    // A file in the middle of the first group (every file is in an app).
     const target = join(dir, 'src', 'stores', `store${Math.floor(Math.min(files, GROUP) / 2)}.ts`);
     const original = await readFile(target, 'utf8');
-    const changed = changeOneQuery(original);
+    const changed = dropOneInvalidation(original);
     const oneFile: LintRun[] = [];
-    const changedFindings: number[] = [];
+    let changedFindings: number | undefined;
+    const changedByRule: Record<string, number> = {};
     try {
       for (let r = 0; r < runs; r++) {
         step(`store-lint --cache after a one-file change ${r + 1}/${runs}`);
@@ -263,12 +326,18 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
         if ((await stat(cacheFile, { bigint: true })).mtimeNs === before) {
           throw new Error(`store-lint --cache did not re-analyse after ${target} changed`);
         }
-        if (r > 0) sameFindings('--cache (file changed)', [edited], changedFindings[0]!);
-        changedFindings.push(edited.findings);
+        expectedFindings(edited, changedFindings);
+        if (changedFindings === undefined) {
+          changedFindings = edited.findings.length;
+          for (const { ruleId } of edited.findings) {
+            const rule = ruleId ?? '(no rule)';
+            changedByRule[rule] = (changedByRule[rule] ?? 0) + 1;
+          }
+        }
         step(`store-lint --cache after restoring the file ${r + 1}/${runs}`);
         await writeFile(target, original);
         const restored = await storeLint(dir, true);
-        sameFindings('--cache (file restored)', [restored], findings);
+        clean('--cache (file restored)', [restored]);
         oneFile.push(edited, restored);
       }
     } finally {
@@ -311,8 +380,10 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       ratio_one_file_change_vs_cold: round(s.oneFile.ms / s.cold.ms, 2),
       ratio_cache_hit_vs_cold: round(s.hit.ms / s.cold.ms, 2),
       cache_hit_reused_cache_file: hitReusedCache,
-      findings,
-      findings_after_change: changedFindings[0]!,
+      findings: cold[0]!.findings.length,
+      findings_after_change: changedFindings ?? null,
+      findings_after_change_by_rule: changedByRule,
+      findings_after_restore: 0,
       exit_code: cold[0]!.code,
     };
     console.log(`BENCH ${JSON.stringify(line)}`);
