@@ -4,7 +4,7 @@
 // until the entry is evicted or the process restarts (the Synapse bug class:
 // the handler that would have invalidated it was never added to the worker).
 // Writes announced on no covering stream are `unannounced-write`'s concern.
-import { appsText, codeList, factsOf, qualified } from '../facts.js';
+import { appsText, codeList, factsOf, qualified, type WritePath } from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -33,21 +33,42 @@ export const cacheNotInvalidatedOnWorker = defineRule({
   check(model) {
     const facts = factsOf(model);
     const groups = new Map<string, Group>();
+    // Every worker cache meets every write of its tables, across all writer
+    // compositions; the answer depends on the write only through its stream
+    // set, which many writes share, so it is worked out once per set.
+    const streamKeys = new Map<WritePath, string>();
+    const streamKey = (path: WritePath): string => {
+      let key = streamKeys.get(path);
+      if (key === undefined) {
+        key = [...path.streams].sort().join('\0');
+        streamKeys.set(path, key);
+      }
+      return key;
+    };
     for (const worker of facts.workerCompositions) {
       // Handlers of a mixin the model lacks could invalidate anything.
       if (worker.unknownMixins.length) continue;
       const workerApps = worker.apps.filter((a) => a.role === 'worker').map((a) => a.name);
       for (const cache of worker.caches.values()) {
+        const invalidatedBy = new Map<string, boolean>();
         for (const table of cache.reads) {
           for (const { path } of facts.certainWritesOf(table)) {
             if (path.cachesStream.has(cache.name)) continue;
+            const key = streamKey(path);
+            let invalidated = invalidatedBy.get(key);
+            if (invalidated === undefined) {
+              invalidated = worker.handlerInvalidates(path.streams, cache.name);
+              invalidatedBy.set(key, invalidated);
+            }
+            if (invalidated) continue;
             const streams = [...path.streams]
               .filter((s) => facts.covers(s, table) === 'yes')
               .sort();
             if (streams.length === 0) continue;
-            if (worker.handlerInvalidates(path.streams, cache.name)) continue;
-            const key = [cache.owner.store.name, cache.name, table, streams.join(',')].join('\0');
-            let group = groups.get(key);
+            const groupKey = [cache.owner.store.name, cache.name, table, streams.join(',')].join(
+              '\0',
+            );
+            let group = groups.get(groupKey);
             if (!group) {
               group = {
                 cache: cache.name,
@@ -59,7 +80,7 @@ export const cacheNotInvalidatedOnWorker = defineRule({
                 compositions: new Set(),
                 writers: new Set(),
               };
-              groups.set(key, group);
+              groups.set(groupKey, group);
             }
             for (const a of workerApps) group.apps.add(a);
             group.compositions.add(worker.name);

@@ -156,6 +156,38 @@ describe('cache-not-invalidated-on-worker', () => {
     expect(findings[0]!.message).toContain('handler in `reader`, `reader2` invalidates');
   });
 
+  it('reports each stale cache once, naming every write path of its table', () => {
+    const m = model()
+      .schema('rooms')
+      .stream('rooms', ['rooms'])
+      .mixin('W', (s) =>
+        s
+          .cached('getRoom', { reads: ['rooms'] })
+          .cached('getRoomName', { reads: ['rooms'] })
+          .handler('onRooms', 'rooms', { invalidates: [] }),
+      )
+      .mixin(
+        'S',
+        (s) =>
+          s
+            .method('createRoom', { writes: ['rooms'], allocates: ['rooms'] })
+            .method('renameRoom', { writes: ['rooms'], allocates: ['rooms'] }),
+        { composes: ['W'] },
+      )
+      .composition('Main', ['S'])
+      .composition('Reader', ['W'])
+      .app('main', 'writer', 'Main')
+      .app('reader', 'worker', 'Reader')
+      .build();
+    const findings = check(rule, m);
+    expect(findings.map((f) => f.subject.method)).toEqual(['getRoom', 'getRoomName']);
+    for (const f of findings) {
+      expect(f.message).toContain(
+        '`S.createRoom` writes it on stream `rooms` (and 1 more write path)',
+      );
+    }
+  });
+
   it('counts a handler of any stream the write allocates on', () => {
     const m = model()
       .schema('events', 'event_relations')
