@@ -13,6 +13,12 @@
 // model, so rules run on the stored model and give exactly the answers a cold
 // run gives. Any change re-analyses everything; finer reuse needs per-file
 // facts from the analyser with their dependency closure (see the docs).
+//
+// The lint report is kept beside the model, one per lint setting (rule
+// severities, baseline, the rules' own sources): a hit with a stored report
+// reads neither the model nor runs a rule. The model lives in a file of its
+// own, read only when something needs it (a new setting, --report,
+// --print-model).
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -22,10 +28,20 @@ import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from '../analysis/config.js';
 import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis/model.js';
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
+import type { Baseline } from './baseline.js';
+import type { LintReport } from './engine.js';
+import { rules as allRules } from './rules/index.js';
 import { TOOL_VERSION } from './version.js';
 
-export const CACHE_FORMAT = 1;
+export const CACHE_FORMAT = 2;
 export const DEFAULT_CACHE_LOCATION = '.storesplit-cache/store-lint.json';
+/** Lint reports kept per model, most recent first: a few settings (CI, a local run) alternate. */
+const MAX_REPORTS = 4;
+
+/** A lint report as stored: rules by id. */
+interface StoredReport extends Omit<LintReport, 'rules'> {
+  readonly rules: readonly { readonly id: string; readonly severity: 'warn' | 'error' }[];
+}
 
 interface CacheFile {
   readonly format: typeof CACHE_FORMAT;
@@ -34,6 +50,13 @@ interface CacheFile {
   readonly files: Readonly<Record<string, string>>;
   /** How long the analysis that produced the model took, in ms. */
   readonly analysisMs: number;
+  /** Lint settings key → the report for this model, most recent first. */
+  readonly reports: readonly (readonly [string, StoredReport])[];
+}
+
+/** The model file beside the index: the model and the key it was stored under. */
+interface ModelFile {
+  readonly key: string;
   readonly model: StoreModel;
 }
 
@@ -43,7 +66,12 @@ export interface CacheInputs {
 }
 
 export interface CachedAnalysis {
-  readonly model: StoreModel;
+  /** The model: on a hit, read from the cache only when first asked for. */
+  model(): Promise<StoreModel>;
+  /** The report stored with this model for these lint settings (`lintSettingsKey`), if any. */
+  report(settings: string): LintReport | null;
+  /** Keeps `report` with this model for these lint settings. */
+  saveReport(settings: string, report: LintReport): Promise<void>;
   readonly hit: boolean;
   /** Input files added, removed or changed since the stored model (on a miss with a stored entry). */
   readonly changed: readonly string[];
@@ -79,18 +107,39 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
+async function sourcesFingerprint(folder: URL): Promise<string> {
+  const dir = fileURLToPath(folder);
+  const files = existsSync(dir) ? (await listFiles(dir)).sort() : [];
+  const hash = createHash('sha256').update(`${TOOL_VERSION}\0${MODEL_VERSION}\0`);
+  for (const f of files) hash.update(`${relative(dir, f)}\0`).update(await readFile(f));
+  return hash.digest('hex');
+}
+
 let toolHash: Promise<string> | undefined;
+let rulesHash: Promise<string> | undefined;
 
 /** The analyser's identity: its sources (not just the version, which does not change between commits). */
 export function toolFingerprint(): Promise<string> {
-  toolHash ??= (async () => {
-    const dir = fileURLToPath(ANALYZER_DIR);
-    const files = existsSync(dir) ? (await listFiles(dir)).sort() : [];
-    const hash = createHash('sha256').update(`${TOOL_VERSION}\0${MODEL_VERSION}\0`);
-    for (const f of files) hash.update(`${relative(dir, f)}\0`).update(await readFile(f));
-    return hash.digest('hex');
-  })();
+  toolHash ??= sourcesFingerprint(ANALYZER_DIR);
   return toolHash;
+}
+
+/** The rules' identity: this folder's sources (the engine, the rules, the facts they share). */
+function rulesFingerprint(): Promise<string> {
+  rulesHash ??= sourcesFingerprint(new URL('./', import.meta.url));
+  return rulesHash;
+}
+
+/**
+ * What a lint report depends on besides the model: the rule severities, the
+ * baseline's entries (with their lines, which stale-entry warnings name) and
+ * the rules' sources.
+ */
+export async function lintSettingsKey(
+  config: StoreLintConfig,
+  baseline: Baseline | null,
+): Promise<string> {
+  return sha256(stableJson({ rules: config.rules, baseline, lint: await rulesFingerprint() }));
 }
 
 /** JSON with comments and trailing commas (tsconfig's dialect) as plain JSON text. */
@@ -239,7 +288,12 @@ export async function computeInputs(
 async function readCacheFile(location: string): Promise<CacheFile | null> {
   try {
     const data = JSON.parse(await readFile(location, 'utf8')) as Partial<CacheFile>;
-    if (data.format !== CACHE_FORMAT || typeof data.key !== 'string' || !data.model || !data.files)
+    if (
+      data.format !== CACHE_FORMAT ||
+      typeof data.key !== 'string' ||
+      !data.files ||
+      !Array.isArray(data.reports)
+    )
       return null;
     return data as CacheFile;
   } catch {
@@ -247,11 +301,42 @@ async function readCacheFile(location: string): Promise<CacheFile | null> {
   }
 }
 
-async function writeCacheFile(location: string, entry: CacheFile): Promise<void> {
-  await mkdir(dirname(location), { recursive: true });
-  const temp = `${location}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(entry));
-  await rename(temp, location);
+/** The model's file: the index's name with `.model.json`. */
+function modelLocation(location: string): string {
+  return `${location.replace(/\.json$/, '')}.model.json`;
+}
+
+async function readModelFile(location: string, key: string): Promise<StoreModel | null> {
+  try {
+    const data = JSON.parse(await readFile(modelLocation(location), 'utf8')) as Partial<ModelFile>;
+    return data.key === key && data.model ? data.model : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Writes atomically (a temporary file renamed over the old one), so a reader never sees half. */
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, JSON.stringify(value));
+  await rename(temp, path);
+}
+
+function storeReport(report: LintReport): StoredReport {
+  return { ...report, rules: report.rules.map((r) => ({ id: r.rule.id, severity: r.severity })) };
+}
+
+/** The stored report with its rules again, or null if it names a rule this build lacks. */
+function loadReport(stored: StoredReport): LintReport | null {
+  const byId = new Map(allRules.map((r) => [r.id, r]));
+  const rules: LintReport['rules'][number][] = [];
+  for (const r of stored.rules) {
+    const rule = byId.get(r.id);
+    if (!rule) return null;
+    rules.push({ rule, severity: r.severity });
+  }
+  return { ...stored, rules };
 }
 
 function deepFreeze<T>(value: T): T {
@@ -284,33 +369,73 @@ export async function analyzeWithCache(
   const stored = await readCacheFile(location);
   const extra = stored ? Object.keys(stored.files) : [];
   const inputs = await computeInputs(config, extra);
+  const analyse = async (): Promise<{ model: StoreModel; ms: number }> => {
+    const analysisStarted = performance.now();
+    const model = await (await loadAnalyzer()).analyzeProject(config, options);
+    return { model, ms: performance.now() - analysisStarted };
+  };
+
   if (stored && stored.key === inputs.key) {
+    const checkMs = performance.now() - started;
+    let index = stored;
+    let model: Promise<StoreModel> | null = null;
     return {
-      model: deepFreeze(stored.model),
       hit: true,
       changed: [],
-      checkMs: performance.now() - started,
+      checkMs,
       analysisMs: stored.analysisMs,
+      model() {
+        // A missing or mismatched model file (deleted, or written by another
+        // run in between) is analysed again rather than trusted.
+        model ??= readModelFile(location, stored.key).then(async (found) => {
+          if (found) return deepFreeze(found);
+          const fresh = (await analyse()).model;
+          await writeJson(modelLocation(location), { key: stored.key, model: fresh });
+          return fresh;
+        });
+        return model;
+      },
+      report(settings) {
+        const found = index.reports.find(([k]) => k === settings);
+        return found ? loadReport(found[1]) : null;
+      },
+      async saveReport(settings, report) {
+        index = {
+          ...index,
+          reports: [
+            [settings, storeReport(report)] as const,
+            ...index.reports.filter(([k]) => k !== settings),
+          ].slice(0, MAX_REPORTS),
+        };
+        await writeJson(location, index);
+      },
     };
   }
+
   const checkMs = performance.now() - started;
-  const analysisStarted = performance.now();
-  const model = await (await loadAnalyzer()).analyzeProject(config, options);
-  const analysisMs = performance.now() - analysisStarted;
+  const { model, ms: analysisMs } = await analyse();
   // Key again with the files the model turned out to depend on.
   const final = await computeInputs(config, [...extra, ...modelFiles(model)]);
-  await writeCacheFile(location, {
+  // The model first: an index is never written before the model it names.
+  await writeJson(modelLocation(location), { key: final.key, model } satisfies ModelFile);
+  let index: CacheFile = {
     format: CACHE_FORMAT,
     key: final.key,
     files: final.files,
     analysisMs,
-    model,
-  });
+    reports: [],
+  };
+  await writeJson(location, index);
   return {
-    model,
     hit: false,
     changed: stored ? changedFiles(stored.files, inputs.files) : [],
     checkMs,
     analysisMs,
+    model: () => Promise.resolve(model),
+    report: () => null,
+    async saveReport(settings, report) {
+      index = { ...index, reports: [[settings, storeReport(report)]] };
+      await writeJson(location, index);
+    },
   };
 }

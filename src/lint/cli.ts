@@ -10,7 +10,12 @@ import { collectFormats, parseReportOptions, runReport } from '../report/cli.js'
 import { DEFAULT_REPORT_FORMATS, reportFormatNames } from '../report/formatters/index.js';
 import { loadAnalyzer } from './analyzer.js';
 import { baselineEntriesFor, readBaseline, writeBaseline, type Baseline } from './baseline.js';
-import { analyzeWithCache, DEFAULT_CACHE_LOCATION } from './cache.js';
+import {
+  analyzeWithCache,
+  DEFAULT_CACHE_LOCATION,
+  lintSettingsKey,
+  type CachedAnalysis,
+} from './cache.js';
 import { loadConfig } from './config-loader.js';
 import { lint } from './engine.js';
 import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
@@ -161,17 +166,23 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   }
 }
 
-async function analyse(
-  config: StoreLintConfig,
-  options: CliOptions,
-  io: CliIo,
-): Promise<StoreModel> {
+/** The model of this run, and the cache entry it came from (with --cache). */
+interface Analysed {
+  /** Read from the cache on a hit only when first asked for. */
+  model(): Promise<StoreModel>;
+  readonly cached: CachedAnalysis | null;
+}
+
+async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo): Promise<Analysed> {
   const tty = io.stderrIsTTY && !io.env.CI;
   const progress = createProgress(io.stderr, tty, io.columns || 80);
   const onProgress = (done: number, total: number, file: string) =>
     progress.update(done, total, file);
   try {
-    if (!options.cache) return await (await loadAnalyzer()).analyzeProject(config, { onProgress });
+    if (!options.cache) {
+      const model = await (await loadAnalyzer()).analyzeProject(config, { onProgress });
+      return { model: () => Promise.resolve(model), cached: null };
+    }
     const location = resolve(config.root, options.cacheLocation ?? DEFAULT_CACHE_LOCATION);
     const result = await analyzeWithCache(config, loadAnalyzer, location, { onProgress });
     progress.done();
@@ -186,7 +197,7 @@ async function analyse(
               '\n',
       );
     }
-    return result.model;
+    return { model: () => result.model(), cached: result };
   } finally {
     progress.done();
   }
@@ -208,11 +219,11 @@ async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise
     dir,
     ...(options.config === undefined ? {} : { configPath: options.config }),
   });
-  const model = await analyse(config, options, io);
+  const analysed = await analyse(config, options, io);
 
   if (options.printModel) {
     const { printModel } = await loadAnalyzer();
-    const text = printModel(model);
+    const text = printModel(await analysed.model());
     io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return 0;
   }
@@ -224,7 +235,7 @@ async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise
       : null;
   let baseline: Baseline | null = null;
   if (options.updateBaseline && baselineFile) {
-    const entries = baselineEntriesFor(lint(model, { config }).unbaselined);
+    const entries = baselineEntriesFor(lint(await analysed.model(), { config }).unbaselined);
     await writeBaseline(baselineFile, entries);
     io.stderr.write(
       `store-lint: wrote ${entries.length} baseline entr${entries.length === 1 ? 'y' : 'ies'} to ${relative(io.cwd, baselineFile) || baselineFile}\n`,
@@ -232,7 +243,13 @@ async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise
   }
   if (baselineFile) baseline = await readBaseline(baselineFile);
 
-  const report = lint(model, { config, baseline });
+  // With --cache, the report stored for this model and these lint settings.
+  const settings = analysed.cached ? await lintSettingsKey(config, baseline) : null;
+  let report = settings ? analysed.cached!.report(settings) : null;
+  if (!report) {
+    report = lint(await analysed.model(), { config, baseline });
+    if (settings) await analysed.cached!.saveReport(settings, report);
+  }
   const formatted = formatters[options.format](report, {
     cwd: io.cwd,
     color: useColor(io.env, io.stdoutIsTTY),
@@ -242,7 +259,7 @@ async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise
 
   // The coverage report is written whatever lint found; its check can fail the run on its own.
   const coverageStatus = reportRequest
-    ? await runReport(model, reportRequest, io, {
+    ? await runReport(await analysed.model(), reportRequest, io, {
         toolVersion: TOOL_VERSION,
         machineOutput: options.format === 'json' || options.format === 'sarif',
         color: {

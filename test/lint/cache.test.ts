@@ -6,7 +6,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoreLintConfig } from '../../src/analysis/config.js';
 import type { StoreModel } from '../../src/analysis/model.js';
 import type { Analyzer } from '../../src/lint/analyzer.js';
-import { analyzeWithCache, computeInputs, stripJsonc } from '../../src/lint/cache.js';
+import {
+  analyzeWithCache,
+  computeInputs,
+  lintSettingsKey,
+  stripJsonc,
+} from '../../src/lint/cache.js';
+import { lint } from '../../src/lint/engine.js';
 import { loadConfig } from '../../src/lint/config-loader.js';
 import { receiptsApp } from './model-builder.js';
 
@@ -62,8 +68,47 @@ describe('--cache', () => {
     const first = await analyzeWithCache(config, load(analyzer), location);
     const second = await analyzeWithCache(config, load(analyzer), location);
     expect([first.hit, second.hit, analyzer.runs]).toEqual([false, true, 1]);
-    expect(second.model).toEqual(first.model);
-    expect(Object.isFrozen(second.model.stores[0])).toBe(true);
+    const model = await second.model();
+    expect(model).toEqual(await first.model());
+    expect(Object.isFrozen(model.stores[0])).toBe(true);
+  });
+
+  it('keeps the lint report per setting, so a hit needs neither the model nor the rules', async () => {
+    const analyzer = fakeAnalyzer();
+    const first = await analyzeWithCache(config, load(analyzer), location);
+    const report = lint(await first.model(), { config });
+    const settings = await lintSettingsKey(config, null);
+    await first.saveReport(settings, report);
+
+    // The model file is gone: a hit with a stored report never notices.
+    await rm(location.replace(/\.json$/, '.model.json'));
+    const hit = await analyzeWithCache(config, load(analyzer), location);
+    expect(hit.hit).toBe(true);
+    const stored = hit.report(settings);
+    expect(stored).toEqual(report);
+    expect(stored!.rules.map((r) => r.rule)).toEqual(report.rules.map((r) => r.rule));
+    // Other severities are another setting, with no report yet.
+    const strict = { ...config, rules: { 'analysis-unresolved': 'error' as const } };
+    expect(await lintSettingsKey(strict, null)).not.toBe(settings);
+    expect(hit.report(await lintSettingsKey(strict, null))).toBeNull();
+    // Asked for, the missing model is analysed again rather than trusted.
+    expect(analyzer.runs).toBe(1);
+    expect(await hit.model()).toEqual(await first.model());
+    expect(analyzer.runs).toBe(2);
+  });
+
+  it('keys reports by the baseline too', async () => {
+    const baseline = {
+      file: join(dir, 'store-lint-baseline.json'),
+      entries: [{ rule: 'worker-writes', store: 'S', method: 'm', table: 't', line: 3 }],
+    };
+    const none = await lintSettingsKey(config, null);
+    const one = await lintSettingsKey(config, baseline);
+    const moved = await lintSettingsKey(config, {
+      ...baseline,
+      entries: [{ ...baseline.entries[0]!, line: 4 }],
+    });
+    expect(new Set([none, one, moved]).size).toBe(3);
   });
 
   it('re-analyses when a source file, a schema file or a new source file appears, naming what changed', async () => {
