@@ -31,16 +31,31 @@ export function encodeKeyComponent(
   cacheName: string,
   argIndex: number,
 ): string {
-  return encodeValue(component, cacheName, argIndex, []);
+  return encodeValue(component, cacheName, argIndex, NO_ANCESTORS);
 }
 
 /** Encodes each component of `key` separately (the edges of the prefix index). */
 export function encodeKeyParts(key: readonly unknown[], cacheName: string): string[] {
   const parts = new Array<string>(key.length);
   for (let i = 0; i < key.length; i++) {
-    parts[i] = encodeValue(key[i], cacheName, i, []);
+    parts[i] = encodeValue(key[i], cacheName, i, NO_ANCESTORS);
   }
   return parts;
+}
+
+/**
+ * The key of a call: its first `numArgs` arguments (a missing one is
+ * `undefined`, as in the call), encoded as `encodeKey` encodes them, without
+ * building the key tuple. The hit path of every cached call goes through it.
+ */
+export function encodeCallKey(
+  args: readonly unknown[],
+  numArgs: number,
+  cacheName: string,
+): string {
+  let out = '';
+  for (let i = 0; i < numArgs; i++) out += encodeValue(args[i], cacheName, i, NO_ANCESTORS);
+  return out;
 }
 
 /**
@@ -50,6 +65,9 @@ export function encodeKeyParts(key: readonly unknown[], cacheName: string): stri
 export function encodeKey(key: readonly unknown[], cacheName: string): string {
   return encodeKeyParts(key, cacheName).join('');
 }
+
+/** The arrays enclosing a top-level component: none (shared, so no call allocates one). */
+const NO_ANCESTORS: readonly unknown[] = [];
 
 // Codes (every one is prefix-free, and the first character says which kind):
 //   string  s<length>:<chars>   length in UTF-16 code units, so any content is safe

@@ -8,6 +8,7 @@
 // as a value identifies the cache for the invalidation helpers.
 
 import { attachDescriptor, type CacheDescriptor } from './cache-descriptor.js';
+import { encodeCallKey } from './cache-key.js';
 import { registerCache } from './cache-registry.js';
 import { checkCacheOptions, LookupCache } from './lookup-cache.js';
 
@@ -69,6 +70,17 @@ export function cached(options: CachedOptions = {}) {
           ),
         );
       }
+      // A settled hit returns without building the key tuple or a claim. An
+      // unsupported key throws; it is reported the way an async method
+      // reports errors, as a rejection.
+      let encoded: string;
+      try {
+        encoded = encodeCallKey(args, numArgs, name);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      const hit = cache.settledHit(encoded);
+      if (hit !== undefined) return Promise.resolve(hit.value);
       // A missing trailing argument is `undefined` in the key, as it is in the
       // call, so `f(a)` and `f(a, undefined)` share an entry.
       const key: unknown[] = args.slice(0, numArgs);

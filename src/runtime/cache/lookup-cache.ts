@@ -129,6 +129,18 @@ export class LookupCache<V> {
   }
 
   /**
+   * The fast path of a cached call: the settled value for an already encoded
+   * key (`encodeCallKey`), counted as a hit and refreshed in the LRU; else
+   * undefined, and nothing is counted (the caller goes on to `lookup`).
+   */
+  settledHit(encoded: string): { readonly value: V } | undefined {
+    const entry = this.settled.get(encoded);
+    if (entry === undefined) return undefined;
+    this.hits++;
+    return entry;
+  }
+
+  /**
    * Looks `key` up and, on a miss, registers a lookup in flight that the
    * caller must settle through the returned claim. Counts a hit or a miss.
    */

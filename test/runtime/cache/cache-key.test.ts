@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import {
+  encodeCallKey,
   encodeKey,
   encodeKeyComponent,
   encodeKeyParts,
@@ -137,6 +138,17 @@ describe('encodeKey properties', () => {
       fc.property(tuple, tuple, (prefix, rest) => {
         expect(enc([...prefix, ...rest]).startsWith(enc(prefix))).toBe(true);
       }),
+    );
+  });
+
+  it('encodes a call like the key tuple it stands for (first numArgs arguments, missing ones undefined)', () => {
+    fc.assert(
+      fc.property(tuple, fc.integer({ min: 0, max: 6 }), (args, numArgs) => {
+        const key: unknown[] = args.slice(0, numArgs);
+        while (key.length < numArgs) key.push(undefined);
+        expect(encodeCallKey(args, numArgs, 'test')).toBe(enc(key));
+      }),
+      { numRuns: 2000 },
     );
   });
 });
