@@ -236,6 +236,11 @@ function nearestUp(dir: string, names: readonly string[]): string[] {
   }
 }
 
+/** A path (absolute, or relative to `root`) as the input map names it: relative to `root`, forward slashes. */
+function toPosixRelative(root: string, path: string): string {
+  return relative(root, resolve(root, path)).split('\\').join('/');
+}
+
 /** Files the model mentions, so that a module outside the tsconfig globs still counts. */
 export function modelFiles(model: StoreModel): string[] {
   const files = new Set<string>();
@@ -274,7 +279,7 @@ export async function computeInputs(
   const hashes = await Promise.all(sorted.map((p) => readFile(p).then(sha256, () => 'missing')));
   const files: Record<string, string> = {};
   sorted.forEach((p, i) => {
-    files[relative(config.root, p).split('\\').join('/')] = hashes[i]!;
+    files[toPosixRelative(config.root, p)] = hashes[i]!;
   });
   // Severities do not change the model.
   const modelConfig: Omit<StoreLintConfig, 'rules'> & { rules?: unknown } = { ...config };
@@ -414,8 +419,13 @@ export async function analyzeWithCache(
 
   const checkMs = performance.now() - started;
   const { model, ms: analysisMs } = await analyse();
-  // Key again with the files the model turned out to depend on.
-  const final = await computeInputs(config, [...extra, ...modelFiles(model)]);
+  // The key hashed before the analysis holds unless the model turned out to
+  // depend on files it did not cover. Hashing before reading is also the safe
+  // order: a file edited during the analysis makes the next run miss.
+  const uncovered = modelFiles(model).filter(
+    (f) => !(toPosixRelative(config.root, f) in inputs.files),
+  );
+  const final = uncovered.length ? await computeInputs(config, [...extra, ...uncovered]) : inputs;
   // The model first: an index is never written before the model it names.
   await writeJson(modelLocation(location), { key: final.key, model } satisfies ModelFile);
   let index: CacheFile = {

@@ -193,6 +193,36 @@ describe('--cache', () => {
     expect(inherited).not.toContain('src/stores/tags.ts');
   });
 
+  it('keys on a file the model depends on outside the tsconfig globs', async () => {
+    const base = receiptsApp().build();
+    // An app module outside `include`: the model names it, so its edits count.
+    const model: StoreModel = {
+      ...base,
+      apps: base.apps.map((a, i) =>
+        i === 0 ? { ...a, modules: [...a.modules, 'lib/outside.ts'] } : a,
+      ),
+    };
+    let runs = 0;
+    const analyzer: Analyzer = {
+      analyzeProject: () => {
+        runs++;
+        return Promise.resolve(model);
+      },
+      printModel: (m) => JSON.stringify(m),
+    };
+    await mkdir(join(dir, 'app', 'lib'));
+    const outside = join(dir, 'app', 'lib', 'outside.ts');
+    await writeFile(outside, 'export const a = 1;\n');
+    await analyzeWithCache(config, load(analyzer), location);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(true);
+    await writeFile(outside, 'export const a = 2;\n');
+    expect(await analyzeWithCache(config, load(analyzer), location)).toMatchObject({
+      hit: false,
+      changed: ['lib/outside.ts'],
+    });
+    expect(runs).toBe(2);
+  });
+
   it('ignores a corrupt or foreign cache file', async () => {
     const analyzer = fakeAnalyzer();
     await analyzeWithCache(config, load(analyzer), location);
