@@ -57,12 +57,16 @@ export class StreamPositions {
    * whose writer restarted, so that its tokens start again from 0 (a new
    * epoch). Without it the old epoch's higher token would stay, and a wait
    * for the new epoch's tokens would end before their rows were applied.
-   * Wakes the waiters the new position satisfies.
+   * Every waiter of the stream wakes: the tokens it waited for belong to the
+   * old run, which is gone, and the reset that comes with a restart dropped
+   * what the stream feeds, so what it reads next is fresh.
    */
   restart(stream: string, instance: string, token: number): void {
     const key = keyOf(stream, instance);
-    this.#positions.delete(key);
-    if (!this.advance(stream, instance, token)) this.#positions.set(key, token);
+    this.#positions.set(key, token);
+    const waiters = this.#waiters.get(key);
+    this.#waiters.delete(key);
+    for (const w of waiters ?? []) w.resolve();
   }
 
   /**

@@ -14,7 +14,11 @@ describe('StreamPositions', () => {
   it('restarts an in-memory stream below its token, then moves forward from there', async () => {
     const p = new StreamPositions();
     p.advance('typing', 'main', 40);
+    // A wait for the old run's token 45 ends at the restart: that run is gone.
+    const old = p.waitFor('typing', 'main', 45, 10_000);
     p.restart('typing', 'main', 2);
+    await old;
+    expect(p.waiterCount()).toBe(0);
     expect(p.get('typing', 'main')).toBe(2);
     // A wait for the new run's token 3 ends only when it is applied.
     let woken = false;
