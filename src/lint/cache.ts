@@ -26,6 +26,8 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from '../analysis/config.js';
+// freeze.ts imports nothing: a hit still loads neither ts-morph nor TypeScript.
+import { deepFreeze } from '../analysis/freeze.js';
 import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis/model.js';
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
@@ -332,6 +334,13 @@ function storeReport(report: LintReport): StoredReport {
   return { ...report, rules: report.rules.map((r) => ({ id: r.rule.id, severity: r.severity })) };
 }
 
+/** `index` with `report` as the newest for `settings`, keeping at most MAX_REPORTS. */
+function withReport(index: CacheFile, settings: string, report: LintReport): CacheFile {
+  const others = index.reports.filter(([k]) => k !== settings);
+  const reports = [[settings, storeReport(report)] as const, ...others].slice(0, MAX_REPORTS);
+  return { ...index, reports };
+}
+
 /** The stored report with its rules again, or null if it names a rule this build lacks. */
 function loadReport(stored: StoredReport): LintReport | null {
   const byId = new Map(allRules.map((r) => [r.id, r]));
@@ -342,14 +351,6 @@ function loadReport(stored: StoredReport): LintReport | null {
     rules.push({ rule, severity: r.severity });
   }
   return { ...stored, rules };
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 function changedFiles(
@@ -405,13 +406,7 @@ export async function analyzeWithCache(
         return found ? loadReport(found[1]) : null;
       },
       async saveReport(settings, report) {
-        index = {
-          ...index,
-          reports: [
-            [settings, storeReport(report)] as const,
-            ...index.reports.filter(([k]) => k !== settings),
-          ].slice(0, MAX_REPORTS),
-        };
+        index = withReport(index, settings, report);
         await writeJson(location, index);
       },
     };
@@ -444,7 +439,7 @@ export async function analyzeWithCache(
     model: () => Promise.resolve(model),
     report: () => null,
     async saveReport(settings, report) {
-      index = { ...index, reports: [[settings, storeReport(report)]] };
+      index = withReport(index, settings, report);
       await writeJson(location, index);
     },
   };

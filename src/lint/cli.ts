@@ -244,11 +244,12 @@ async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise
   if (baselineFile) baseline = await readBaseline(baselineFile);
 
   // With --cache, the report stored for this model and these lint settings.
-  const settings = analysed.cached ? await lintSettingsKey(config, baseline) : null;
-  let report = settings ? analysed.cached!.report(settings) : null;
+  const { cached } = analysed;
+  const settings = cached ? await lintSettingsKey(config, baseline) : '';
+  let report = cached?.report(settings) ?? null;
   if (!report) {
     report = lint(await analysed.model(), { config, baseline });
-    if (settings) await analysed.cached!.saveReport(settings, report);
+    await cached?.saveReport(settings, report);
   }
   const formatted = formatters[options.format](report, {
     cwd: io.cwd,

@@ -166,6 +166,23 @@ export interface ModelFacts {
   certainWritesOf(table: string): readonly CertainWrite[];
 }
 
+/** The entry under `key`, made by `create` the first time it is asked for. */
+export function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => NoInfer<V>): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}
+
+/** `items` in lists by `key`, each list in the items' order. */
+function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
+  const out = new Map<K, V[]>();
+  for (const v of items) getOrCreate(out, key(v), () => []).push(v);
+  return out;
+}
+
 const memo = new WeakMap<StoreModel, ModelFacts>();
 
 /** The facts of a model, computed once and shared by every rule. */
@@ -202,18 +219,9 @@ function buildFacts(model: StoreModel): ModelFacts {
   // `duplicate-name`) resolves to none: a composition over it then counts it
   // as unknown, and the rules stay silent about that composition instead of
   // reading one store for the other.
-  const group = <K, V>(items: readonly V[], key: (v: V) => K): Map<K, V[]> => {
-    const out = new Map<K, V[]>();
-    for (const v of items) {
-      const list = out.get(key(v));
-      if (list) list.push(v);
-      else out.set(key(v), [v]);
-    }
-    return out;
-  };
-  const storesByExport = group(model.stores, (s) => s.exportName);
+  const storesByExport = groupBy(model.stores, (s) => s.exportName);
   const storesByName = new Map<string, StoreInfo>();
-  for (const [name, list] of group(model.stores, (s) => s.name)) {
+  for (const [name, list] of groupBy(model.stores, (s) => s.name)) {
     if (list.length === 1 && !storesByExport.has(name)) storesByName.set(name, list[0]!);
   }
   for (const [name, list] of storesByExport)
@@ -239,7 +247,7 @@ function buildFacts(model: StoreModel): ModelFacts {
 
   // Compositions by file and name: two of one name are told apart by file.
   const compositionKey = (name: string, file: string): string => `${file}#${name}`;
-  const appsByComposition = group(model.apps, (a) =>
+  const appsByComposition = groupBy(model.apps, (a) =>
     compositionKey(a.composition, a.compositionFile),
   );
 
@@ -273,16 +281,14 @@ function buildFacts(model: StoreModel): ModelFacts {
     addComposition(key, app.composition, null, [app.composition]);
   }
   const byName = new Map<string, CompositionFacts>();
-  for (const [name, list] of group(compositions, (c) => c.name)) {
+  for (const [name, list] of groupBy(compositions, (c) => c.name)) {
     if (list.length === 1) byName.set(name, list[0]!);
   }
 
   const containing = new Map<StoreInfo, CompositionFacts[]>();
   for (const c of compositions) {
     for (const s of c.chain) {
-      const list = containing.get(s) ?? [];
-      list.push(c);
-      containing.set(s, list);
+      getOrCreate(containing, s, () => []).push(c);
     }
   }
 
@@ -312,14 +318,7 @@ function buildFacts(model: StoreModel): ModelFacts {
     },
     unresolvedWithin,
     certainWritesOf(table) {
-      if (!writesByTable) {
-        writesByTable = new Map();
-        for (const w of certainWrites({ writerCompositions })) {
-          const list = writesByTable.get(w.table);
-          if (list) list.push(w);
-          else writesByTable.set(w.table, [w]);
-        }
-      }
+      writesByTable ??= groupBy(certainWrites({ writerCompositions }), (w) => w.table);
       return writesByTable.get(table) ?? [];
     },
   };
@@ -485,9 +484,12 @@ function buildComposition(
       if (!r.method.handles) continue;
       const stream = streamName(r.method.handles.stream);
       const { local, uncertain } = reach(r);
-      const list = handlers.get(stream) ?? [];
-      list.push({ handler: r, stream, invalidates: local, uncertain });
-      handlers.set(stream, list);
+      getOrCreate(handlers, stream, () => []).push({
+        handler: r,
+        stream,
+        invalidates: local,
+        uncertain,
+      });
     }
   }
 
@@ -528,11 +530,7 @@ function buildComposition(
     if (!byTable) {
       byTable = new Map();
       for (const cache of caches.values()) {
-        for (const t of cache.reads) {
-          const list = byTable.get(t);
-          if (list) list.push(cache);
-          else byTable.set(t, [cache]);
-        }
+        for (const t of cache.reads) getOrCreate(byTable, t, () => []).push(cache);
       }
     }
     return byTable.get(table) ?? [];

@@ -20,6 +20,7 @@ import {
   type UnresolvedFact,
   type UnresolvedKind,
 } from '../../src/analysis/model.js';
+import { deepFreeze } from '../../src/analysis/freeze.js';
 
 export const ROOT = '/project';
 
@@ -457,14 +458,6 @@ export class ModelBuilder {
       suppressions: this.suppressionList,
     });
   }
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value)) deepFreeze(v);
-  }
-  return value;
 }
 
 export function model(): ModelBuilder {

@@ -11,7 +11,9 @@ import { migrate } from '../../src/runtime/migrator.js';
 import type { ReplicationClient } from '../../src/replication/client.js';
 import { DATABASE_URL } from '../support/databases.js';
 import { createAppTables, type AppDB, type MainDataStore } from '../support/receipts-app.js';
-import { outOfOrder, type LoggingReader } from './fixtures/app.js';
+import { createServerContext } from '../../src/runtime/server-context.js';
+import { openStore } from '../../src/runtime/store.js';
+import { createNotesTable, NotesWriter, outOfOrder, type LoggingReader } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
 import {
   cacheMismatches,
@@ -162,4 +164,40 @@ export async function killWorkerMidStreamAndRestart(scenario: {
   expect(outOfOrder(other.applied)).toEqual([]);
   expect(await counterValue(otherClient, 'reconnects')).toBe(0);
   return second;
+}
+
+/**
+ * The "stream the worker does not know" scenario, the same on every
+ * transport: a writer with an extra `notes` stream, which `connect` serves to
+ * one worker (it returns the worker and its client). Its POSITIONs and RDATA
+ * are ignored and counted, and the streams the worker knows keep flowing.
+ */
+export async function unknownStreamIsIgnored(
+  db: DatabaseHandle<AppDB>,
+  connect: (writer: NotesWriter) => Promise<{ reader: CacheReads; client: ReplicationClient }>,
+): Promise<void> {
+  await createNotesTable(db);
+  const writer = await openStore(
+    NotesWriter,
+    db,
+    createServerContext({ instanceName: 'main', role: 'writer' }),
+  );
+  const { reader, client } = await connect(writer);
+  await client.ready;
+  await readAll(reader);
+  for (let i = 0; i < 10; i++) {
+    await writer.addNote(`note ${i}`);
+    await writer.insertReceipt(ROOMS[i % 5]!, `@u${i}`, `$n${i}`);
+  }
+  await writer.addTag('@u0', '!room3', 'notes');
+  await waitForWriter(client, writerTokens(writer));
+  expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+  expect(
+    await counterValue(client, 'positionReceived', { stream: 'notes' }),
+  ).toBeGreaterThanOrEqual(1);
+  expect(
+    await counterValue(client, 'rdataDropped', { stream: 'notes', reason: 'unknown-stream' }),
+  ).toBe(10);
+  expect(client.connected).toBe(true);
+  expect(await counterValue(client, 'reconnects')).toBe(0);
 }

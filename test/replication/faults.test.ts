@@ -6,8 +6,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createServerContext } from '../../src/runtime/server-context.js';
-import { openStore } from '../../src/runtime/store.js';
 import {
   cleanups,
   counterValue,
@@ -20,8 +18,9 @@ import {
   until,
   url,
   killWorkerMidStreamAndRestart,
+  unknownStreamIsIgnored,
 } from './fault-kit.js';
-import { createNotesTable, NotesWriter, outOfOrder } from './fixtures/app.js';
+import { outOfOrder } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
 import { TcpProxy } from './fixtures/proxy.js';
 import {
@@ -208,33 +207,12 @@ describe.skipIf(!url)(
 
     it('a POSITION (and RDATA) for a stream the worker does not know is ignored, and the rest keeps flowing', async () => {
       const { db } = await openSchema();
-      await createNotesTable(db);
-      const writer = await openStore(
-        NotesWriter,
-        db,
-        createServerContext({ instanceName: 'main', role: 'writer' }),
-      );
-      const { port, server } = await startServer(writer);
-      track(server);
-      const reader = await openReader(db);
-      const client = track(startClient(reader, port));
-      await client.ready;
-      await readAll(reader);
-      for (let i = 0; i < 10; i++) {
-        await writer.addNote(`note ${i}`);
-        await writer.insertReceipt(ROOMS[i % 5]!, `@u${i}`, `$n${i}`);
-      }
-      await writer.addTag('@u0', '!room3', 'notes');
-      await waitForWriter(client, writerTokens(writer));
-      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
-      expect(
-        await counterValue(client, 'positionReceived', { stream: 'notes' }),
-      ).toBeGreaterThanOrEqual(1);
-      expect(
-        await counterValue(client, 'rdataDropped', { stream: 'notes', reason: 'unknown-stream' }),
-      ).toBe(10);
-      expect(client.connected).toBe(true);
-      expect(await counterValue(client, 'reconnects')).toBe(0);
+      await unknownStreamIsIgnored(db, async (writer) => {
+        const { port, server } = await startServer(writer);
+        track(server);
+        const reader = await openReader(db);
+        return { reader, client: track(startClient(reader, port)) };
+      });
     });
 
     it('a garbage line and an over-long line from a client get ERROR and close that connection; workers keep being served', async () => {

@@ -37,8 +37,9 @@ import {
   url,
   WriteLoop,
   killWorkerMidStreamAndRestart,
+  unknownStreamIsIgnored,
 } from './fault-kit.js';
-import { createNotesTable, LoggingReader, NotesWriter, outOfOrder } from './fixtures/app.js';
+import { LoggingReader, outOfOrder } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
 import { TcpProxy } from './fixtures/proxy.js';
 import {
@@ -238,32 +239,11 @@ describe.skipIf(skipped)(
     it('a POSITION (and RDATA) for a stream the worker does not know is ignored, and the rest keeps flowing', async () => {
       const prefix = uniquePrefix();
       const { db } = await openSchema();
-      await createNotesTable(db);
-      const writer = await openStore(
-        NotesWriter,
-        db,
-        createServerContext({ instanceName: 'main', role: 'writer' }),
-      );
-      track((await startRedisServer(writer, prefix)).server);
-      const reader = await openTypingReader(db, 'reader1');
-      const client = track(startRedisClient(reader, prefix));
-      await client.ready;
-      await readAll(reader);
-      for (let i = 0; i < 10; i++) {
-        await writer.addNote(`note ${i}`);
-        await writer.insertReceipt(ROOMS[i % 5]!, `@u${i}`, `$n${i}`);
-      }
-      await writer.addTag('@u0', '!room3', 'notes');
-      await waitForWriter(client, writerTokens(writer));
-      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
-      expect(
-        await counterValue(client, 'positionReceived', { stream: 'notes' }),
-      ).toBeGreaterThanOrEqual(1);
-      expect(
-        await counterValue(client, 'rdataDropped', { stream: 'notes', reason: 'unknown-stream' }),
-      ).toBe(10);
-      expect(client.connected).toBe(true);
-      expect(await counterValue(client, 'reconnects')).toBe(0);
+      await unknownStreamIsIgnored(db, async (writer) => {
+        track((await startRedisServer(writer, prefix)).server);
+        const reader = await openTypingReader(db, 'reader1');
+        return { reader, client: track(startRedisClient(reader, prefix)) };
+      });
     });
 
     it('every process ignores its own echoes; malformed messages and commands Redis has no use for are dropped and counted, never fatal', async () => {

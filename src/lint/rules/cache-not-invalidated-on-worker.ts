@@ -4,7 +4,7 @@
 // until the entry is evicted or the process restarts (the Synapse bug class:
 // the handler that would have invalidated it was never added to the worker).
 // Writes announced on no covering stream are `unannounced-write`'s concern.
-import { appsText, codeList, factsOf, qualified, type WritePath } from '../facts.js';
+import { appsText, codeList, factsOf, getOrCreate, qualified, type WritePath } from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -68,20 +68,16 @@ export const cacheNotInvalidatedOnWorker = defineRule({
             const groupKey = [cache.owner.store.name, cache.name, table, streams.join(',')].join(
               '\0',
             );
-            let group = groups.get(groupKey);
-            if (!group) {
-              group = {
-                cache: cache.name,
-                cacheStore: cache.owner.store.name,
-                table,
-                streams,
-                location: cache.owner.method.location,
-                apps: new Set(),
-                compositions: new Set(),
-                writers: new Set(),
-              };
-              groups.set(groupKey, group);
-            }
+            const group = getOrCreate(groups, groupKey, () => ({
+              cache: cache.name,
+              cacheStore: cache.owner.store.name,
+              table,
+              streams,
+              location: cache.owner.method.location,
+              apps: new Set<string>(),
+              compositions: new Set<string>(),
+              writers: new Set<string>(),
+            }));
             for (const a of workerApps) group.apps.add(a);
             group.compositions.add(worker.name);
             group.writers.add(qualified(path.root));

@@ -9,6 +9,7 @@ import {
   certainWrites,
   codeList,
   factsOf,
+  getOrCreate,
   qualified,
   type CacheFacts,
 } from '../facts.js';
@@ -55,21 +56,17 @@ export const cacheNotInvalidatedOnWriter = defineRule({
       if (stale.length === 0) continue;
       const location = writer.writeLocation(path.root, table);
       const key = [qualified(path.root), table].join('\0');
-      let group = groups.get(key);
-      if (!group) {
-        group = {
-          writer: qualified(path.root),
-          writerStore: path.root.store.name,
-          writerMethod: path.root.method.name,
-          table,
-          streams: [...path.streams].sort(),
-          location,
-          apps: new Set(),
-          compositions: new Set(),
-          caches: new Map(),
-        };
-        groups.set(key, group);
-      }
+      const group = getOrCreate(groups, key, () => ({
+        writer: qualified(path.root),
+        writerStore: path.root.store.name,
+        writerMethod: path.root.method.name,
+        table,
+        streams: [...path.streams].sort(),
+        location,
+        apps: new Set<string>(),
+        compositions: new Set<string>(),
+        caches: new Map<string, string>(),
+      }));
       for (const a of writerApps) group.apps.add(a);
       group.compositions.add(writer.name);
       for (const c of stale) group.caches.set(c.name, `\`${c.name}\` (${c.owner.store.name})`);

@@ -3,7 +3,7 @@
 // cache: no worker ever hears of the write, so their caches stay stale until
 // restart. An after-commit `this.invalidate(...)` fixes the writer only
 // (Synapse #13863); `invalidateCacheAndStream` or a stream fixes everyone.
-import { appsText, certainWrites, codeList, factsOf, qualified } from '../facts.js';
+import { appsText, certainWrites, codeList, factsOf, getOrCreate, qualified } from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -48,20 +48,16 @@ export const unannouncedWrite = defineRule({
       }
       if (uncovered.length === 0) continue;
       const key = [qualified(path.root), table].join('\0');
-      let group = groups.get(key);
-      if (!group) {
-        group = {
-          writer: qualified(path.root),
-          store: path.root.store.name,
-          method: path.root.method.name,
-          table,
-          location: writer.writeLocation(path.root, table),
-          apps: new Set(),
-          caches: new Set(),
-          workerApps: new Set(),
-        };
-        groups.set(key, group);
-      }
+      const group = getOrCreate(groups, key, () => ({
+        writer: qualified(path.root),
+        store: path.root.store.name,
+        method: path.root.method.name,
+        table,
+        location: writer.writeLocation(path.root, table),
+        apps: new Set<string>(),
+        caches: new Set<string>(),
+        workerApps: new Set<string>(),
+      }));
       for (const a of writerApps) group.apps.add(a);
       for (const c of uncovered) group.caches.add(c);
       for (const a of workerApps) group.workerApps.add(a);

@@ -3,7 +3,13 @@
 // (its own stream positions, listed under the app's `writes`, are the
 // exception). Recording a caches-stream invalidation or allocating a stream
 // ID is a write too; the runtime throws on the former at run time.
-import { CACHES_STREAM_TABLE, STREAM_INVALIDATION_KINDS, factsOf, codeList } from '../facts.js';
+import {
+  CACHES_STREAM_TABLE,
+  STREAM_INVALIDATION_KINDS,
+  codeList,
+  factsOf,
+  getOrCreate,
+} from '../facts.js';
 import { defineRule, type Finding, type FindingSubject } from '../rule.js';
 
 type MessageId = 'write' | 'indirectWrite' | 'cachesStream' | 'allocates';
@@ -53,11 +59,14 @@ export const workerWrites = defineRule({
         location.column,
         subject.table ?? subject.cache ?? subject.stream,
       ].join('\0');
-      let group = groups.get(key);
-      if (!group) {
-        group = { messageId, data, location, subject, apps: new Set(), compositions: new Set() };
-        groups.set(key, group);
-      }
+      const group = getOrCreate(groups, key, () => ({
+        messageId,
+        data,
+        location,
+        subject,
+        apps: new Set<string>(),
+        compositions: new Set<string>(),
+      }));
       group.apps.add(app);
       group.compositions.add(composition);
     };
