@@ -11,6 +11,7 @@ import { analyseApps } from './apps.js';
 import { closeOver } from './closure.js';
 import { CodeIndex, type Unit } from './code-index.js';
 import { compositionMethods, layoutCompositions } from './compositions.js';
+import { importClosure } from './dependencies.js';
 import type { StoreLintConfig } from './config.js';
 import { byName, deepFreeze, sortedUnique } from './freeze.js';
 import { compareLocations, nodeLocation } from './location.js';
@@ -33,7 +34,7 @@ import {
 } from './model.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
-import { AnalysisProject, toPosix } from './project.js';
+import { AnalysisProject, toPosix, type ProjectFile } from './project.js';
 import { readSchemaTables } from './schema.js';
 import {
   compositionStore,
@@ -50,6 +51,7 @@ import { TransactionOpeners } from './transactions.js';
 import { UnresolvedSink } from './unresolved.js';
 
 // The CLI loads this module on demand and takes both entry points from it.
+export { findRoot } from './dependencies.js';
 export { printModel } from './print-model.js';
 
 export interface AnalyzeOptions {
@@ -77,6 +79,20 @@ export async function analyzeProject(
   config: StoreLintConfig,
   options: AnalyzeOptions = {},
 ): Promise<StoreModel> {
+  return (await analyzeWithDependencies(config, options)).model;
+}
+
+/** The model, and the analysed files it does not depend on (see `dependencies.ts`). */
+export interface AnalysisResult {
+  readonly model: StoreModel;
+  /** Paths relative to the root: files whose content cannot change the model, as long as each still declares nothing. */
+  readonly independentFiles: readonly string[];
+}
+
+export async function analyzeWithDependencies(
+  config: StoreLintConfig,
+  options: AnalyzeOptions = {},
+): Promise<AnalysisResult> {
   const naming = config.naming;
   const unresolved = new UnresolvedSink();
   const phases: Record<string, number> = {};
@@ -108,13 +124,20 @@ export async function analyzeProject(
         )
       : [],
   );
-  const streams: StreamDecl[] = modules.flatMap((m) => discoverStreams(m, naming, unresolved));
+  // Modules that declare something: with what they import, what the model depends on.
+  const declaring = new Set<ModuleInfo>();
+  const streams: StreamDecl[] = [];
   const stores: StoreDecl[] = [];
   const compositions: CompositionDecl[] = [];
   const pending: { cls: ts.ClassDeclaration; module: ModuleInfo; plainStoreFile: boolean }[] = [];
   for (const m of modules) {
+    const own = discoverStreams(m, naming, unresolved);
+    if (own.length > 0) declaring.add(m);
+    streams.push(...own);
     const plain = storeGlobFiles.has(m.file.abs);
     const found = discoverStores(m, plain);
+    // A class over an identifier counts once it settles as a composition or store (below).
+    if (found.stores.length + found.compositions.length > 0) declaring.add(m);
     stores.push(...found.stores);
     compositions.push(...found.compositions);
     for (const cls of found.pendingClasses) pending.push({ cls, module: m, plainStoreFile: plain });
@@ -126,6 +149,7 @@ export async function analyzeProject(
   });
   compositions.push(...settled.compositions);
   stores.push(...settled.stores);
+  for (const d of [...settled.compositions, ...settled.stores]) declaring.add(d.module);
   const confirmed = confirmComposingMixins(
     stores,
     (m, name) => graph.resolve(m, name)?.node ?? null,
@@ -313,6 +337,21 @@ export async function analyzeProject(
   const suppressions = project.files.flatMap(findSuppressions);
   phase('apps');
 
+  const independentFiles = project.checkerCreated
+    ? []
+    : independentOf(
+        project.files,
+        graph,
+        declaring,
+        [
+          ...unresolved.facts.map((f) => f.location.file),
+          ...suppressions.map((s) => s.location.file),
+          ...apps.flatMap((a) => a.modules),
+        ],
+        modules,
+      );
+  phase('dependencies');
+
   lastStats = {
     files: files.length,
     units: facts.size,
@@ -346,5 +385,24 @@ export async function analyzeProject(
         (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
     ),
   };
-  return deepFreeze(model);
+  return { model: deepFreeze(model), independentFiles };
+}
+
+/** The analysed files outside the import closure of the declaring modules and of the files named in the model. */
+function independentOf(
+  files: readonly ProjectFile[],
+  graph: ModuleGraph,
+  declaring: ReadonlySet<ModuleInfo>,
+  namedFiles: readonly string[],
+  modules: readonly ModuleInfo[],
+): string[] {
+  const byRel = new Map(modules.map((m) => [m.file.rel, m]));
+  const roots = new Set(declaring);
+  for (const rel of namedFiles) {
+    const m = byRel.get(rel);
+    if (m) roots.add(m);
+  }
+  const dependent = new Set([...importClosure(roots, graph)].map((m) => m.file.rel));
+  for (const rel of namedFiles) dependent.add(rel);
+  return files.map((f) => f.rel).filter((rel) => !dependent.has(rel));
 }

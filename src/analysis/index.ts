@@ -1,7 +1,9 @@
 // The analyser's public surface for src/lint and the CLI.
 export {
   analyzeProject,
+  analyzeWithDependencies,
   lastAnalysisStats,
+  type AnalysisResult,
   type AnalyzeOptions,
   type AnalysisStats,
 } from './analyze.js';

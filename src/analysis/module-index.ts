@@ -137,7 +137,15 @@ export class ModuleGraph {
   /** The module a specifier in `from` resolves to, if it is an analysed file. */
   importTarget(from: ModuleInfo, specifier: string): ModuleInfo | undefined {
     const target = this.project.resolveImport(specifier, from.file.abs);
-    return target ? this.#modules.get(target) : undefined;
+    if (!target) return undefined;
+    const known = this.#modules.get(target);
+    if (known || !this.project.lazy) return known;
+    // A lazily loaded project: index the module on first use.
+    const file = this.project.get(target);
+    if (!file) return undefined;
+    const info = indexModule(file);
+    this.add(info);
+    return info;
   }
 
   /** The top-level declaration an identifier used in `from` names, following imports. */

@@ -23,9 +23,31 @@ export function toPosix(p: string): string {
   return p.split(path.sep).join('/');
 }
 
+/** Reads and parses one source file; a file that does not parse is an `AnalysisInputError`. */
+export function parseProjectFile(root: string, abs: string): ProjectFile {
+  const rel = toPosix(path.relative(root, abs));
+  const text = ts.sys.readFile(abs);
+  if (text === undefined) throw new AnalysisInputError(`${rel}: cannot read file`, rel);
+  const sf = ts.createSourceFile(abs, text, ts.ScriptTarget.Latest, true);
+  const parseDiagnostics = (sf as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] })
+    .parseDiagnostics;
+  const first = parseDiagnostics?.[0];
+  if (first) {
+    const { line, character } = sf.getLineAndCharacterOfPosition(first.start ?? 0);
+    const message = ts.flattenDiagnosticMessageText(first.messageText, ' ');
+    throw new AnalysisInputError(
+      `${rel}:${line + 1}:${character + 1}: file does not parse: ${message}`,
+      rel,
+    );
+  }
+  return { abs, rel, sf };
+}
+
 export class AnalysisProject {
   readonly #options: ts.CompilerOptions;
   readonly #files = new Map<string, ProjectFile>();
+  /** Files of a lazily loaded project not parsed yet: parsed when first asked for. */
+  readonly #unparsed = new Set<string>();
   readonly #resolutionCache: ts.ModuleResolutionCache;
   readonly #resolved = new Map<string, string | null>();
   #program: ts.Program | null = null;
@@ -36,15 +58,28 @@ export class AnalysisProject {
     readonly root: string,
     options: ts.CompilerOptions,
     fileNames: readonly string[],
+    readonly lazy: boolean,
   ) {
     this.#options = options;
     this.#resolutionCache = ts.createModuleResolutionCache(root, (f) => f, options);
     for (const fileName of fileNames) {
-      if (isAnalysable(path.relative(root, fileName))) this.#parse(toPosix(fileName));
+      if (!isAnalysable(path.relative(root, fileName))) continue;
+      if (lazy) this.#unparsed.add(toPosix(fileName));
+      else this.#parse(toPosix(fileName));
     }
   }
 
+  /** The project with every file parsed. */
   static load(config: StoreLintConfig): AnalysisProject {
+    return AnalysisProject.#load(config, false);
+  }
+
+  /** The project with files parsed only when `get` first asks for them (to look at a few). */
+  static loadLazily(config: StoreLintConfig): AnalysisProject {
+    return AnalysisProject.#load(config, true);
+  }
+
+  static #load(config: StoreLintConfig, lazy: boolean): AnalysisProject {
     const tsconfig = path.resolve(config.root, config.tsconfig);
     const rel = toPosix(path.relative(config.root, tsconfig));
     if (!existsSync(tsconfig)) {
@@ -70,7 +105,7 @@ export class AnalysisProject {
         : 'unreadable';
       throw new AnalysisInputError(`${rel}: invalid tsconfig: ${message}`, rel);
     }
-    return new AnalysisProject(path.resolve(config.root), parsed.options, parsed.fileNames);
+    return new AnalysisProject(path.resolve(config.root), parsed.options, parsed.fileNames, lazy);
   }
 
   /** The analysed files, sorted by relative path. */
@@ -79,7 +114,9 @@ export class AnalysisProject {
   }
 
   get(abs: string): ProjectFile | undefined {
-    return this.#files.get(toPosix(abs));
+    const key = toPosix(abs);
+    if (this.#unparsed.delete(key)) return this.#parse(key);
+    return this.#files.get(key);
   }
 
   /** A file the tsconfig does not include (an app entry outside `include`): parse and add it. */
@@ -91,22 +128,7 @@ export class AnalysisProject {
   }
 
   #parse(abs: string): ProjectFile {
-    const rel = toPosix(path.relative(this.root, abs));
-    const text = ts.sys.readFile(abs);
-    if (text === undefined) throw new AnalysisInputError(`${rel}: cannot read file`, rel);
-    const sf = ts.createSourceFile(abs, text, ts.ScriptTarget.Latest, true);
-    const parseDiagnostics = (sf as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] })
-      .parseDiagnostics;
-    const first = parseDiagnostics?.[0];
-    if (first) {
-      const { line, character } = sf.getLineAndCharacterOfPosition(first.start ?? 0);
-      const message = ts.flattenDiagnosticMessageText(first.messageText, ' ');
-      throw new AnalysisInputError(
-        `${rel}:${line + 1}:${character + 1}: file does not parse: ${message}`,
-        rel,
-      );
-    }
-    const file = { abs, rel, sf };
+    const file = parseProjectFile(this.root, abs);
     this.#files.set(abs, file);
     return file;
   }

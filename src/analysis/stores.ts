@@ -255,7 +255,7 @@ function detectMixin(
   return null;
 }
 
-function isSqlBaseStore(expr: ts.Expression): boolean {
+export function isSqlBaseStore(expr: ts.Expression): boolean {
   return ts.isIdentifier(expr) && expr.text === 'SQLBaseStore';
 }
 

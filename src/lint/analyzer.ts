@@ -1,8 +1,12 @@
 // The seam between the CLI and the analyser (`src/analysis/analyze.ts`):
 // `analyzeProject(config, { onProgress })` builds the model, `printModel`
-// renders it for `--print-model`. Loaded on demand so that `--help` and the
+// renders it for `--print-model`; `--cache` uses `analyzeWithDependencies`
+// (the model and the files it does not depend on) and `findRoot` (whether
+// a changed file now declares something). Loaded on demand so that `--help` and the
 // config checks do not pay for ts-morph.
+import type { AnalysisResult } from '../analysis/analyze.js';
 import type { StoreLintConfig } from '../analysis/config.js';
+import type { KnownDeclarations, RootFile } from '../analysis/dependencies.js';
 import type { StoreModel } from '../analysis/model.js';
 import { StoreLintUserError } from './errors.js';
 
@@ -12,6 +16,16 @@ export interface AnalyzeOptions {
 
 export interface Analyzer {
   analyzeProject(config: StoreLintConfig, options?: AnalyzeOptions): Promise<StoreModel>;
+  analyzeWithDependencies(
+    config: StoreLintConfig,
+    options?: AnalyzeOptions,
+  ): Promise<AnalysisResult>;
+  /** The first of `files` (relative to the root) that as it is now would count for the model, or null. */
+  findRoot(
+    config: StoreLintConfig,
+    files: readonly string[],
+    known: KnownDeclarations,
+  ): Promise<RootFile | null>;
   printModel(model: StoreModel): string;
 }
 
@@ -39,10 +53,10 @@ export async function loadAnalyzer(): Promise<Analyzer> {
     }
     throw error;
   }
-  if (typeof loaded.analyzeProject !== 'function' || typeof loaded.printModel !== 'function') {
-    throw new Error(
-      'src/analysis/analyze.ts must export analyzeProject(config, options) and printModel(model)',
-    );
+  const required = ['analyzeProject', 'analyzeWithDependencies', 'findRoot', 'printModel'] as const;
+  const missing = required.filter((name) => typeof loaded[name] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`src/analysis/analyze.ts must export ${missing.join(', ')}`);
   }
   return loaded as Analyzer;
 }

@@ -11,8 +11,15 @@
 // matches, and the package manifest and lockfile (a dependency change). The
 // cache key hashes all of them, by content; an equal key means an equal
 // model, so rules run on the stored model and give exactly the answers a cold
-// run gives. Any change re-analyses everything; finer reuse needs per-file
-// facts from the analyser with their dependency closure (see the docs).
+// run gives.
+//
+// A change to files the model does not depend on keeps it too. The analyser
+// reports them (`independentFiles`: files outside the import closure of
+// everything that declares a stream, a store or a composition, of the app
+// modules and of the files the model reports on); a changed file among them
+// that still declares nothing (`findRoot`, which parses that file alone)
+// cannot change the model. Any other change re-analyses everything; finer
+// reuse needs per-file facts from the analyser (see the docs).
 //
 // The lint report is kept beside the model, one per lint setting (rule
 // severities, baseline, the rules' own sources): a hit with a stored report
@@ -35,7 +42,7 @@ import type { LintReport } from './engine.js';
 import { rules as allRules } from './rules/index.js';
 import { TOOL_VERSION } from './version.js';
 
-export const CACHE_FORMAT = 2;
+export const CACHE_FORMAT = 3;
 export const DEFAULT_CACHE_LOCATION = '.storesplit-cache/store-lint.json';
 /** Lint reports kept per model, most recent first: a few settings (CI, a local run) alternate. */
 const MAX_REPORTS = 4;
@@ -48,8 +55,16 @@ interface StoredReport extends Omit<LintReport, 'rules'> {
 interface CacheFile {
   readonly format: typeof CACHE_FORMAT;
   readonly key: string;
+  /** The key the model file carries: older than `key` after a change the model does not depend on. */
+  readonly modelKey: string;
+  /** The part of the key that is not file content: the tool and the config. */
+  readonly settings: string;
   /** Content hash of every input file, by path relative to the project root. */
   readonly files: Readonly<Record<string, string>>;
+  /** Input files the model does not depend on while they declare nothing. */
+  readonly independent: readonly string[];
+  /** The model's composition names: a class over one of them declares a composition. */
+  readonly compositions: readonly string[];
   /** How long the analysis that produced the model took, in ms. */
   readonly analysisMs: number;
   /** Lint settings key → the report for this model, most recent first. */
@@ -64,6 +79,8 @@ interface ModelFile {
 
 export interface CacheInputs {
   readonly key: string;
+  /** The tool and the config, hashed: the key without the files. */
+  readonly settings: string;
   readonly files: Readonly<Record<string, string>>;
 }
 
@@ -74,8 +91,9 @@ export interface CachedAnalysis {
   report(settings: string): LintReport | null;
   /** Keeps `report` with this model for these lint settings. */
   saveReport(settings: string, report: LintReport): Promise<void>;
+  /** The stored model was reused: no input changed, or only files it does not depend on. */
   readonly hit: boolean;
-  /** Input files added, removed or changed since the stored model (on a miss with a stored entry). */
+  /** Input files added, removed or changed since the stored entry. */
   readonly changed: readonly string[];
   /** Time to compute the key (and, on a hit, to load the model), ms. */
   readonly checkMs: number;
@@ -286,10 +304,11 @@ export async function computeInputs(
   // Severities do not change the model.
   const modelConfig: Omit<StoreLintConfig, 'rules'> & { rules?: unknown } = { ...config };
   delete modelConfig.rules;
-  const key = sha256(
-    stableJson({ format: CACHE_FORMAT, tool: await toolFingerprint(), config: modelConfig, files }),
+  const settings = sha256(
+    stableJson({ format: CACHE_FORMAT, tool: await toolFingerprint(), config: modelConfig }),
   );
-  return { key, files };
+  const key = sha256(stableJson({ settings, files }));
+  return { key, settings, files };
 }
 
 async function readCacheFile(location: string): Promise<CacheFile | null> {
@@ -298,7 +317,11 @@ async function readCacheFile(location: string): Promise<CacheFile | null> {
     if (
       data.format !== CACHE_FORMAT ||
       typeof data.key !== 'string' ||
+      typeof data.modelKey !== 'string' ||
+      typeof data.settings !== 'string' ||
       !data.files ||
+      !Array.isArray(data.independent) ||
+      !Array.isArray(data.compositions) ||
       !Array.isArray(data.reports)
     )
       return null;
@@ -362,8 +385,33 @@ function changedFiles(
 }
 
 /**
- * Analyses the project, or reuses the model stored at `location` when every input is unchanged.
- * The analyser is loaded only on a miss: loading it (ts-morph and TypeScript) costs more than a hit.
+ * The changed files, when every one is a file the stored model does not
+ * depend on and still declares nothing; else null (the model must be rebuilt).
+ */
+async function independentChange(
+  config: StoreLintConfig,
+  stored: CacheFile,
+  inputs: CacheInputs,
+  loadAnalyzer: () => Promise<Analyzer>,
+): Promise<string[] | null> {
+  if (stored.settings !== inputs.settings) return null;
+  const changed = changedFiles(stored.files, inputs.files);
+  const independent = new Set(stored.independent);
+  // Added or removed files fall outside too: a new file can change how an import resolves.
+  const candidates = changed.every(
+    (f) => independent.has(f) && f in stored.files && inputs.files[f] !== 'missing',
+  );
+  if (!candidates || changed.length === 0) return null;
+  const analyzer = await loadAnalyzer();
+  const root = await analyzer.findRoot(config, changed, { compositions: stored.compositions });
+  return root ? null : changed;
+}
+
+/**
+ * Analyses the project, or reuses the model stored at `location` when every
+ * input is unchanged or only files it does not depend on changed. The
+ * analyser is loaded only when a file changed: loading it (ts-morph and
+ * TypeScript) costs more than a hit.
  */
 export async function analyzeWithCache(
   config: StoreLintConfig,
@@ -375,28 +423,44 @@ export async function analyzeWithCache(
   const stored = await readCacheFile(location);
   const extra = stored ? Object.keys(stored.files) : [];
   const inputs = await computeInputs(config, extra);
-  const analyse = async (): Promise<{ model: StoreModel; ms: number }> => {
+  const analyse = async (): Promise<{
+    model: StoreModel;
+    independent: readonly string[];
+    ms: number;
+  }> => {
     const analysisStarted = performance.now();
-    const model = await (await loadAnalyzer()).analyzeProject(config, options);
-    return { model, ms: performance.now() - analysisStarted };
+    const result = await (await loadAnalyzer()).analyzeWithDependencies(config, options);
+    return {
+      model: result.model,
+      independent: result.independentFiles,
+      ms: performance.now() - analysisStarted,
+    };
   };
 
-  if (stored && stored.key === inputs.key) {
+  const unchanged = stored !== null && stored.key === inputs.key;
+  const changedIndependently =
+    stored && !unchanged ? await independentChange(config, stored, inputs, loadAnalyzer) : null;
+  if (stored && (unchanged || changedIndependently)) {
     const checkMs = performance.now() - started;
-    let index = stored;
+    let index: CacheFile = stored;
+    if (changedIndependently) {
+      // The same model under the new inputs: the index moves on, the model file stays.
+      index = { ...stored, key: inputs.key, files: inputs.files };
+      await writeJson(location, index);
+    }
     let model: Promise<StoreModel> | null = null;
     return {
       hit: true,
-      changed: [],
+      changed: changedIndependently ?? [],
       checkMs,
       analysisMs: stored.analysisMs,
       model() {
         // A missing or mismatched model file (deleted, or written by another
         // run in between) is analysed again rather than trusted.
-        model ??= readModelFile(location, stored.key).then(async (found) => {
+        model ??= readModelFile(location, stored.modelKey).then(async (found) => {
           if (found) return deepFreeze(found);
           const fresh = (await analyse()).model;
-          await writeJson(modelLocation(location), { key: stored.key, model: fresh });
+          await writeJson(modelLocation(location), { key: stored.modelKey, model: fresh });
           return fresh;
         });
         return model;
@@ -413,7 +477,7 @@ export async function analyzeWithCache(
   }
 
   const checkMs = performance.now() - started;
-  const { model, ms: analysisMs } = await analyse();
+  const { model, independent, ms: analysisMs } = await analyse();
   // The key hashed before the analysis holds unless the model turned out to
   // depend on files it did not cover. Hashing before reading is also the safe
   // order: a file edited during the analysis makes the next run miss.
@@ -426,7 +490,11 @@ export async function analyzeWithCache(
   let index: CacheFile = {
     format: CACHE_FORMAT,
     key: final.key,
+    modelKey: final.key,
+    settings: final.settings,
     files: final.files,
+    independent: independent.filter((f) => f in final.files),
+    compositions: [...new Set(model.compositions.map((c) => c.name))].sort(),
     analysisMs,
     reports: [],
   };

@@ -90,7 +90,10 @@ function program(io: CliIo): Command {
       '--update-baseline',
       `write every current finding to the baseline file (--baseline, default ${DEFAULT_BASELINE} in the project)`,
     )
-    .option('--cache', 'reuse the stored model when no input file, config or tool version changed')
+    .option(
+      '--cache',
+      'reuse the stored model when no file it depends on, the config or the tool changed',
+    )
     .option(
       '--cache-location <path>',
       `cache file, relative to the project (default ${DEFAULT_CACHE_LOCATION})`,
@@ -187,13 +190,17 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
     const result = await analyzeWithCache(config, loadAnalyzer, location, { onProgress });
     progress.done();
     if (tty) {
+      const n = result.changed.length;
+      const names = `${result.changed.slice(0, 3).join(', ')}${n > 3 ? ', …' : ''}`;
       io.stderr.write(
         result.hit
-          ? `store-lint: model reused from the cache in ${seconds(result.checkMs)} (analysis took ${seconds(result.analysisMs)})\n`
-          : `store-lint: analysed in ${seconds(result.analysisMs)}` +
-              (result.changed.length
-                ? ` (${result.changed.length} input${result.changed.length > 1 ? 's' : ''} changed: ${result.changed.slice(0, 3).join(', ')}${result.changed.length > 3 ? ', …' : ''})`
+          ? `store-lint: model reused from the cache in ${seconds(result.checkMs)} (analysis took ${seconds(result.analysisMs)}` +
+              (n
+                ? `; the model does not depend on the changed input${n > 1 ? 's' : ''} ${names}`
                 : '') +
+              ')\n'
+          : `store-lint: analysed in ${seconds(result.analysisMs)}` +
+              (n ? ` (${n} input${n > 1 ? 's' : ''} changed: ${names})` : '') +
               '\n',
       );
     }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StoreLintConfig } from '../../src/analysis/config.js';
 import type { StoreModel } from '../../src/analysis/model.js';
-import type { Analyzer } from '../../src/lint/analyzer.js';
+import { loadAnalyzer, type Analyzer } from '../../src/lint/analyzer.js';
 import {
   analyzeWithCache,
   computeInputs,
@@ -23,10 +23,13 @@ function fakeAnalyzer(): Analyzer & { runs: number } {
   const model: StoreModel = receiptsApp().build();
   return {
     runs: 0,
-    analyzeProject(this: { runs: number }) {
+    analyzeProject: () => Promise.resolve(model),
+    analyzeWithDependencies(this: { runs: number }) {
       this.runs++;
-      return Promise.resolve(model);
+      return Promise.resolve({ model, independentFiles: [] });
     },
+    findRoot: (_config, files) =>
+      Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),
     printModel: (m) => JSON.stringify(m),
   };
 }
@@ -204,10 +207,13 @@ describe('--cache', () => {
     };
     let runs = 0;
     const analyzer: Analyzer = {
-      analyzeProject: () => {
+      analyzeProject: () => Promise.resolve(model),
+      analyzeWithDependencies: () => {
         runs++;
-        return Promise.resolve(model);
+        return Promise.resolve({ model, independentFiles: [] });
       },
+      findRoot: (_config, files) =>
+        Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),
       printModel: (m) => JSON.stringify(m),
     };
     await mkdir(join(dir, 'app', 'lib'));
@@ -231,6 +237,231 @@ describe('--cache', () => {
     await writeFile(location, 'not json');
     expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(false);
     expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(true);
+  });
+});
+
+/** The real analyser, counting its full analyses. */
+async function countingAnalyzer(): Promise<Analyzer & { runs: number }> {
+  const real = await loadAnalyzer();
+  const counting = {
+    ...real,
+    runs: 0,
+    analyzeWithDependencies(config: StoreLintConfig) {
+      counting.runs++;
+      return real.analyzeWithDependencies(config);
+    },
+  };
+  return counting;
+}
+
+describe('--cache after changes to files the model does not depend on', () => {
+  let dir: string;
+  let app: string;
+  let location: string;
+  const config = () => loadConfig({ cwd: app });
+  const write = (rel: string, text: string) => writeFile(join(app, rel), text);
+  /** Runs with the cache, and checks the model it gives against a run without. */
+  const run = async (analyzer: Analyzer) => {
+    const c = await config();
+    const result = await analyzeWithCache(c, load(analyzer), location);
+    expect(await result.model()).toEqual(await analyzer.analyzeProject(c));
+    return result;
+  };
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'store-lint-cache-deps-'));
+    app = join(dir, 'app');
+    await cp(APP, app, { recursive: true });
+    location = join(dir, 'cache', 'store-lint.json');
+    // A script that uses the stores but that no store, stream or app module imports.
+    await mkdir(join(app, 'src', 'scripts'));
+    await write(
+      'src/scripts/report.ts',
+      [
+        "import type { ReaderDataStore } from '../stores/reader.js';",
+        "import { formatTags } from './format.js';",
+        'export async function report(store: ReaderDataStore) {',
+        "  return formatTags(await store.getTagsForRoom('u', 'r'));",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    await write(
+      'src/scripts/format.ts',
+      "export const formatTags = (tags: string[]) => tags.join(', ');\n",
+    );
+  }, 30_000);
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reuses the model and its reports when only such files changed', async () => {
+    const analyzer = await countingAnalyzer();
+    const first = await run(analyzer);
+    const settings = await lintSettingsKey(await config(), null);
+    const report = lint(await first.model(), { config: await config() });
+    await first.saveReport(settings, report);
+
+    // Classes that are not compositions: over nothing, and over a class that is none.
+    await write('src/scripts/report.ts', 'export class ReportError extends Error {}\n');
+    await write(
+      'src/scripts/format.ts',
+      "import { ReportError } from './report.js';\nexport class Formatter { format() { return 1; } }\nexport class FormatError extends ReportError {}\n",
+    );
+    const after = await run(analyzer);
+    expect(after).toMatchObject({
+      hit: true,
+      changed: ['src/scripts/format.ts', 'src/scripts/report.ts'],
+    });
+    expect(after.report(settings)).toEqual(report);
+    expect(analyzer.runs).toBe(1);
+    // The index moved on: the same state is now a plain hit.
+    expect(await run(analyzer)).toMatchObject({ hit: true, changed: [] });
+    expect(analyzer.runs).toBe(1);
+  });
+
+  it.each([
+    [
+      'a stream',
+      "import { defineStream } from 'storesplit';\nexport const S = defineStream({ name: 's', tables: ['room_tags'], getUpdates: async () => ({ rows: [], limited: false }) });\n",
+    ],
+    [
+      'a mixin',
+      "export function ReportStore(Base: any) { abstract class ReportStore extends Base { async count() { return this.dbConn.selectFrom('room_tags').selectAll().execute(); } } return ReportStore; }\n",
+    ],
+    [
+      'a composition over a composition',
+      "import { ReaderDataStore } from '../stores/reader.js';\nexport class ScriptStore extends ReaderDataStore {}\n",
+    ],
+    [
+      'a composition over a composition imported under another name',
+      "import { ReaderDataStore as Base } from '../stores/reader.js';\nexport class ScriptStore extends Base {}\n",
+    ],
+    [
+      'a composition over a composition named but not imported',
+      'export class ScriptStore extends ReaderDataStore {}\n',
+    ],
+    [
+      'a suppression comment',
+      '// store-lint-disable-next-line worker-writes -- old script\nexport const x = 1;\n',
+    ],
+    ['a syntax error', 'export const = ;\n'],
+  ])('analyses again when such a file now declares %s', async (_what, text) => {
+    const analyzer = await countingAnalyzer();
+    await run(analyzer);
+    await write('src/scripts/report.ts', text);
+    if (text.includes('export const = ;')) {
+      await expect(analyzeWithCache(await config(), load(analyzer), location)).rejects.toThrow(
+        /does not parse/,
+      );
+    } else {
+      expect(await run(analyzer)).toMatchObject({ hit: false });
+    }
+    expect(analyzer.runs).toBe(2);
+  });
+
+  it('analyses again when a file a store imports changes, directly or through a barrel', async () => {
+    const analyzer = await countingAnalyzer();
+    await run(analyzer);
+    await write('src/db.ts', `${await readFile(join(app, 'src', 'db.ts'), 'utf8')}\n// edited\n`);
+    expect(await run(analyzer)).toMatchObject({ hit: false, changed: ['src/db.ts'] });
+
+    // tags.ts now reaches format.ts through a barrel that re-exports it.
+    await write('src/scripts/index.ts', "export * from './format.js';\n");
+    const tags = join(app, 'src', 'stores', 'tags.ts');
+    await writeFile(
+      tags,
+      `import { formatTags } from '../scripts/index.js';\n${await readFile(tags, 'utf8')}\nexport const f = formatTags;\n`,
+    );
+    expect(await run(analyzer)).toMatchObject({ hit: false });
+    await write(
+      'src/scripts/format.ts',
+      "export const formatTags = (tags: string[]) => tags.join('; ');\n",
+    );
+    expect(await run(analyzer)).toMatchObject({ hit: false, changed: ['src/scripts/format.ts'] });
+    expect(analyzer.runs).toBe(4);
+  });
+
+  it('analyses again when a file an app module imports changes', async () => {
+    const analyzer = await countingAnalyzer();
+    const entry = join(app, 'src', 'apps', 'reader.ts');
+    await writeFile(
+      entry,
+      `import { formatTags } from '../scripts/format.js';\n${await readFile(entry, 'utf8')}\nexport const f = formatTags;\n`,
+    );
+    await run(analyzer);
+    await write('src/scripts/format.ts', 'export const formatTags = (t: string[]) => t.length;\n');
+    expect(await run(analyzer)).toMatchObject({ hit: false, changed: ['src/scripts/format.ts'] });
+    // report.ts is still outside the model's dependencies.
+    await write('src/scripts/report.ts', 'export const nothing = 0;\n');
+    expect(await run(analyzer)).toMatchObject({ hit: true, changed: ['src/scripts/report.ts'] });
+    expect(analyzer.runs).toBe(2);
+  });
+
+  it('counts a file that declares a composition over a composition', async () => {
+    const analyzer = await countingAnalyzer();
+    const text =
+      "import { ReaderDataStore } from '../stores/reader.js';\nexport class ScriptStore extends ReaderDataStore {}\n";
+    await write('src/scripts/report.ts', text);
+    await run(analyzer);
+    // Edited, then removed: the model had the composition, so both count.
+    await write('src/scripts/report.ts', `${text}// edited\n`);
+    expect(await run(analyzer)).toMatchObject({ hit: false, changed: ['src/scripts/report.ts'] });
+    await write('src/scripts/report.ts', 'export const nothing = 0;\n');
+    expect(await run(analyzer)).toMatchObject({ hit: false, changed: ['src/scripts/report.ts'] });
+    expect(analyzer.runs).toBe(3);
+  });
+
+  it('analyses again when such a file is added or removed', async () => {
+    const analyzer = await countingAnalyzer();
+    await run(analyzer);
+    await write('src/scripts/more.ts', 'export const more = 1;\n');
+    expect(await run(analyzer)).toMatchObject({ hit: false, changed: ['src/scripts/more.ts'] });
+    await rm(join(app, 'src', 'scripts', 'more.ts'));
+    expect(await run(analyzer)).toMatchObject({ hit: false, changed: ['src/scripts/more.ts'] });
+    expect(analyzer.runs).toBe(3);
+  });
+});
+
+describe('--cache on examples/chat', { timeout: 120_000 }, () => {
+  const CHAT = fileURLToPath(new URL('../../examples/chat/', import.meta.url));
+  const ROOT_TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
+  let dir: string;
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reuses the model after edits to the demo harness, not after edits to a store or an app module', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'store-lint-cache-chat-'));
+    // The chat app's tsconfig extends the repository's: keep the layout.
+    await cp(ROOT_TSCONFIG, join(dir, 'tsconfig.json'));
+    const chat = join(dir, 'examples', 'chat');
+    await cp(CHAT, chat, { recursive: true, filter: (src) => !src.includes('node_modules') });
+    const config = await loadConfig({ cwd: chat });
+    const location = join(dir, 'cache', 'store-lint.json');
+    const analyzer = await countingAnalyzer();
+    const append = async (rel: string, text: string) =>
+      writeFile(join(chat, rel), `${await readFile(join(chat, rel), 'utf8')}\n${text}\n`);
+    const run = async () => {
+      const result = await analyzeWithCache(config, load(analyzer), location);
+      expect(await result.model()).toEqual(await analyzer.analyzeProject(config));
+      return result;
+    };
+
+    await run();
+    await append('main.ts', 'export class DemoError extends Error {}');
+    await append(
+      'src/workload.ts',
+      'export const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));',
+    );
+    expect(await run()).toMatchObject({ hit: true, changed: ['main.ts', 'src/workload.ts'] });
+    expect(analyzer.runs).toBe(1);
+
+    await append('src/stores/tags.ts', '// edited');
+    expect(await run()).toMatchObject({ hit: false, changed: ['src/stores/tags.ts'] });
+    await append('src/roles/reader.ts', '// edited');
+    expect(await run()).toMatchObject({ hit: false, changed: ['src/roles/reader.ts'] });
+    expect(analyzer.runs).toBe(3);
   });
 });
 

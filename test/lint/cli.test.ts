@@ -34,16 +34,16 @@ function run(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 }
 
 /** The same CLI in this process (for the cases that do not need a real process). */
-async function runHere(args: string[], cwd: string): Promise<Run> {
+async function runHere(args: string[], cwd: string, tty = false): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t) },
     cwd,
-    env: { NO_COLOR: '1', CI: '1' },
+    env: tty ? { NO_COLOR: '1' } : { NO_COLOR: '1', CI: '1' },
     stdoutIsTTY: false,
-    stderrIsTTY: false,
+    stderrIsTTY: tty,
   });
   return { code, stdout, stderr };
 }
@@ -286,5 +286,20 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     const fixed = await runHere(['--cache', '--cache-location', cache, '-f', 'json'], dir);
     expect(fixed).toMatchObject({ code: 0, stdout: '[]\n' });
     expect((JSON.parse(await readFile(cache, 'utf8')) as { key: string }).key).not.toBe(stored.key);
+  });
+
+  it('says on a terminal when --cache kept the model because the model does not depend on what changed', async () => {
+    const dir = await copyFixture('unannounced-write', 'failing', 'cached-independent');
+    const cache = join(tmp, 'cache-independent', 'model.json');
+    const args = ['--cache', '--cache-location', cache, '-f', 'json'];
+    await writeFile(join(dir, 'src', 'seed.ts'), 'export const rows = 10;\n');
+    const first = await runHere(args, dir, true);
+    expect(first.stderr).toMatch(/store-lint: analysed in /);
+    await writeFile(join(dir, 'src', 'seed.ts'), 'export const rows = 20;\n');
+    const second = await runHere(args, dir, true);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stderr).toMatch(
+      /store-lint: model reused from the cache in .*; the model does not depend on the changed input src\/seed\.ts\)\n$/,
+    );
   });
 });
