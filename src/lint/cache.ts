@@ -404,7 +404,13 @@ async function independentChange(
   if (!candidates || changed.length === 0) return null;
   const analyzer = await loadAnalyzer();
   const root = await analyzer.findRoot(config, changed, { compositions: stored.compositions });
-  return root ? null : changed;
+  if (root) return null;
+  // The files were read again to be parsed: a file edited since it was hashed
+  // would leave the new key naming content that was never checked.
+  const again = await Promise.all(
+    changed.map((f) => readFile(resolve(config.root, f)).then(sha256, () => 'missing')),
+  );
+  return again.every((hash, i) => hash === inputs.files[changed[i]!]) ? changed : null;
 }
 
 /**

@@ -412,6 +412,24 @@ describe('--cache after changes to files the model does not depend on', () => {
     expect(analyzer.runs).toBe(3);
   });
 
+  it('analyses again when such a file is edited while it is being checked', async () => {
+    const analyzer = await countingAnalyzer();
+    await run(analyzer);
+    await write('src/scripts/report.ts', 'export const nothing = 0;\n');
+    const racing: Analyzer = {
+      ...analyzer,
+      analyzeWithDependencies: (c) => analyzer.analyzeWithDependencies(c),
+      async findRoot(c, files, known) {
+        const found = await analyzer.findRoot(c, files, known);
+        await write('src/scripts/report.ts', 'export const nothing = 1;\n');
+        return found;
+      },
+    };
+    const raced = await analyzeWithCache(await config(), load(racing), location);
+    expect(raced).toMatchObject({ hit: false, changed: ['src/scripts/report.ts'] });
+    expect(analyzer.runs).toBe(2);
+  });
+
   it('analyses again when such a file is added or removed', async () => {
     const analyzer = await countingAnalyzer();
     await run(analyzer);
