@@ -13,7 +13,10 @@
 //     table it owns, and writes of one row each, inside `withNextId` on that
 //     table's stream (a Kysely update, else a raw SQL upsert);
 //   - compositions of GROUP files, and every one an app: `MainDataStore{g}`
-//     a writer, `ReaderDataStore{g}` a worker.
+//     a writer, `ReaderDataStore{g}` a worker;
+//   - a seed script per group (src/scripts/seed{g}.ts) that calls the writer
+//     composition's writes and that nothing imports: code the model does not
+//     depend on, like a real codebase's scripts and tests.
 // With the default 9 reads per worker mixin (and 4 writes per writer mixin)
 // a file is ~200 lines, so a mixin is ~100 lines.
 //   npx tsx bench/gen-corpus.ts <dir> [mixins=400] [methods=9]
@@ -184,15 +187,22 @@ function write(i: number, j: number, k: number): string {
 `;
 }
 
-function mixinFile(i: number, methods: number, runtime: string): string {
+/** What file `i`'s mixins hold: its reads, the tables it handles, and the tables its writes write, in order. */
+function mixinPlan(i: number, methods: number) {
   const tables = readTables(i);
   const reads = Array.from({ length: methods }, (_, j) => read(i, j, tables));
   const handled = tables.filter((k) => reads.some((r) => r.tables.includes(k)));
   const owned = ownedTables(i).filter((k) => handled.includes(k));
-  const writes = Array.from(
+  const writeTables = Array.from(
     { length: owned.length ? Math.max(1, Math.floor(methods / 2)) : 0 },
-    (_, j) => write(i, j, owned[j % owned.length]!),
+    (_, j) => owned[j % owned.length]!,
   );
+  return { reads, handled, owned, writeTables };
+}
+
+function mixinFile(i: number, methods: number, runtime: string): string {
+  const { reads, handled, owned, writeTables } = mixinPlan(i, methods);
+  const writes = writeTables.map((k, j) => write(i, j, k));
   const written = owned.slice(0, writes.length);
   const streams = [...new Set([...handled, ...written])].sort((x, y) => x - y);
   const streamImports = [...streams.map((k) => `T${k}Stream`), 'type TableRow'].join(', ');
@@ -217,6 +227,29 @@ ${writes.join('\n')}  }
 `;
 }
 
+/**
+ * A seed script for group `g`: code that uses the writer composition but that
+ * no app runs and no store imports, as scripts and tests are in a real
+ * codebase. The model does not depend on it (what `--cache` reuses after it
+ * changes).
+ */
+function seedScript(g: number, members: readonly number[], methods: number): string {
+  const calls = members
+    .filter((i) => mixinPlan(i, methods).writeTables.length > 0)
+    .map((i) => `    written += await store.set${i}x0(id, \`seed \${id}\`);\n`)
+    .join('');
+  return `// Seeds group ${g}'s tables with \`rows\` rows each; run by hand, never by an app.
+import type { MainDataStore${g} } from '../main.js';
+
+export async function seed${g}(store: MainDataStore${g}, rows: number): Promise<number> {
+  let written = 0;
+  for (let id = 0; id < rows; id++) {
+${calls}  }
+  return written;
+}
+`;
+}
+
 function nest(names: readonly string[], base: string): string {
   return names.reduce((inner, name) => `${name}(${inner})`, base);
 }
@@ -228,6 +261,7 @@ export function generateCorpus(dir: string, options: CorpusOptions): void {
   }
   const files = mixins / 2;
   mkdirSync(path.join(dir, 'src', 'stores'), { recursive: true });
+  mkdirSync(path.join(dir, 'src', 'scripts'), { recursive: true });
   mkdirSync(path.join(dir, 'schema'), { recursive: true });
   const runtimeFrom = (sub: string): string =>
     options.runtime ??
@@ -331,6 +365,7 @@ export function generateCorpus(dir: string, options: CorpusOptions): void {
         'SQLBaseStore<DB>',
       )} {}`,
     );
+    writeFileSync(path.join(dir, 'src', 'scripts', `seed${g}.ts`), seedScript(g, members, methods));
     compositions.push(
       `export class ReaderDataStore${g} extends ${nest(
         members.map((i) => `Store${i}WorkerStore`),
