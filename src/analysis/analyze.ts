@@ -11,7 +11,7 @@ import { analyseApps } from './apps.js';
 import { closeOver } from './closure.js';
 import { CodeIndex, type Unit } from './code-index.js';
 import { compositionMethods, layoutCompositions } from './compositions.js';
-import { importClosure } from './dependencies.js';
+import { filesIndependentOf } from './dependencies.js';
 import type { StoreLintConfig } from './config.js';
 import { byName, deepFreeze, sortedUnique } from './freeze.js';
 import { compareLocations, nodeLocation } from './location.js';
@@ -34,7 +34,7 @@ import {
 } from './model.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
-import { AnalysisProject, toPosix, type ProjectFile } from './project.js';
+import { AnalysisProject, toPosix } from './project.js';
 import { readSchemaTables } from './schema.js';
 import {
   compositionStore,
@@ -50,7 +50,7 @@ import { findSuppressions } from './suppressions.js';
 import { TransactionOpeners } from './transactions.js';
 import { UnresolvedSink } from './unresolved.js';
 
-// The CLI loads this module on demand and takes both entry points from it.
+// The CLI loads this module on demand and takes its entry points from it.
 export { findRoot } from './dependencies.js';
 export { printModel } from './print-model.js';
 
@@ -339,7 +339,7 @@ export async function analyzeWithDependencies(
 
   const independentFiles = project.checkerCreated
     ? []
-    : independentOf(
+    : filesIndependentOf(
         project.files,
         graph,
         declaring,
@@ -386,23 +386,4 @@ export async function analyzeWithDependencies(
     ),
   };
   return { model: deepFreeze(model), independentFiles };
-}
-
-/** The analysed files outside the import closure of the declaring modules and of the files named in the model. */
-function independentOf(
-  files: readonly ProjectFile[],
-  graph: ModuleGraph,
-  declaring: ReadonlySet<ModuleInfo>,
-  namedFiles: readonly string[],
-  modules: readonly ModuleInfo[],
-): string[] {
-  const byRel = new Map(modules.map((m) => [m.file.rel, m]));
-  const roots = new Set(declaring);
-  for (const rel of namedFiles) {
-    const m = byRel.get(rel);
-    if (m) roots.add(m);
-  }
-  const dependent = new Set([...importClosure(roots, graph)].map((m) => m.file.rel));
-  for (const rel of namedFiles) dependent.add(rel);
-  return files.map((f) => f.rel).filter((rel) => !dependent.has(rel));
 }

@@ -5,8 +5,9 @@
 // The analyser reads a file's content in two ways only. Every file is
 // scanned on its own for what it declares (streams, mixins, compositions,
 // classes that settle as compositions, plain stores in `stores` files,
-// suppression comments); and names are followed from one module into another only along
-// its import and re-export specifiers (`ModuleGraph`), as are app entries.
+// suppression comments); and names are followed from one module into
+// another only along its import and re-export specifiers (`ModuleGraph`), as
+// are app entries.
 // So the model depends exactly on the files that declare something, the app
 // modules, the files it reports something in, and everything those import,
 // transitively. The type checker, once created, reads the whole program:
@@ -16,14 +17,14 @@ import { glob } from 'tinyglobby';
 import { ts } from 'ts-morph';
 import type { StoreLintConfig } from './config.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
-import { AnalysisProject, parseProjectFile, toPosix } from './project.js';
+import { AnalysisProject, parseProjectFile, toPosix, type ProjectFile } from './project.js';
 import { discoverStores, extendsExpression, isSqlBaseStore, parseChain } from './stores.js';
 import { discoverStreams } from './streams.js';
 import { findSuppressions } from './suppressions.js';
 import { UnresolvedSink } from './unresolved.js';
 
 /** The modules `roots` import or re-export, transitively, with the roots themselves. */
-export function importClosure(roots: Iterable<ModuleInfo>, graph: ModuleGraph): Set<ModuleInfo> {
+function importClosure(roots: Iterable<ModuleInfo>, graph: ModuleGraph): Set<ModuleInfo> {
   const reached = new Set<ModuleInfo>();
   const queue = [...roots];
   while (queue.length > 0) {
@@ -36,6 +37,29 @@ export function importClosure(roots: Iterable<ModuleInfo>, graph: ModuleGraph): 
     }
   }
   return reached;
+}
+
+/**
+ * The analysed files the model does not depend on: outside the import
+ * closure of the modules that declare something and of the files the model
+ * names (app modules, files with unresolved facts or suppressions).
+ */
+export function filesIndependentOf(
+  files: readonly ProjectFile[],
+  graph: ModuleGraph,
+  declaring: ReadonlySet<ModuleInfo>,
+  namedFiles: readonly string[],
+  modules: readonly ModuleInfo[],
+): string[] {
+  const byRel = new Map(modules.map((m) => [m.file.rel, m]));
+  const roots = new Set(declaring);
+  for (const rel of namedFiles) {
+    const m = byRel.get(rel);
+    if (m) roots.add(m);
+  }
+  const dependent = new Set([...importClosure(roots, graph)].map((m) => m.file.rel));
+  for (const rel of namedFiles) dependent.add(rel);
+  return files.map((f) => f.rel).filter((rel) => !dependent.has(rel));
 }
 
 /**
