@@ -27,7 +27,7 @@
 // call.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { CodeIndex } from './code-index.js';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';

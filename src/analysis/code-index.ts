@@ -1,7 +1,7 @@
 // The index the fact walker resolves names against: stores by name and by
 // declaration, the mixin chain of each store, and the "units" whose bodies
 // are walked (store methods and top-level helper functions).
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { ModuleGraph, ModuleInfo } from './module-index.js';
 import type { CompositionDecl, FieldDecl, MemberDecl, StoreDecl } from './stores.js';
 import { unwrapExpression } from './streams.js';

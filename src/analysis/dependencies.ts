@@ -14,7 +14,7 @@
 // then every file counts.
 import path from 'node:path';
 import { glob } from 'tinyglobby';
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { StoreLintConfig } from './config.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { AnalysisProject, parseProjectFile, toPosix, type ProjectFile } from './project.js';

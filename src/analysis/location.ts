@@ -1,6 +1,6 @@
 // Source locations in the model's convention: project-relative POSIX paths,
 // 1-based lines and columns, `endColumn` one past the last character.
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { SourceLocation } from './model.js';
 
 export function locationOf(

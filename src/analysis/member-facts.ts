@@ -3,7 +3,7 @@
 // `@onReplication(Stream)`, stream ID generator and memory-stream fields, and
 // a declared constructor. Decorators are recognised by name (`cached`,
 // `cachedList`, `onReplication`, also as `x.cached`).
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import { nodeLocation } from './location.js';
 import type { CachedInfo, ConstructorInfo, IdGeneratorField, MethodInfo } from './model.js';
 import type { ModuleInfo } from './module-index.js';

@@ -12,7 +12,7 @@
 // callback), and the transaction context (inside a transaction callback,
 // inside `callAfter`, after an awaited interaction). The type checker is
 // asked only for a table argument that is not a literal.
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { CodeIndex, Unit } from './code-index.js';
 import { locationOf, nodeLocation } from './location.js';
 import type {

@@ -3,7 +3,7 @@
 // another (`@onReplication(ReceiptsStream)` → the stream's `defineStream`,
 // a composition's mixin → the mixin function, a helper function → its body),
 // through `export { a as b }`, `export … from` and `export * from` barrels.
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { AnalysisProject, ProjectFile } from './project.js';
 
 export interface ImportBinding {

@@ -7,7 +7,7 @@
 // expensive part — is created only when a fact needs it.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
 

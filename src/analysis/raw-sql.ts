@@ -11,7 +11,7 @@
 // item, a clause after FROM, an ORDER BY item. A text that parses in none of
 // those shapes is reported unresolved if it contains a keyword that can
 // introduce a table name, and ignored otherwise (`sql\`, \`` separators).
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import { byteToCharOffsets, parsePg } from './pg-parser.js';
 import { tablesInStatements } from './sql-tables.js';
 import { unwrapExpression } from './streams.js';

@@ -4,7 +4,7 @@
 // parameters, variables and their initialisers (`new X(…)`, `openStore(X, …)`),
 // fields, destructuring, members of interfaces, type literals and classes, and
 // type aliases — and the type checker only where syntax cannot tell.
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { CodeIndex } from './code-index.js';
 import type { ModuleInfo } from './module-index.js';
 import { toPosix } from './project.js';

@@ -11,7 +11,7 @@
 //   composition;
 // - a plain store is any other top-level class in a file the config's
 //   `stores` globs name (a repository holding a Kysely handle).
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import { nodeLocation } from './location.js';
 import type { ModuleInfo } from './module-index.js';
 import type { UnresolvedSink } from './unresolved.js';

@@ -2,7 +2,7 @@
 // and `defineMemoryStream({ name })`, at the top level of any analysed module.
 // The name and tables must be literals (the runtime contract); anything else
 // is reported unresolved.
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { StreamInfo } from './model.js';
 import type { ModuleGraph, ModuleInfo } from './module-index.js';
 import { nodeLocation } from './location.js';

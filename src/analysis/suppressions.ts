@@ -3,7 +3,7 @@
 // ranges come from the TypeScript scanner's trivia around nodes, so the
 // marker inside a string or template never does. A comment naming no rule
 // suppresses every rule on the next line (`ruleId: '*'`).
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import { locationOf } from './location.js';
 import type { Suppression } from './model.js';
 import type { ProjectFile } from './project.js';

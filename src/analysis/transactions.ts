@@ -5,7 +5,7 @@
 // so wrappers of wrappers count. Also: functions whose parameter is declared
 // as a `Txn`/`Transaction` run inside a transaction (the `_fooTxn(txn, …)`
 // helpers a `runInteraction` callback calls).
-import { ts } from 'ts-morph';
+import { ts } from './typescript.cjs';
 import type { CodeIndex, Unit } from './code-index.js';
 import { typeReferenceName } from './stores.js';
 import { unwrapExpression } from './streams.js';
