@@ -5,7 +5,6 @@
 // when a method reaches them); close reads and writes over calls, per store
 // and per composition; resolve apps. The type checker is created only if a
 // fact needs it (a non-literal table name, a receiver syntax cannot type).
-import { glob } from 'tinyglobby';
 import type { ts } from 'ts-morph';
 import { analyseApps } from './apps.js';
 import { closeOver } from './closure.js';
@@ -34,7 +33,7 @@ import {
 } from './model.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
-import { AnalysisProject, toPosix } from './project.js';
+import { AnalysisProject, storeGlobFiles } from './project.js';
 import { readSchemaTables } from './schema.js';
 import {
   compositionStore,
@@ -117,13 +116,7 @@ export async function analyzeWithDependencies(
   });
 
   // Discovery.
-  const storeGlobFiles = new Set(
-    config.stores.length
-      ? (await glob([...config.stores], { cwd: config.root, absolute: true, onlyFiles: true })).map(
-          toPosix,
-        )
-      : [],
-  );
+  const storeFiles = await storeGlobFiles(config);
   // Modules that declare something: with what they import, what the model depends on.
   const declaring = new Set<ModuleInfo>();
   const streams: StreamDecl[] = [];
@@ -134,7 +127,7 @@ export async function analyzeWithDependencies(
     const own = discoverStreams(m, naming, unresolved);
     if (own.length > 0) declaring.add(m);
     streams.push(...own);
-    const plain = storeGlobFiles.has(m.file.abs);
+    const plain = storeFiles.has(m.file.abs);
     const found = discoverStores(m, plain);
     // A class over an identifier counts once it settles as a composition or store (below).
     if (found.stores.length + found.compositions.length > 0) declaring.add(m);
@@ -334,13 +327,14 @@ export async function analyzeWithDependencies(
 
   const { apps } = analyseApps({ config, project, graph, index, naming, unresolved });
   // After apps: entry modules outside the tsconfig's files count too.
-  const suppressions = project.files.flatMap(findSuppressions);
+  const analysedFiles = project.files;
+  const suppressions = analysedFiles.flatMap(findSuppressions);
   phase('apps');
 
   const independentFiles = project.checkerCreated
     ? []
     : filesIndependentOf(
-        project.files,
+        analysedFiles,
         graph,
         declaring,
         [

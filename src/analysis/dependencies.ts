@@ -13,11 +13,16 @@
 // transitively. The type checker, once created, reads the whole program:
 // then every file counts.
 import path from 'node:path';
-import { glob } from 'tinyglobby';
 import { ts } from './typescript.cjs';
 import type { StoreLintConfig } from './config.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
-import { AnalysisProject, parseProjectFile, toPosix, type ProjectFile } from './project.js';
+import {
+  AnalysisProject,
+  parseProjectFile,
+  storeGlobFiles,
+  toPosix,
+  type ProjectFile,
+} from './project.js';
 import { discoverStores, extendsExpression, isSqlBaseStore, parseChain } from './stores.js';
 import { discoverStreams } from './streams.js';
 import { findSuppressions } from './suppressions.js';
@@ -110,22 +115,31 @@ export async function findRoot(
   known: KnownDeclarations,
 ): Promise<RootFile | null> {
   const project = AnalysisProject.loadLazily(config);
-  const graph = new ModuleGraph(project);
-  const storeFiles = await storeGlobFiles(config);
+  const context: RootContext = {
+    config,
+    project,
+    graph: new ModuleGraph(project),
+    storeFiles: await storeGlobFiles(config),
+    compositionNames: new Set(known.compositions),
+  };
   for (const file of files) {
-    const reason = rootReason(project, graph, storeFiles, file, config, known);
+    const reason = rootReason(context, file);
     if (reason !== null) return { file, reason };
   }
   return null;
 }
 
+interface RootContext {
+  readonly config: StoreLintConfig;
+  readonly project: AnalysisProject;
+  readonly graph: ModuleGraph;
+  readonly storeFiles: ReadonlySet<string>;
+  readonly compositionNames: ReadonlySet<string>;
+}
+
 function rootReason(
-  project: AnalysisProject,
-  graph: ModuleGraph,
-  storeFiles: ReadonlySet<string>,
+  { config, project, graph, storeFiles, compositionNames }: RootContext,
   rel: string,
-  config: StoreLintConfig,
-  known: KnownDeclarations,
 ): string | null {
   const abs = toPosix(path.resolve(config.root, rel));
   let module: ModuleInfo;
@@ -141,7 +155,6 @@ function rootReason(
   const plainStoreFile = storeFiles.has(abs);
   const found = discoverStores(module, plainStoreFile);
   if (found.stores.length > 0 || found.compositions.length > 0) return 'declares a store';
-  const compositionNames = new Set(known.compositions);
   for (const cls of found.pendingClasses) {
     if (plainStoreFile) return 'declares a class in a `stores` file';
     const base = parseChain(extendsExpression(cls)!).base as ts.Identifier;
@@ -150,14 +163,4 @@ function rootReason(
   }
   if (findSuppressions(module.file).length > 0) return 'has a suppression comment';
   return null;
-}
-
-async function storeGlobFiles(config: StoreLintConfig): Promise<Set<string>> {
-  if (config.stores.length === 0) return new Set();
-  const files = await glob([...config.stores], {
-    cwd: config.root,
-    absolute: true,
-    onlyFiles: true,
-  });
-  return new Set(files.map(toPosix));
 }

@@ -7,6 +7,7 @@
 // expensive part — is created only when a fact needs it.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { glob } from 'tinyglobby';
 import { ts } from './typescript.cjs';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
@@ -21,6 +22,17 @@ export interface ProjectFile {
 
 export function toPosix(p: string): string {
   return p.split(path.sep).join('/');
+}
+
+/** The files the config's `stores` globs name (absolute, forward slashes): their classes are plain stores. */
+export async function storeGlobFiles(config: StoreLintConfig): Promise<Set<string>> {
+  if (config.stores.length === 0) return new Set();
+  const files = await glob([...config.stores], {
+    cwd: config.root,
+    absolute: true,
+    onlyFiles: true,
+  });
+  return new Set(files.map(toPosix));
 }
 
 /** Reads and parses one source file; a file that does not parse is an `AnalysisInputError`. */

@@ -1,9 +1,9 @@
 // The seam between the CLI and the analyser (`src/analysis/analyze.ts`):
 // `analyzeProject(config, { onProgress })` builds the model, `printModel`
 // renders it for `--print-model`; `--cache` uses `analyzeWithDependencies`
-// (the model and the files it does not depend on) and `findRoot` (whether
-// a changed file now declares something). Loaded on demand so that `--help` and the
-// config checks do not pay for ts-morph.
+// (the model and the files it does not depend on) and `findRoot` (whether a
+// changed file now declares something). Loaded on demand so that `--help`
+// and the config checks do not pay for ts-morph.
 import type { AnalysisResult } from '../analysis/analyze.js';
 import type { StoreLintConfig } from '../analysis/config.js';
 import type { KnownDeclarations, RootFile } from '../analysis/dependencies.js';

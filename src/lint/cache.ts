@@ -406,10 +406,9 @@ async function independentChange(
   if (stored.settings !== inputs.settings) return null;
   const changed = changedFiles(stored.files, inputs.files);
   const independent = new Set(stored.independent);
-  // Added or removed files fall outside too: a new file can change how an import resolves.
-  const candidates = changed.every(
-    (f) => independent.has(f) && f in stored.files && inputs.files[f] !== 'missing',
-  );
+  // Added or removed files fall outside too: a new file can change how an import resolves
+  // (an added file is not on the stored list; a removed one hashes as missing).
+  const candidates = changed.every((f) => independent.has(f) && inputs.files[f] !== 'missing');
   if (!candidates || changed.length === 0) return null;
   const analyzer = await loadAnalyzer();
   const root = await analyzer.findRoot(config, changed, { compositions: stored.compositions });
