@@ -1,5 +1,6 @@
 // storesplit's public runtime API: `import { SQLBaseStore, cached, … } from 'storesplit'`.
 export {
+  AfterCommitError,
   createDatabase,
   DatabaseConfigError,
   DatabaseHandle,

@@ -68,6 +68,26 @@ export interface CreateDatabaseOptions {
   poolSize?: number;
 }
 
+/**
+ * The transaction committed, but some of its `callAfter` callbacks threw.
+ * Every callback still ran, and no rollback or exception callback did:
+ * the write happened, so do not repeat it. `result` is what `fn` returned.
+ */
+export class AfterCommitError extends Error {
+  override name = 'AfterCommitError';
+  readonly committed = true;
+  constructor(
+    readonly desc: string,
+    readonly result: unknown,
+    readonly causes: readonly unknown[],
+  ) {
+    super(
+      `interaction ${desc} committed, but ${causes.length} callAfter callback(s) failed: ` +
+        causes.map((c) => (c instanceof Error ? c.message : String(c))).join('; '),
+    );
+  }
+}
+
 /** A user-caused configuration mistake (bad URL, unreachable server): rendered as one line. */
 export class DatabaseConfigError extends Error {
   override name = 'DatabaseConfigError';
@@ -105,7 +125,9 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
    * back and runs `fn` again (so `fn` must be safe to repeat: keep side
    * effects in `callAfter`). `callAfter` callbacks run once, after the
    * attempt that commits; `callOnException` callbacks once, if every attempt
-   * failed.
+   * failed. A `callAfter` callback that throws does not stop the others: the
+   * interaction then rejects with an `AfterCommitError`, which says that it
+   * committed.
    */
   async runInteraction<T>(
     desc: string,
@@ -115,39 +137,46 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
     const maxAttempts = options.maxAttempts ?? 5;
     const started = performance.now();
     let retries = 0;
-    let onException: Array<() => void> = [];
-    try {
-      for (let attempt = 1; ; attempt++) {
-        const after: Array<() => void> = [];
-        const onRollback: Array<() => void> = [];
-        onException = [];
-        try {
-          let builder = this.transaction();
-          if (options.isolationLevel) builder = builder.setIsolationLevel(options.isolationLevel);
-          const result = await builder.execute((trx) => {
-            const txn = Object.assign(trx, {
-              callAfter: (cb: () => void) => void after.push(cb),
-              callOnException: (cb: () => void) => void onException.push(cb),
-              callOnRollback: (cb: () => void) => void onRollback.push(cb),
-            });
-            return fn(txn);
+    for (let attempt = 1; ; attempt++) {
+      const after: Array<() => void> = [];
+      const onRollback: Array<() => void> = [];
+      const onException: Array<() => void> = [];
+      let result: T;
+      try {
+        let builder = this.transaction();
+        if (options.isolationLevel) builder = builder.setIsolationLevel(options.isolationLevel);
+        result = await builder.execute((trx) => {
+          const txn = Object.assign(trx, {
+            callAfter: (cb: () => void) => void after.push(cb),
+            callOnException: (cb: () => void) => void onException.push(cb),
+            callOnRollback: (cb: () => void) => void onRollback.push(cb),
           });
-          this.#record(desc, started, retries, false);
-          for (const cb of after) cb();
-          return result;
+          return fn(txn);
+        });
+      } catch (error) {
+        for (const cb of onRollback) cb();
+        if (attempt < maxAttempts && isRetryableError(error)) {
+          retries++;
+          continue;
+        }
+        this.#record(desc, started, retries, true);
+        for (const cb of onException) cb();
+        throw error;
+      }
+      // Committed: from here on nothing may look like a rollback. Every
+      // callAfter runs even when an earlier one throws (a later one may be the
+      // local cache invalidation of this very write).
+      this.#record(desc, started, retries, false);
+      const failures: unknown[] = [];
+      for (const cb of after) {
+        try {
+          cb();
         } catch (error) {
-          for (const cb of onRollback) cb();
-          if (attempt < maxAttempts && isRetryableError(error)) {
-            retries++;
-            continue;
-          }
-          throw error;
+          failures.push(error);
         }
       }
-    } catch (error) {
-      this.#record(desc, started, retries, true);
-      for (const cb of onException) cb();
-      throw error;
+      if (failures.length) throw new AfterCommitError(desc, result, failures);
+      return result;
     }
   }
 

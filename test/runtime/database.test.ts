@@ -1,6 +1,11 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { createDatabase, DatabaseConfigError, redactUrl } from '../../src/runtime/database.js';
+import {
+  AfterCommitError,
+  createDatabase,
+  DatabaseConfigError,
+  redactUrl,
+} from '../../src/runtime/database.js';
 import { describeEachDatabase } from '../support/databases.js';
 
 interface DB {
@@ -54,6 +59,36 @@ describeEachDatabase('runInteraction', (backend) => {
       retries: 2,
       failures: 0,
     });
+  });
+
+  it('runs every callAfter when one throws, and says the transaction committed', async () => {
+    const db = await backend.open<DB>();
+    await sql`CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)`.execute(db);
+    const ran: string[] = [];
+    const failure = db.runInteraction('insert', async (txn) => {
+      await txn.insertInto('counter').values({ id: 1, n: 1 }).execute();
+      txn.callAfter(() => {
+        ran.push('first');
+        throw new Error('hook failed');
+      });
+      // A later callback, e.g. the local invalidation of this write's cache.
+      txn.callAfter(() => ran.push('second'));
+      txn.callOnRollback(() => ran.push('rollback'));
+      txn.callOnException(() => ran.push('exception'));
+      return 'inserted';
+    });
+    const error = await failure.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AfterCommitError);
+    expect(error).toMatchObject({ committed: true, result: 'inserted', desc: 'insert' });
+    expect((error as Error).message).toBe(
+      'interaction insert committed, but 1 callAfter callback(s) failed: hook failed',
+    );
+    expect(ran).toEqual(['first', 'second']);
+    expect(await db.selectFrom('counter').select('n').execute()).toEqual([{ n: 1 }]);
+    expect(db.interactionTimings().get('insert')).toMatchObject({ count: 1, failures: 0 });
   });
 
   it('runs callOnException once when the interaction fails for good, and never callAfter', async () => {

@@ -5,9 +5,9 @@
 //
 // Lifecycle of an allocation: the ID is in flight from the moment the
 // sequence is asked until the transaction that writes its rows has settled;
-// then `onCommitted` (on success) applies the writer's own rows, and the ID
-// finishes, whatever happened: fn threw (a gap), onCommitted threw, or the
-// caller gave up. An abort signal prevents an allocation that has not happened
+// then `onCommitted` applies the writer's own rows (also when fn threw: it may
+// have committed first), and the ID finishes, whatever happened: fn threw (a
+// gap), onCommitted threw, or the caller gave up. An abort signal prevents an allocation that has not happened
 // yet, but never finishes an ID whose transaction might still commit (the
 // current token would pass a row that appears later): the ID finishes when fn
 // settles, so fn should pass the signal on to whatever it awaits.
@@ -43,9 +43,11 @@ export interface StreamIdGeneratorOptions {
   /** Instances allowed to write this stream; default `[instanceName]`. More than one: multi-writer. */
   writers?: readonly string[];
   /**
-   * Runs after fn resolved (its transaction committed) and before the IDs are
-   * marked finished; the store layer uses it to apply the writer's own rows.
-   * The IDs finish even if it throws. Not called for `nextIdInTxn`: that
+   * Runs after fn settled and before the IDs are marked finished; the store
+   * layer uses it to apply the writer's own rows. It runs also when fn threw,
+   * since fn may have committed before throwing (`AfterCommitError`), so it
+   * must expect IDs whose rows never committed (the store layer reads them
+   * back and finds none). The IDs finish even if it throws. Not called for `nextIdInTxn`: that
    * caller applies its rows in a `txn.callAfter` registered before asking for
    * the ID (callbacks run in order, so before the ID finishes).
    */
@@ -259,12 +261,25 @@ class PostgresStreamIdGenerator implements StreamIdGenerator {
     try {
       // Aborted while the sequence was asked: fn never runs, so nothing can commit.
       options.signal?.throwIfAborted();
-      const result = await fn([...ids]);
-      if (this.#onCommitted) await this.#onCommitted(Object.freeze([...ids]));
+      let result: T;
+      try {
+        result = await fn([...ids]);
+      } catch (error) {
+        // fn may have committed before it threw (an AfterCommitError, or its
+        // own code after the transaction): whatever committed is applied.
+        // fn's error is what the caller gets; a second one is reported.
+        await this.#applyCommitted(ids).catch(this.#reportError);
+        throw error;
+      }
+      await this.#applyCommitted(ids);
       return result;
     } finally {
       this.#finish(tracker, ids);
     }
+  }
+
+  async #applyCommitted(ids: readonly number[]): Promise<void> {
+    if (this.#onCommitted) await this.#onCommitted(Object.freeze([...ids]));
   }
 
   async nextIdInTxn<DB>(txn: Txn<DB>): Promise<number> {

@@ -143,6 +143,7 @@ describeEachDatabase('stream ID generator', (backend) => {
     const db = await backend.open();
     let failNext = false;
     const seen: Array<{ ids: readonly number[]; token: number }> = [];
+    const background: unknown[] = [];
     const gen = createStreamIdGenerator(db, {
       stream: 'things',
       instanceName: 'main',
@@ -150,18 +151,29 @@ describeEachDatabase('stream ID generator', (backend) => {
         seen.push({ ids, token: gen.currentToken() });
         if (failNext) throw new Error('applying own rows failed');
       },
+      onBackgroundError: (error) => background.push(error),
     });
     await gen.load();
     open.push(gen);
     await gen.withNextIds(2, nothing);
     expect(seen).toEqual([{ ids: [1, 2], token: 0 }]);
     expect(gen.currentToken()).toBe(2);
-    // Not after a failed fn.
+    // Also after a failed fn, which may have committed before it threw
+    // (a callAfter that threw): the caller still gets fn's error.
     await expect(gen.withNextId(() => Promise.reject(new Error('no')))).rejects.toThrow('no');
-    expect(seen).toHaveLength(1);
+    expect(seen).toEqual([
+      { ids: [1, 2], token: 0 },
+      { ids: [3], token: 2 },
+    ]);
     failNext = true;
     await expect(gen.withNextId(nothing)).rejects.toThrow('applying own rows failed');
     expect(gen.currentToken()).toBe(4);
+    // Both failed: fn's error for the caller, the other one reported.
+    await expect(gen.withNextId(() => Promise.reject(new Error('write failed')))).rejects.toThrow(
+      'write failed',
+    );
+    expect(background).toEqual([new Error('applying own rows failed')]);
+    expect(gen.currentToken()).toBe(5);
   });
 
   it('allocates nothing when the signal is already aborted', async () => {
