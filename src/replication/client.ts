@@ -298,9 +298,13 @@ export class ReplicationClient {
       if (item.generation === this.#generation)
         this.#link?.close('catch-up-failed: the worker could not read the stream');
     } else {
-      // Handlers threw: the store ran every handler and advanced the position anyway.
-      this.#logger.error({ stream, err: error }, 'a replication handler failed');
+      this.#handlerFailed(stream, error);
     }
+  }
+
+  /** Handlers threw: the store ran every handler and advanced the position anyway. */
+  #handlerFailed(stream: string, error: unknown): void {
+    this.#logger.error({ stream, err: error }, 'a replication handler failed');
   }
 
   #rdata(command: RdataCommand): void {
@@ -358,6 +362,7 @@ export class ReplicationClient {
         );
         this.metrics.catchUpPages.inc({ stream }, result.pages);
         this.metrics.rowsApplied.inc({ stream }, result.rows);
+        for (const failure of result.handlerFailures) this.#handlerFailed(stream, failure);
         if (result.rows)
           this.#logger.info(
             { stream, instance, from: current, to: newToken, rows: result.rows },

@@ -3,6 +3,7 @@
 // the shared database (`from` exclusive, `to` inclusive, never splitting a
 // token), applying each token's rows (handlers, then position, then waiters)
 // and finally advancing over trailing tokens that carried no rows.
+import { ReplicationHandlerError } from './replication-handlers.js';
 import type { SQLBaseStore } from './store.js';
 import type { DatabaseHandle } from './database.js';
 import type { DatabaseStreamDefinition, StreamUpdate } from './stream.js';
@@ -10,6 +11,11 @@ import type { DatabaseStreamDefinition, StreamUpdate } from './stream.js';
 export interface CatchUpResult {
   pages: number;
   rows: number;
+  /**
+   * Tokens whose handlers threw. Their positions advanced and the later
+   * tokens were still applied (#4702); the caller reports these.
+   */
+  handlerFailures: ReplicationHandlerError[];
 }
 
 /** Groups a page's updates by token, keeping token order. */
@@ -34,7 +40,7 @@ export async function catchUpStream<DB, Row>(
   upTo: number,
   pageSize = 100,
 ): Promise<CatchUpResult> {
-  const result: CatchUpResult = { pages: 0, rows: 0 };
+  const result: CatchUpResult = { pages: 0, rows: 0, handlerFailures: [] };
   let from = store.streamPositions.get(stream.name, instance);
   while (from < upTo) {
     const page = await stream.getPage(
@@ -47,8 +53,14 @@ export async function catchUpStream<DB, Row>(
     result.pages++;
     for (const [token, rows] of groupByToken(page.updates)) {
       // A concurrent live batch may already have applied this token.
-      if (store.processReplicationRows(stream.name, instance, token, rows))
+      try {
+        if (store.processReplicationRows(stream.name, instance, token, rows))
+          result.rows += rows.length;
+      } catch (error) {
+        if (!(error instanceof ReplicationHandlerError)) throw error;
+        result.handlerFailures.push(error);
         result.rows += rows.length;
+      }
     }
     store.streamPositions.advance(stream.name, instance, page.upTo);
     if (!page.limited) break;

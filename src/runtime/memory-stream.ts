@@ -27,13 +27,23 @@ export class MemoryStreamSource<Row> {
     return this.#token;
   }
 
-  /** Records rows under one new token and returns it. */
+  /**
+   * Records rows under one new token and returns it. When a writer-side
+   * handler throws, the rows keep their token and are announced all the
+   * same; then the handler's error is thrown.
+   */
   append(rows: readonly Row[]): number {
     const token = ++this.#token;
     for (const row of rows) this.#history.push({ token, row });
     this.#trim();
-    this.onAppended?.(token, rows);
-    for (const listener of this.#listeners) listener(token);
+    try {
+      this.onAppended?.(token, rows);
+    } finally {
+      // The row has its token and is in the history: it is announced even
+      // when a writer-side handler threw, or no worker would see it until
+      // some later append.
+      for (const listener of this.#listeners) listener(token);
+    }
     return token;
   }
 

@@ -107,3 +107,18 @@ export function applyStreamBatch<Row>(
   positions?.advance(stream.name, instance, token);
   if (errors.length) throw new ReplicationHandlerError(stream.name, token, errors);
 }
+
+/**
+ * Throws what applying several tokens collected: nothing, the one failure,
+ * or all of them together (each names its token).
+ */
+export function throwHandlerFailures(failures: readonly ReplicationHandlerError[]): void {
+  if (failures.length === 1) throw failures[0]!;
+  if (failures.length > 1) {
+    throw new AggregateError(
+      failures,
+      `@onReplication handlers for stream ${failures[0]!.stream} failed at ${failures.length} tokens: ` +
+        failures.map((f) => f.token).join(', '),
+    );
+  }
+}

@@ -21,7 +21,13 @@ import { groupByToken } from './catch-up.js';
 import type { DatabaseHandle, Txn } from './database.js';
 import { createStreamIdGenerator, type StreamIdGenerator } from './id-generator/index.js';
 import { MemoryStreamSource } from './memory-stream.js';
-import { applyStreamBatch, onReplication, streamsFollowedBy } from './replication-handlers.js';
+import {
+  applyStreamBatch,
+  onReplication,
+  ReplicationHandlerError,
+  streamsFollowedBy,
+  throwHandlerFailures,
+} from './replication-handlers.js';
 import { writersOf, type ServerContext } from './server-context.js';
 import { StreamPositions, StreamPositionTimeoutError } from './stream-positions.js';
 import type { DatabaseStreamDefinition, MemoryStreamDefinition } from './stream.js';
@@ -294,6 +300,9 @@ export class SQLBaseStore<DB = unknown> {
       to = Math.max(to, id);
       from = Math.min(from, id - 1);
     }
+    // A handler that throws on one token must not leave the caches of the
+    // next ones stale (#4702): every token is applied, then failures thrown.
+    const failures: ReplicationHandlerError[] = [];
     for (;;) {
       const page = await stream.getPage(
         this.#untypedDb(),
@@ -303,11 +312,18 @@ export class SQLBaseStore<DB = unknown> {
         this.hs.instanceName,
       );
       for (const [token, rows] of groupByToken(page.updates)) {
-        if (wanted.has(token)) applyStreamBatch(this, stream, this.hs.instanceName, token, rows);
+        if (!wanted.has(token)) continue;
+        try {
+          applyStreamBatch(this, stream, this.hs.instanceName, token, rows);
+        } catch (error) {
+          if (!(error instanceof ReplicationHandlerError)) throw error;
+          failures.push(error);
+        }
       }
-      if (!page.limited) return;
+      if (!page.limited) break;
       from = page.upTo;
     }
+    throwHandlerFailures(failures);
   }
 
   /** The handle for runtime code that names its own tables (Kysely's DB type is invariant). */

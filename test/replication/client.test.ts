@@ -161,6 +161,39 @@ describeEachDatabase('replication client', (backend) => {
     );
   });
 
+  it('a handler that throws during catch-up costs no reconnection and loses no later row', async () => {
+    const db = await backend.open<AppDB>();
+    const { writer, port } = await setUp(db);
+    class AuditingReader extends ReaderDataStore {
+      @onReplication(ReceiptsStream)
+      audit(rows: readonly ReceiptRow[]): void {
+        if (rows.some((r) => r.roomId === '!bad')) throw new Error('audit failed');
+      }
+    }
+    const reader = await openStore(
+      AuditingReader,
+      db,
+      createServerContext({ instanceName: 'reader1', role: 'worker' }),
+    );
+    const away = client(reader, port);
+    await away.ready;
+    await away.stop();
+    // Cached now, so stale after the writes unless catch-up invalidates it.
+    expect(await reader.getReceiptsForRoom('!a')).toEqual({});
+    await writer.insertReceipt('!bad', '@u', '$1');
+    await writer.insertReceipt('!a', '@u', '$2');
+    expect(await reader.getReceiptsForRoom('!a')).toEqual({});
+    const c = client(reader, port);
+    await c.ready;
+    expect(reader.streamPositions.get('receipts', 'main')).toBe(2);
+    expect(await reader.getReceiptsForRoom('!a')).toEqual({ '@u': '$2' });
+    // Live rows still flow on the same link.
+    await writer.insertReceipt('!b', '@u', '$3');
+    await waitForWriter(c, writerTokens(writer));
+    expect(await reader.getReceiptsForRoom('!b')).toEqual({ '@u': '$3' });
+    expect(await counter(c, 'reconnects')).toBe(0);
+  });
+
   it('a store that applied nothing starts at the writer’s position: no catch-up of a 10,000-row stream, and nothing cached (or in flight) before the jump is served stale', async () => {
     const db = await backend.open<AppDB>();
     const { writer, port } = await setUp(db);

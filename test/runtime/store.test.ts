@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { catchUpStream } from '../../src/runtime/catch-up.js';
 import { CachesStream } from '../../src/runtime/caches-stream.js';
 import { cached } from '../../src/runtime/cache/index.js';
-import type { DatabaseHandle } from '../../src/runtime/database.js';
+import { AfterCommitError, type DatabaseHandle } from '../../src/runtime/database.js';
 import { onReplication, ReplicationHandlerError } from '../../src/runtime/replication-handlers.js';
 import { createServerContext } from '../../src/runtime/server-context.js';
 import { openStore, SQLBaseStore, type StoreBase } from '../../src/runtime/store.js';
@@ -218,6 +218,107 @@ describeEachDatabase('stores', (backend) => {
     );
     expect(ran).toEqual(['first', 'second']);
     expect(store.streamPositions.get('receipts', 'main')).toBe(1);
+  });
+
+  it('a handler failing on one token of a write: the writer still applies the others', async () => {
+    const db = await backend.open<AppDB>();
+    await createAppTables(db);
+    class Writer extends MainDataStore {
+      @onReplication(ReceiptsStream)
+      audit(rows: readonly ReceiptRow[]): void {
+        if (rows.some((r) => r.roomId === '!bad')) throw new Error('audit failed');
+      }
+      insertTwo(): Promise<void> {
+        return this.receiptsIdGen.withNextIds(2, async ([a, b]) => {
+          await this.dbConn.runInteraction('insertTwo', (txn) =>
+            txn
+              .insertInto('receipts')
+              .values([
+                {
+                  stream_id: a!,
+                  instance_name: 'main',
+                  room_id: '!bad',
+                  user_id: '@u',
+                  event_id: '$1',
+                },
+                {
+                  stream_id: b!,
+                  instance_name: 'main',
+                  room_id: '!good',
+                  user_id: '@u',
+                  event_id: '$2',
+                },
+              ])
+              .execute(),
+          );
+        });
+      }
+    }
+    const writer = backend.track(
+      await openStore(Writer, db, createServerContext({ instanceName: 'main', role: 'writer' })),
+    );
+    expect(await writer.getReceiptsForRoom('!good')).toEqual({});
+    await expect(writer.insertTwo()).rejects.toThrow(
+      /handler\(s\) for stream receipts failed at token 1: audit failed/,
+    );
+    expect(await writer.getReceiptsForRoom('!good')).toEqual({ '@u': '$2' });
+    expect(writer.receiptsIdGen.currentToken()).toBe(2);
+  });
+
+  it('a callAfter failing after a write committed: the writer still applies its own rows', async () => {
+    const db = await backend.open<AppDB>();
+    await createAppTables(db);
+    class Writer extends MainDataStore {
+      insertWithHook(): Promise<void> {
+        return this.receiptsIdGen.withNextId(async (streamId) => {
+          await this.dbConn.runInteraction('insertWithHook', async (txn) => {
+            txn.callAfter(() => {
+              throw new Error('hook failed');
+            });
+            await txn
+              .insertInto('receipts')
+              .values({
+                stream_id: streamId,
+                instance_name: 'main',
+                room_id: '!r',
+                user_id: '@u',
+                event_id: '$1',
+              })
+              .execute();
+          });
+        });
+      }
+    }
+    const writer = backend.track(
+      await openStore(Writer, db, createServerContext({ instanceName: 'main', role: 'writer' })),
+    );
+    expect(await writer.getReceiptsForRoom('!r')).toEqual({});
+    await expect(writer.insertWithHook()).rejects.toThrow(AfterCommitError);
+    expect(await writer.getReceiptsForRoom('!r')).toEqual({ '@u': '$1' });
+  });
+
+  it('catch-up goes on past a token whose handler throws and returns the failure', async () => {
+    const db = await backend.open<AppDB>();
+    const { writer } = await openPair(backend, db);
+    class Reader extends ReaderDataStore {
+      @onReplication(ReceiptsStream)
+      audit(rows: readonly ReceiptRow[]): void {
+        if (rows.some((r) => r.roomId === '!bad')) throw new Error('audit failed');
+      }
+    }
+    const reader = backend.track(
+      await openStore(Reader, db, createServerContext({ instanceName: 'reader2', role: 'worker' })),
+    );
+    expect(await reader.getReceiptsForRoom('!good')).toEqual({});
+    await writer.insertReceipt('!bad', '@u', '$1');
+    const token = await writer.insertReceipt('!good', '@u', '$2');
+    const result = await catchUpStream(reader, ReceiptsStream, 'main', token);
+    expect(result).toMatchObject({ rows: 2 });
+    expect(result.handlerFailures.map((f) => [f.token, f.message])).toEqual([
+      [1, '1 @onReplication handler(s) for stream receipts failed at token 1: audit failed'],
+    ]);
+    expect(reader.streamPositions.get('receipts', 'main')).toBe(2);
+    expect(await reader.getReceiptsForRoom('!good')).toEqual({ '@u': '$2' });
   });
 
   it('reports a handler that returns a promise: handlers must be synchronous', async () => {

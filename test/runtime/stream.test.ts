@@ -119,6 +119,18 @@ describe('MemoryStreamSource', () => {
     expect(source.getPage(0, 2, 1)).toMatchObject({ upTo: 1, limited: true });
   });
 
+  it('announces the rows when the writer-side hook throws, then throws its error', () => {
+    const heard: number[] = [];
+    const source = new MemoryStreamSource(Typing, (_token, rows) => {
+      if (rows.some((r) => r.roomId === 'bad')) throw new Error('handler failed');
+    });
+    source.onAdvance((token) => heard.push(token));
+    expect(() => source.append([{ roomId: 'bad' }])).toThrow('handler failed');
+    expect(heard).toEqual([1]);
+    expect(source.currentToken()).toBe(1);
+    expect(source.getPage(0, 1, 10)).toMatchObject({ updates: [{ token: 1 }], upTo: 1 });
+  });
+
   it('reports lost history once tokens fall out of the window', () => {
     const source = new MemoryStreamSource(Typing);
     for (let i = 0; i < 5; i++) source.append([{ roomId: String(i) }]);
