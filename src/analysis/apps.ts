@@ -37,7 +37,7 @@ import { indexModule, type ModuleGraph, type ModuleInfo } from './module-index.j
 import { toPosix, type AnalysisProject } from './project.js';
 import { syntacticReceiver, targetOfType } from './receivers.js';
 import type { CompositionDecl } from './stores.js';
-import { normaliseBuilderName, type Naming } from './table-names.js';
+import { normaliseTableName, type Naming } from './table-names.js';
 import type { UnresolvedSink } from './unresolved.js';
 
 export interface AppsContext {
@@ -171,7 +171,7 @@ export function analyseApps(ctx: AppsContext): {
         toPosix(path.relative(ctx.config.root, path.resolve(ctx.config.root, e))),
       ),
       allowedWrites: [
-        ...new Set(app.writes.map((t) => normaliseBuilderName(t, ctx.naming))),
+        ...new Set(app.writes.map((t) => normaliseTableName(t, ctx.naming))),
       ].sort(),
       calls: appCalls(ctx, modules).sort(
         (a, b) => compareLocations(a.location, b.location) || (a.method < b.method ? -1 : 1),

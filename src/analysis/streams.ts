@@ -6,7 +6,7 @@ import { ts } from './typescript.cjs';
 import type { StreamInfo } from './model.js';
 import type { ModuleGraph, ModuleInfo } from './module-index.js';
 import { nodeLocation } from './location.js';
-import { normaliseBuilderName, type Naming } from './table-names.js';
+import { normaliseTableName, type Naming } from './table-names.js';
 import type { UnresolvedSink } from './unresolved.js';
 
 export interface StreamDecl {
@@ -83,7 +83,7 @@ export function discoverStreams(
       if (ts.isArrayLiteralExpression(list)) {
         for (const el of list.elements) {
           const e = unwrapExpression(el);
-          if (ts.isStringLiteralLike(e)) tables.push(normaliseBuilderName(e.text, naming));
+          if (ts.isStringLiteralLike(e)) tables.push(normaliseTableName(e.text, naming));
           else
             unresolved.add(
               'stream',

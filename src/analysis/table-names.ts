@@ -32,6 +32,11 @@ export function normaliseBuilderName(name: string, naming: Naming): string {
   return (naming === 'camelCase' ? snakeCase(name) : name).toLowerCase();
 }
 
+/** A table named on its own (a stream's `tables`, an app's `writes`): its schema prefix dropped. */
+export function normaliseTableName(name: string, naming: Naming): string {
+  return normaliseBuilderName(parseTableReference(name).table, naming);
+}
+
 /** A name as the Postgres parser returned it (unquoted names are already folded). */
 export function normaliseSqlName(name: string): string {
   return name.toLowerCase();

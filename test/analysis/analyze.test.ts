@@ -140,6 +140,39 @@ describe('analyzeProject', () => {
     );
   });
 
+  it('drops the schema prefix of a stream’s tables and an app’s writes, as of a query’s', async () => {
+    const root = project('schema-prefix', {
+      'tsconfig.json': TSCONFIG,
+      'src/streams.ts': [
+        "import { defineStream } from 'storesplit';",
+        "export const Receipts = defineStream({ name: 'receipts', tables: ['public.Receipts'], getUpdates: null! });",
+        '',
+      ].join('\n'),
+      'src/stores.ts': [
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        'export function PositionsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class PositionsStore extends Base {}',
+        '  return PositionsStore;',
+        '}',
+        'export class ReaderDataStore extends PositionsStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(
+      configFor(root, {
+        apps: {
+          reader: {
+            role: 'worker',
+            store: 'src/stores.ts#ReaderDataStore',
+            writes: ['public.reader_positions'],
+          },
+        },
+      }),
+    );
+    expect(model.streams.map((s) => [s.name, s.tables])).toEqual([['receipts', ['receipts']]]);
+    expect(model.apps.map((a) => a.allowedWrites)).toEqual([['reader_positions']]);
+  });
+
   it('throws AnalysisInputError for an invalid tsconfig', async () => {
     const root = project('bad-tsconfig', {
       'tsconfig.json': '{ "compilerOptions": { "target": 42 } }',
