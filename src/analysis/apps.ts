@@ -170,9 +170,7 @@ export function analyseApps(ctx: AppsContext): {
       entries: app.entry.map((e) =>
         toPosix(path.relative(ctx.config.root, path.resolve(ctx.config.root, e))),
       ),
-      allowedWrites: [
-        ...new Set(app.writes.map((t) => normaliseTableName(t, ctx.naming))),
-      ].sort(),
+      allowedWrites: [...new Set(app.writes.map((t) => normaliseTableName(t, ctx.naming)))].sort(),
       calls: appCalls(ctx, modules).sort(
         (a, b) => compareLocations(a.location, b.location) || (a.method < b.method ? -1 : 1),
       ),
