@@ -117,6 +117,12 @@ export interface CompositionFacts {
   readonly isWorker: boolean;
   /** Stores in the composition, innermost first (nested mixins expanded). */
   readonly chain: readonly StoreInfo[];
+  /**
+   * How many times the runtime applies each store of the chain: a mixin that
+   * two others compose (or the composition and another) defines its methods
+   * twice, which `chain`, one entry per store, does not show.
+   */
+  readonly applications: ReadonlyMap<StoreInfo, number>;
   /** Mixins named by the composition that the model has no store for. */
   readonly unknownMixins: readonly string[];
   /** The effective definition of each method name. */
@@ -380,6 +386,12 @@ function buildComposition(
   // A composition class may declare members of its own.
   if (info?.ownStore) add(info.ownStore);
   const chainIndex = new Map(chain.map((s, i) => [s, i]));
+  // `roots` lists the layers as the runtime applies them, repeats included.
+  const applications = new Map<StoreInfo, number>();
+  for (const m of roots) {
+    const store = storesByName.get(m);
+    if (store) applications.set(store, (applications.get(store) ?? 0) + 1);
+  }
 
   // The analyser's view of the composition: which definition wins, and
   // reads/writes closed over calls as this composition resolves them.
@@ -550,6 +562,7 @@ function buildComposition(
     isWriter: apps.some((a) => a.role === 'writer'),
     isWorker: apps.some((a) => a.role === 'worker'),
     chain,
+    applications,
     unknownMixins,
     methods,
     definitions,

@@ -262,6 +262,14 @@ export class ModelBuilder {
       if (!out.includes(s)) out.push(s);
       return out;
     };
+    /** The layers the runtime applies for a mixin: what it composes (expanded), then itself. */
+    const layers = (s: StoreDraft): StoreDraft[] => [
+      ...s.composes.flatMap((c) => {
+        const inner = byExport.get(c);
+        return inner ? layers(inner) : [];
+      }),
+      s,
+    ];
     const closeOver = (
       chain: StoreDraft[],
       start: { name: string; spec: MethodSpec },
@@ -418,8 +426,12 @@ export class ModelBuilder {
         name: c.name,
         file: `src/stores/${c.name}.ts`,
         line: c.line,
-        mixins: chain
-          .filter((s) => s !== own)
+        // As the analyser lists them: every application, repeats included.
+        mixins: c.mixins
+          .flatMap((m) => {
+            const s = byExport.get(m);
+            return s ? layers(s) : [];
+          })
           .map((s) => s.exportName)
           .concat(c.mixins.filter((m) => !byExport.has(m))),
         ownStore: c.ownStore,

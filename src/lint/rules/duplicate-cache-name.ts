@@ -2,7 +2,8 @@
 // its method's name: the caches stream invalidates by name, and the runtime
 // refuses to construct a composition with two caches of one name (a cached
 // method overridden by another cached method, or two mixins that picked the
-// same name), so this fails at start-up rather than in CI without the rule.
+// same name, or one mixin applied twice: composed by two mixins of the
+// composition), so this fails at start-up rather than in CI without the rule.
 import { codeList, factsOf } from '../facts.js';
 import { defineRule } from '../rule.js';
 
@@ -14,6 +15,8 @@ export const duplicateCacheName = defineRule({
     messages: {
       duplicate:
         '`@cached()` method `{{cache}}` in `{{store}}` has the same name as the one in `{{other}}`; both are composed into {{compositions}}, and a cache name must be unique within a composition',
+      appliedTwice:
+        '`{{store}}` is applied {{count}} times in `{{composition}}` ({{via}}), so its `@cached()` method `{{cache}}` is defined {{count}} times; a cache name must be unique within a composition',
     },
     docs: 'docs/rules/duplicate-cache-name.md',
   },
@@ -52,7 +55,7 @@ export const duplicateCacheName = defineRule({
         }
       }
     }
-    return [...byLocation.values()].map((e) => ({
+    const sameName = [...byLocation.values()].map((e) => ({
       messageId: 'duplicate' as const,
       data: {
         cache: e.cache,
@@ -68,5 +71,39 @@ export const duplicateCacheName = defineRule({
         composition: [...e.compositions].sort().join(', '),
       },
     }));
+    return [...sameName, ...appliedTwice(facts)];
   },
 });
+
+/** A mixin that the composition applies more than once: each of its caches exists that many times. */
+function appliedTwice(facts: ReturnType<typeof factsOf>) {
+  return facts.compositions.flatMap((composition) =>
+    [...composition.applications].flatMap(([store, count]) => {
+      if (count < 2) return [];
+      const composers = composition.chain
+        .filter((s) => s.composes.includes(store.exportName))
+        .map((s) => s.name);
+      const direct = count > composers.length ? ['the composition itself'] : [];
+      const via = `composed by ${[...composers.map((c) => `\`${c}\``), ...direct].join(' and ')}`;
+      return store.methods
+        .filter((m) => m.cached?.kind === 'cached')
+        .map((m) => ({
+          messageId: 'appliedTwice' as const,
+          data: {
+            store: store.name,
+            count: String(count),
+            composition: composition.name,
+            via,
+            cache: m.name,
+          },
+          location: composition.info?.location ?? m.location,
+          subject: {
+            store: store.name,
+            method: m.name,
+            cache: m.name,
+            composition: composition.name,
+          },
+        }));
+    }),
+  );
+}

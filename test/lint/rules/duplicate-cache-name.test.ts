@@ -34,6 +34,21 @@ describe('duplicate-cache-name', () => {
     expect(ids(rule, m)).toEqual([['duplicate', 30]]);
   });
 
+  it('reports a mixin that the composition applies twice, once per cache, at the composition', () => {
+    // Common and Tags each apply TagsWorker.
+    const m = model()
+      .mixin('TagsWorkerStore', (s) => s.cached('getTags', { line: 5 }).method('other'))
+      .mixin('CommonWorkerStore', (s) => s, { composes: ['TagsWorkerStore'] })
+      .mixin('TagsStore', (s) => s.method('addTag'), { composes: ['TagsWorkerStore'] })
+      .composition('Main', ['CommonWorkerStore', 'TagsStore'])
+      .build();
+    const line = m.compositions[0]!.location.line;
+    expect(ids(rule, m)).toEqual([['appliedTwice', line]]);
+    expect(check(rule, m)[0]!.message).toBe(
+      '`TagsWorkerStore` is applied 2 times in `Main` (composed by `CommonWorkerStore` and `TagsStore`), so its `@cached()` method `getTags` is defined 2 times; a cache name must be unique within a composition',
+    );
+  });
+
   it('accepts one name in different compositions, and an undecorated override', () => {
     const m = model()
       .mixin('A', (s) => s.cached('getUser'))
