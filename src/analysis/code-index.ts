@@ -206,6 +206,19 @@ export class CodeIndex {
     return null;
   }
 
+  /** The composition or store a declaration is (a class imported under another name). */
+  targetOfDeclaration(
+    node: ts.Node,
+  ):
+    | { kind: 'store'; store: StoreDecl }
+    | { kind: 'composition'; composition: CompositionDecl }
+    | null {
+    const composition = this.compositions.find((c) => c.classNode === node);
+    if (composition) return { kind: 'composition', composition };
+    const store = this.#byExtent.get(node);
+    return store ? { kind: 'store', store } : null;
+  }
+
   /** True when `node` is a mixin function or store class (its code is store code). */
   isStoreExtent(node: ts.Node): boolean {
     return this.#byExtent.has(node);

@@ -305,7 +305,16 @@ function targetOfTypeNode(
     const target = index.targetOfTypeName(name);
     if (target) return target;
     if (!ts.isIdentifier(t.typeName)) return { kind: 'unknown' };
+    const parameter = typeParameterInScope(t, name);
+    if (parameter) {
+      // `S extends MainDataStore`: a call on an S is a call on its constraint.
+      if (!parameter.constraint) return { kind: 'unknown' };
+      return targetOfTypeNode({ ...at, type: parameter.constraint }, index, depth + 1);
+    }
     const resolved = index.graph.resolve(at.module, name);
+    // Imported under another name (`import type { MainDataStore as Writer }`).
+    const declared = resolved && index.targetOfDeclaration(resolved.node);
+    if (declared) return declared;
     if (resolved && ts.isTypeAliasDeclaration(resolved.node)) {
       return targetOfTypeNode(
         { kind: 'type', type: resolved.node.type, module: resolved.module },
@@ -322,6 +331,17 @@ function targetOfTypeNode(
   // `typeof x`, `import('…')`: the checker knows.
   if (ts.isTypeQueryNode(t) || ts.isImportTypeNode(t)) return { kind: 'unknown' };
   return { kind: 'other' };
+}
+
+/** The type parameter named `name` that a type reference at `node` sees, if any. */
+function typeParameterInScope(node: ts.Node, name: string): ts.TypeParameterDeclaration | null {
+  for (let n: ts.Node | undefined = node.parent; n; n = n.parent) {
+    const parameters = (n as { typeParameters?: ts.NodeArray<ts.TypeParameterDeclaration> })
+      .typeParameters;
+    const hit = parameters?.find((p) => p.name.text === name);
+    if (hit) return hit;
+  }
+  return null;
 }
 
 /** What `expr` holds, from syntax alone. `store` is the store whose code contains it, if any. */
