@@ -376,10 +376,12 @@ export class UnitWalker {
       }
 
       // Transactions.
-      const cbIndex = this.ctx.openers.callbackIndex(call, this.unit);
-      if (cbIndex !== null) {
+      const cbIndices = this.ctx.openers.callbackIndices(call, this.unit);
+      if (cbIndices.length) {
         this.#interactions++;
         result = { ...result, interaction: true };
+      }
+      for (const cbIndex of cbIndices) {
         const cb = args[cbIndex] && unwrapExpression(args[cbIndex]);
         if (cb && isFunctionWithBody(cb)) {
           handled.add(cbIndex);

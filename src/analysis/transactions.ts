@@ -53,18 +53,31 @@ function mayBeCallback(type: ts.TypeNode | undefined): boolean {
   );
 }
 
+/** Hooks whose callbacks run after the transaction settles, not inside it. */
+const DEFERRING_HOOKS = new Set(['callAfter', 'callOnException', 'callOnRollback']);
+
+/** True for a function passed to `txn.callAfter(…)` and the like. */
+function isDeferred(fn: ts.Node): boolean {
+  const call = fn.parent;
+  if (!call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression))
+    return false;
+  const callee = unwrapExpression(call.expression);
+  return ts.isPropertyAccessExpression(callee) && DEFERRING_HOOKS.has(callee.name.text);
+}
+
 export class TransactionOpeners {
-  readonly wrappers = new Map<Unit, number>();
+  /** Wrapper units → the indices of their parameters that run inside the transaction. */
+  readonly wrappers = new Map<Unit, readonly number[]>();
 
   constructor(readonly index: CodeIndex) {}
 
-  /** The argument index of the transaction callback if `call` opens a transaction, else null. */
-  callbackIndex(call: ts.CallExpression, from: Unit): number | null {
+  /** The argument indices of the callbacks `call` runs inside a transaction it opens (none: not an opener). */
+  callbackIndices(call: ts.CallExpression, from: Unit): readonly number[] {
     const callee = unwrapExpression(call.expression);
     if (ts.isPropertyAccessExpression(callee)) {
       const name = callee.name.text;
-      if (name === 'runInteraction') return 1;
-      if (name === 'execute' && chainHasCall(callee.expression, 'transaction')) return 0;
+      if (name === 'runInteraction') return [1];
+      if (name === 'execute' && chainHasCall(callee.expression, 'transaction')) return [0];
       const recv = callee.expression.kind;
       if (
         this.wrappers.size &&
@@ -77,18 +90,17 @@ export class TransactionOpeners {
           recv === ts.SyntaxKind.SuperKeyword,
         );
         for (const unit of target?.units ?? []) {
-          const i = this.wrappers.get(unit);
-          if (i !== undefined) return i;
+          const indices = this.wrappers.get(unit);
+          if (indices) return indices;
         }
       }
-      return null;
+      return [];
     }
     if (ts.isIdentifier(callee) && this.wrappers.size) {
       const unit = this.index.functionUnit(from.module, callee.text);
-      const i = unit && this.wrappers.get(unit);
-      return i ?? null;
+      return (unit && this.wrappers.get(unit)) ?? [];
     }
-    return null;
+    return [];
   }
 
   /** Finds the wrapper helpers among `units` (to a fixpoint). */
@@ -97,7 +109,8 @@ export class TransactionOpeners {
       readonly unit: Unit;
       readonly call: ts.CallExpression;
       readonly argIndex: number;
-      readonly paramIndex: number;
+      /** The unit's parameters that this argument runs (it is one, or a function calling them). */
+      readonly params: readonly number[];
     }
     const forwards: Forward[] = [];
     for (const unit of units) {
@@ -108,30 +121,33 @@ export class TransactionOpeners {
         .filter((x): x is readonly [string, number] => x !== null);
       if (params.length === 0 || !unit.fn.body) continue;
       const paramIndex = new Map(params);
-      const callsParam = (fn: ts.Node): number | null => {
-        let found: number | null = null;
+      // Every parameter called inside `fn`, except in callbacks it defers
+      // past the transaction (`txn.callAfter(() => notify())`).
+      const calledParams = (fn: ts.Node): number[] => {
+        const found = new Set<number>();
         const visit = (n: ts.Node): void => {
-          if (found !== null) return;
+          if (n !== fn && ts.isFunctionLike(n) && isDeferred(n)) return;
           if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) {
             const i = paramIndex.get(n.expression.text);
-            if (i !== undefined) found = i;
+            if (i !== undefined) found.add(i);
           }
           ts.forEachChild(n, visit);
         };
         visit(fn);
-        return found;
+        return [...found].sort((a, b) => a - b);
       };
       const visit = (n: ts.Node): void => {
         if (ts.isCallExpression(n)) {
           n.arguments.forEach((arg, argIndex) => {
             const a = unwrapExpression(arg);
-            const i = ts.isIdentifier(a)
-              ? paramIndex.get(a.text)
-              : ts.isArrowFunction(a) || ts.isFunctionExpression(a)
-                ? callsParam(a)
-                : null;
-            if (i !== undefined && i !== null)
-              forwards.push({ unit, call: n, argIndex, paramIndex: i });
+            const direct = ts.isIdentifier(a) ? paramIndex.get(a.text) : undefined;
+            const called =
+              direct !== undefined
+                ? [direct]
+                : ts.isArrowFunction(a) || ts.isFunctionExpression(a)
+                  ? calledParams(a)
+                  : [];
+            if (called.length) forwards.push({ unit, call: n, argIndex, params: called });
           });
         }
         ts.forEachChild(n, visit);
@@ -141,9 +157,14 @@ export class TransactionOpeners {
     for (let changed = true; changed;) {
       changed = false;
       for (const f of forwards) {
-        if (this.wrappers.has(f.unit)) continue;
-        if (this.callbackIndex(f.call, f.unit) === f.argIndex) {
-          this.wrappers.set(f.unit, f.paramIndex);
+        if (!this.callbackIndices(f.call, f.unit).includes(f.argIndex)) continue;
+        const known = this.wrappers.get(f.unit) ?? [];
+        const added = f.params.filter((i) => !known.includes(i));
+        if (added.length) {
+          this.wrappers.set(
+            f.unit,
+            [...known, ...added].sort((a, b) => a - b),
+          );
           changed = true;
         }
       }
