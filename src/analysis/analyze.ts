@@ -159,6 +159,7 @@ export async function analyzeWithDependencies(
   reportDuplicateNames(stores, compositions, unresolved);
   const index = new CodeIndex(graph, stores, compositions);
   for (const m of modules) index.addModuleFunctions(m);
+  index.addMixinLocalFunctions();
 
   const resolveStream = streamResolver(streams, graph);
 

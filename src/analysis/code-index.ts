@@ -31,6 +31,7 @@ export class CodeIndex {
   readonly #compositionsByName = new Map<string, CompositionDecl[]>();
   readonly #memberUnits = new Map<MemberDecl, Unit>();
   readonly #functionUnits = new Map<ts.Node, Unit>();
+  readonly #mixinLocals = new Map<StoreDecl, Map<string, Unit>>();
   readonly #implementers = new Map<string, Unit[]>();
   readonly #composes = new Map<StoreDecl, StoreDecl[]>();
   readonly #chains = new Map<StoreDecl, StoreDecl[]>();
@@ -92,6 +93,52 @@ export class CodeIndex {
       this.units.push(unit);
       this.#functionUnits.set(node, unit);
     }
+  }
+
+  /**
+   * Functions declared in a mixin function's body, beside its class, become
+   * units: the class's methods call them like top-level helpers.
+   */
+  addMixinLocalFunctions(): void {
+    for (const store of this.stores) {
+      const body = functionBody(store.extent);
+      if (!body) continue;
+      const locals = new Map<string, Unit>();
+      for (const stmt of body.statements) {
+        const found: Array<[ts.Identifier, ts.FunctionLikeDeclaration]> = [];
+        if (ts.isFunctionDeclaration(stmt) && stmt.name && stmt.body) found.push([stmt.name, stmt]);
+        if (ts.isVariableStatement(stmt)) {
+          for (const d of stmt.declarationList.declarations) {
+            const init = d.initializer && unwrapExpression(d.initializer);
+            if (
+              ts.isIdentifier(d.name) &&
+              init &&
+              (ts.isArrowFunction(init) || ts.isFunctionExpression(init))
+            )
+              found.push([d.name, init]);
+          }
+        }
+        for (const [nameNode, fn] of found) {
+          const unit: Unit = {
+            id: this.units.length,
+            store: null,
+            name: nameNode.text,
+            module: store.module,
+            fn,
+            nameNode,
+            member: null,
+          };
+          this.units.push(unit);
+          locals.set(nameNode.text, unit);
+        }
+      }
+      if (locals.size) this.#mixinLocals.set(store, locals);
+    }
+  }
+
+  /** A function declared beside the class in `store`'s mixin function, as a unit. */
+  mixinLocalUnit(store: StoreDecl, name: string): Unit | null {
+    return this.#mixinLocals.get(store)?.get(name) ?? null;
   }
 
   memberUnit(member: MemberDecl): Unit {
@@ -227,6 +274,19 @@ export class CodeIndex {
   isCompositionNode(node: ts.Node): boolean {
     return this.compositions.some((c) => c.classNode === node);
   }
+}
+
+/** The block body of a mixin function (declared, or a const arrow or function expression). */
+function functionBody(extent: ts.Node): ts.Block | null {
+  let fn: ts.Node = extent;
+  if (ts.isVariableDeclaration(fn) && fn.initializer) fn = unwrapExpression(fn.initializer);
+  if (
+    (ts.isFunctionDeclaration(fn) || ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) &&
+    fn.body &&
+    ts.isBlock(fn.body)
+  )
+    return fn.body;
+  return null;
 }
 
 function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {

@@ -168,6 +168,8 @@ export class UnitWalker {
   readonly #sf: ts.SourceFile;
   readonly #file: string;
   readonly #vars = new Map<string, ChainState>();
+  /** Outer consts being walked (a const whose query names itself is walked once). */
+  readonly #outerWalking = new Set<ts.VariableDeclaration>();
   #interactions = 0;
 
   constructor(
@@ -249,6 +251,7 @@ export class UnitWalker {
       return;
     }
     if (ts.isIdentifier(node)) {
+      if (!this.#vars.has(node.text)) this.#outerQuery(node, env, ctes);
       this.#helperReference(node);
       return;
     }
@@ -268,7 +271,7 @@ export class UnitWalker {
       return this.#chain(e.expression, env, ctes);
     }
     if (ts.isIdentifier(e)) {
-      const saved = this.#vars.get(e.text);
+      const saved = this.#vars.get(e.text) ?? this.#outerQuery(e, env, ctes);
       this.#helperReference(e);
       if (saved)
         return { ctes: new Set([...ctes, ...saved.ctes]), query: saved.query, interaction: false };
@@ -782,12 +785,74 @@ export class UnitWalker {
     return targetOfType(checker.getTypeAtLocation(r), checker, this.ctx.index);
   }
 
-  /** An identifier naming a top-level helper function (called or passed as a callback). */
+  /**
+   * A const declared around this unit (at module level, or in the mixin
+   * function around the class) whose initializer is a query: `sql` text or a
+   * builder chain. It runs where it is used, so it is walked at each use.
+   * Null when `id` names no such const.
+   */
+  #outerQuery(id: ts.Identifier, env: Env, ctes: ReadonlySet<string>): ChainState | null {
+    if (this.unit.module.imports.has(id.text)) {
+      this.#importedQuery(id);
+      return null;
+    }
+    const decl = findLocalDeclaration(id);
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl))
+      return null;
+    if (isWithin(decl, this.unit.fn) || this.#outerWalking.has(decl)) return null;
+    const init = unwrapExpression(decl.initializer);
+    if (!isSqlTemplate(init) && !buildsQuery(init)) return null;
+    this.#outerWalking.add(decl);
+    try {
+      return this.#chain(init, env, ctes);
+    } finally {
+      this.#outerWalking.delete(decl);
+    }
+  }
+
+  /** A query const imported from another module is not followed: said, not skipped. */
+  #importedQuery(id: ts.Identifier): void {
+    const resolved = this.ctx.index.graph.resolve(this.unit.module, id.text);
+    const decl = resolved?.node;
+    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl)) return;
+    const init = unwrapExpression(decl.initializer);
+    if (!isSqlTemplate(init) && !buildsQuery(init)) return;
+    const where = this.unit.store ? ` (in \`${this.unit.store.name}.${this.unit.name}\`)` : '';
+    this.#unresolved(
+      'table-name',
+      `\`${id.text}\` holds a query built in ${resolved.module.file.rel}; store-lint does not follow a query constant across modules${where}, so it cannot check the tables it reads or writes`,
+      this.#loc(id),
+    );
+  }
+
+  /** An identifier naming a helper function: top-level, or local to the mixin around the class. */
   #helperReference(id: ts.Identifier): void {
     const module = this.unit.module;
-    if (!module.locals.has(id.text) && !module.imports.has(id.text)) return;
-    const unit = this.ctx.index.functionUnit(module, id.text);
+    const index = this.ctx.index;
+    const unit =
+      module.locals.has(id.text) || module.imports.has(id.text)
+        ? index.functionUnit(module, id.text)
+        : this.unit.store && index.mixinLocalUnit(this.unit.store, id.text);
     if (unit && unit !== this.unit) this.facts.helpers.add(unit);
+  }
+}
+
+function isWithin(node: ts.Node, container: ts.Node): boolean {
+  return (
+    node.pos >= container.pos &&
+    node.end <= container.end &&
+    node.getSourceFile() === container.getSourceFile()
+  );
+}
+
+/** A call chain with a Kysely query method in it (`db.selectFrom('t').where(…)`). */
+function buildsQuery(expr: ts.Expression): boolean {
+  for (let e = unwrapExpression(expr); ;) {
+    if (ts.isCallExpression(e)) e = unwrapExpression(e.expression);
+    else if (ts.isPropertyAccessExpression(e)) {
+      if (READ_METHODS.has(e.name.text) || WRITE_METHODS.has(e.name.text)) return true;
+      e = unwrapExpression(e.expression);
+    } else return false;
   }
 }
 
