@@ -83,13 +83,60 @@ interface Chain {
 export function parseChain(expr: ts.Expression): Chain {
   const outerFirst: NameRef[] = [];
   let e = unwrapHeritage(expr);
-  while (ts.isCallExpression(e) && e.arguments.length >= 1) {
-    const callee = unwrapHeritage(e.expression);
-    if (!ts.isIdentifier(callee)) break;
-    outerFirst.push({ name: callee.text, node: callee });
-    e = unwrapHeritage(e.arguments[0]!);
+  for (let consts = 0; ;) {
+    while (ts.isCallExpression(e) && e.arguments.length >= 1) {
+      const callee = unwrapHeritage(e.expression);
+      if (!ts.isIdentifier(callee)) break;
+      outerFirst.push({ name: callee.text, node: callee });
+      e = unwrapHeritage(e.arguments[0]!);
+    }
+    // `const ReaderBase = A(B(SQLBaseStore))` in the same file: the chain goes on there.
+    const next = ts.isIdentifier(e) && consts < 8 ? topLevelConstChain(e) : null;
+    if (!next) break;
+    e = next;
+    consts++;
   }
   return { mixins: outerFirst.reverse(), base: e };
+}
+
+/** The initializer of the top-level `const` that `id` names in its file, when it is a call. */
+function topLevelConstChain(id: ts.Identifier): ts.Expression | null {
+  if (declaredInEnclosingFunction(id)) return null;
+  const sf = id.getSourceFile();
+  for (const stmt of sf.statements) {
+    if (!ts.isVariableStatement(stmt) || !(stmt.declarationList.flags & ts.NodeFlags.Const))
+      continue;
+    for (const d of stmt.declarationList.declarations) {
+      if (!ts.isIdentifier(d.name) || d.name.text !== id.text || !d.initializer) continue;
+      const init = unwrapHeritage(d.initializer);
+      return ts.isCallExpression(init) ? init : null;
+    }
+  }
+  return null;
+}
+
+/** True when a parameter or a local of a function around `id` takes its name (`Base` in a mixin). */
+function declaredInEnclosingFunction(id: ts.Identifier): boolean {
+  for (let n: ts.Node | undefined = id.parent; n && !ts.isSourceFile(n); n = n.parent) {
+    if (
+      ts.isFunctionLike(n) &&
+      n.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === id.text)
+    )
+      return true;
+    if (ts.isBlock(n)) {
+      for (const stmt of n.statements) {
+        if (
+          ts.isVariableStatement(stmt) &&
+          stmt.declarationList.declarations.some(
+            (d) => ts.isIdentifier(d.name) && d.name.text === id.text,
+          )
+        )
+          return true;
+        if (ts.isClassDeclaration(stmt) && stmt.name?.text === id.text) return true;
+      }
+    }
+  }
+  return false;
 }
 
 function unwrapHeritage(expr: ts.Expression): ts.Expression {
