@@ -65,12 +65,26 @@ class SqlTextBuilder {
   ) {}
 
   appendText(cooked: string, srcStart: number, srcEnd: number): void {
-    this.segments.push({
-      textStart: this.text.length,
-      textEnd: this.text.length + cooked.length,
-      srcStart,
-      srcEnd,
-    });
+    const raw = this.sf.text.slice(srcStart, srcEnd);
+    if (raw === cooked) {
+      this.segments.push({
+        textStart: this.text.length,
+        textEnd: this.text.length + cooked.length,
+        srcStart,
+        srcEnd,
+      });
+    } else {
+      // Escapes (`\\.`, `\n`, `\u{…}`) and CRLF are shorter cooked than in
+      // the source: map each run of the cooked text to its source span.
+      for (const run of cookedRuns(raw)) {
+        this.segments.push({
+          textStart: this.text.length + run.cookedStart,
+          textEnd: this.text.length + run.cookedEnd,
+          srcStart: srcStart + run.rawStart,
+          srcEnd: srcStart + run.rawEnd,
+        });
+      }
+    }
     this.text += cooked;
   }
 
@@ -161,6 +175,73 @@ class SqlTextBuilder {
     const last = this.segments[this.segments.length - 1];
     return last ? last.srcEnd : 0;
   }
+}
+
+interface CookedRun {
+  readonly cookedStart: number;
+  readonly cookedEnd: number;
+  readonly rawStart: number;
+  readonly rawEnd: number;
+}
+
+/**
+ * Splits a template part's raw source into runs that map one to one onto its
+ * cooked value: plain text, and each escape sequence or CRLF on its own.
+ */
+export function cookedRuns(raw: string): CookedRun[] {
+  const runs: CookedRun[] = [];
+  let cooked = 0;
+  let plainRaw = 0;
+  let plainCooked = 0;
+  const closePlain = (rawAt: number) => {
+    if (rawAt > plainRaw)
+      runs.push({ cookedStart: plainCooked, cookedEnd: cooked, rawStart: plainRaw, rawEnd: rawAt });
+  };
+  for (let i = 0; i < raw.length;) {
+    let rawLength = 0;
+    let cookedLength = 0;
+    if (raw[i] === '\r' && raw[i + 1] === '\n') {
+      rawLength = 2;
+      cookedLength = 1;
+    } else if (raw[i] === '\\') {
+      const next = raw[i + 1] ?? '';
+      if (next === '\r' && raw[i + 2] === '\n') rawLength = 3;
+      else if ('\n\r\u2028\u2029'.includes(next)) rawLength = 2;
+      else if (next === 'x') {
+        rawLength = 4;
+        cookedLength = 1;
+      } else if (next === 'u' && raw[i + 2] === '{') {
+        const close = raw.indexOf('}', i + 3);
+        rawLength = (close < 0 ? raw.length : close + 1) - i;
+        const point = Number.parseInt(raw.slice(i + 3, close), 16);
+        cookedLength = Number.isFinite(point) && point > 0xffff ? 2 : 1;
+      } else if (next === 'u') {
+        rawLength = 6;
+        cookedLength = 1;
+      } else {
+        rawLength = 2;
+        cookedLength = 1;
+      }
+    }
+    if (rawLength === 0) {
+      i++;
+      cooked++;
+      continue;
+    }
+    closePlain(i);
+    runs.push({
+      cookedStart: cooked,
+      cookedEnd: cooked + cookedLength,
+      rawStart: i,
+      rawEnd: i + rawLength,
+    });
+    i += rawLength;
+    cooked += cookedLength;
+    plainRaw = i;
+    plainCooked = cooked;
+  }
+  closePlain(raw.length);
+  return runs;
 }
 
 function lastPart(name: string): string {

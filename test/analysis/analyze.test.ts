@@ -173,6 +173,33 @@ describe('analyzeProject', () => {
     expect(model.apps.map((a) => a.allowedWrites)).toEqual([['reader_positions']]);
   });
 
+  it('locates a raw-SQL table in the source, past escapes in the template', async () => {
+    const line =
+      "    const r = await sql`SELECT 1 WHERE 'a' ~ '^\\\\.\\n' AND x IN (SELECT x FROM room_tags)`.execute(this.dbConn);";
+    const root = project('escapes', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { sql } from 'kysely';",
+        "import { type StoreBase } from 'storesplit';",
+        'export function TagsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class TagsStore extends Base {',
+        '    async count() {',
+        line,
+        '      return r.rows;',
+        '    }',
+        '  }',
+        '  return TagsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, {}));
+    const method = model.stores[0]!.methods.find((m) => m.name === 'count')!;
+    expect(method.tableAccesses.map((a) => [a.table, a.location.line, a.location.column])).toEqual([
+      ['room_tags', 6, line.indexOf('room_tags') + 1],
+    ]);
+  });
+
   it('throws AnalysisInputError for an invalid tsconfig', async () => {
     const root = project('bad-tsconfig', {
       'tsconfig.json': '{ "compilerOptions": { "target": 42 } }',
