@@ -163,7 +163,12 @@ class SqlTextBuilder {
       }
     }
     this.expressions.push(expr);
+    // `VALUES ${sql.join(rows)}`: the fragment holds whole rows, so the
+    // stand-in must be a row for the text to parse.
+    const rows = /\bvalues\s*$/i.test(this.text);
+    if (rows) this.text += '(';
     this.appendPlaceholder({ kind: 'value', node: e });
+    if (rows) this.text += ')';
   }
 
   /** Maps a string index of the built text to a source position. */
