@@ -14,6 +14,7 @@
 // asked only for a table argument that is not a literal.
 import { ts } from './typescript.cjs';
 import type { CodeIndex, Unit } from './code-index.js';
+import type { ModuleInfo } from './module-index.js';
 import { locationOf, nodeLocation } from './location.js';
 import type {
   InvalidationInfo,
@@ -170,6 +171,7 @@ export class UnitWalker {
   readonly #vars = new Map<string, ChainState>();
   /** Outer consts being walked (a const whose query names itself is walked once). */
   readonly #outerWalking = new Set<ts.VariableDeclaration>();
+  #scopes: (ts.Block | ts.SourceFile)[] | null = null;
   #interactions = 0;
 
   constructor(
@@ -796,6 +798,8 @@ export class UnitWalker {
       this.#importedQuery(id);
       return null;
     }
+    // Cheap first: most identifiers name no query const of an enclosing scope.
+    if (!this.#enclosingScopes().some((scope) => queryConstNames(scope).has(id.text))) return null;
     const decl = findLocalDeclaration(id);
     if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl))
       return null;
@@ -810,17 +814,24 @@ export class UnitWalker {
     }
   }
 
+  /** The blocks and the file around this unit, innermost first. */
+  #enclosingScopes(): readonly (ts.Block | ts.SourceFile)[] {
+    if (!this.#scopes) {
+      this.#scopes = [];
+      for (let n: ts.Node | undefined = this.unit.fn.parent; n; n = n.parent)
+        if (ts.isBlock(n) || ts.isSourceFile(n)) this.#scopes.push(n);
+    }
+    return this.#scopes;
+  }
+
   /** A query const imported from another module is not followed: said, not skipped. */
   #importedQuery(id: ts.Identifier): void {
-    const resolved = this.ctx.index.graph.resolve(this.unit.module, id.text);
-    const decl = resolved?.node;
-    if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl)) return;
-    const init = unwrapExpression(decl.initializer);
-    if (!isSqlTemplate(init) && !buildsQuery(init)) return;
+    const from = importedQueryModule(this.ctx.index, this.unit.module, id.text);
+    if (from === null) return;
     const where = this.unit.store ? ` (in \`${this.unit.store.name}.${this.unit.name}\`)` : '';
     this.#unresolved(
       'table-name',
-      `\`${id.text}\` holds a query built in ${resolved.module.file.rel}; store-lint does not follow a query constant across modules${where}, so it cannot check the tables it reads or writes`,
+      `\`${id.text}\` holds a query built in ${from}; store-lint does not follow a query constant across modules${where}, so it cannot check the tables it reads or writes`,
       this.#loc(id),
     );
   }
@@ -835,6 +846,48 @@ export class UnitWalker {
         : this.unit.store && index.mixinLocalUnit(this.unit.store, id.text);
     if (unit && unit !== this.unit) this.facts.helpers.add(unit);
   }
+}
+
+const queryConsts = new WeakMap<ts.Node, ReadonlySet<string>>();
+
+/** Names of the consts declared directly in a block or file whose initializer is a query. */
+function queryConstNames(scope: ts.Block | ts.SourceFile): ReadonlySet<string> {
+  let names = queryConsts.get(scope);
+  if (!names) {
+    const found = new Set<string>();
+    for (const stmt of scope.statements) {
+      if (!ts.isVariableStatement(stmt) || !(stmt.declarationList.flags & ts.NodeFlags.Const))
+        continue;
+      for (const d of stmt.declarationList.declarations) {
+        const init = d.initializer && unwrapExpression(d.initializer);
+        if (ts.isIdentifier(d.name) && init && (isSqlTemplate(init) || buildsQuery(init)))
+          found.add(d.name.text);
+      }
+    }
+    names = found;
+    queryConsts.set(scope, names);
+  }
+  return names;
+}
+
+const importedQueries = new WeakMap<ModuleInfo, Map<string, string | null>>();
+
+/** The file an imported name's query const is declared in, or null when it names no query const. */
+function importedQueryModule(index: CodeIndex, module: ModuleInfo, name: string): string | null {
+  let known = importedQueries.get(module);
+  if (!known) importedQueries.set(module, (known = new Map<string, string | null>()));
+  let from = known.get(name);
+  if (from === undefined) {
+    const resolved = index.graph.resolve(module, name);
+    const decl = resolved?.node;
+    const init =
+      decl && ts.isVariableDeclaration(decl) && decl.initializer && isConst(decl)
+        ? unwrapExpression(decl.initializer)
+        : null;
+    from = init && (isSqlTemplate(init) || buildsQuery(init)) ? resolved!.module.file.rel : null;
+    known.set(name, from);
+  }
+  return from;
 }
 
 function isWithin(node: ts.Node, container: ts.Node): boolean {
