@@ -182,9 +182,11 @@ export class LineConnection implements CommandLink {
 
   #onData(chunk: Buffer): void {
     if (this.#closed) return;
-    this.#lastReceived = Date.now();
     try {
       for (const line of this.#decoder.push(chunk)) {
+        // Only a whole line counts as hearing from the peer: a trickle of
+        // bytes that never ends a line must not keep a dead link open.
+        this.#lastReceived = Date.now();
         const command = parseCommand(line, { ...this.#limits, sender: this.#peer });
         this.#deliver(command);
         if (this.#closed) return;

@@ -200,6 +200,22 @@ describeOnOneDatabase('replication server', (backend) => {
     expect(c.lines.filter((l) => l.startsWith('PING ')).length).toBeGreaterThanOrEqual(2);
     expect(c.lines.at(-1)).toBe('ERROR ping-timeout: nothing received for 300 ms');
   });
+
+  it('drops a client that trickles bytes of a line it never ends: only whole lines count', async () => {
+    const { port } = await writerWithServer(await backend.open<AppDB>(), {
+      pingIntervalMs: 50,
+      pingTimeoutMs: 300,
+    });
+    const c = await raw(port);
+    c.send('PING 1', 'REPLICATE');
+    const trickle = setInterval(() => c.socket.write('N'), 50);
+    try {
+      await c.closed;
+    } finally {
+      clearInterval(trickle);
+    }
+    expect(c.lines.at(-1)).toBe('ERROR ping-timeout: nothing received for 300 ms');
+  });
 });
 
 describe('replication server configuration', () => {
