@@ -67,6 +67,8 @@ interface Item {
 interface StreamQueue {
   readonly items: Item[];
   busy: boolean;
+  /** The last drain started (`stop` waits for it). */
+  draining: Promise<void>;
 }
 
 function keyOf(stream: string, instance: string): string {
@@ -163,6 +165,9 @@ export class ReplicationClient {
     this.#stop.abort();
     this.#link?.close();
     await this.#running;
+    // A catch-up in flight stops after its page: once stop resolves,
+    // nothing applies rows or queries the database any more.
+    await Promise.all([...this.#queues.values()].map((q) => q.draining));
     for (const remove of this.#removeCollectors.splice(0)) remove();
   }
 
@@ -265,11 +270,11 @@ export class ReplicationClient {
     this.#noteWriterToken(command);
     let queue = this.#queues.get(stream);
     if (!queue) {
-      queue = { items: [], busy: false };
+      queue = { items: [], busy: false, draining: Promise.resolve() };
       this.#queues.set(stream, queue);
     }
     queue.items.push({ generation: this.#generation, command });
-    if (!queue.busy) void this.#drain(queue);
+    if (!queue.busy) queue.draining = this.#drain(queue);
   }
 
   /** Handles a stream's commands in order; only a catch-up awaits. */
@@ -277,6 +282,7 @@ export class ReplicationClient {
     queue.busy = true;
     try {
       for (let item = queue.items.shift(); item; item = queue.items.shift()) {
+        if (this.#stop.signal.aborted) break;
         if (item.generation !== this.#generation) continue; // from a closed link
         try {
           if (item.command.type === 'RDATA') this.#rdata(item.command);
@@ -359,6 +365,7 @@ export class ReplicationClient {
           instance,
           newToken,
           this.#pageSize,
+          this.#stop.signal,
         );
         this.metrics.catchUpPages.inc({ stream }, result.pages);
         this.metrics.rowsApplied.inc({ stream }, result.rows);

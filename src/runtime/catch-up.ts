@@ -31,7 +31,8 @@ export function groupByToken<Row>(updates: readonly StreamUpdate<Row>[]): Map<nu
 
 /**
  * Applies every row of `stream` written by `instance` above the store's
- * position and at most `upTo`, in pages of about `pageSize` rows.
+ * position and at most `upTo`, in pages of about `pageSize` rows. An aborted
+ * `signal` stops it between pages: what is applied stays applied.
  */
 export async function catchUpStream<DB, Row>(
   store: SQLBaseStore<DB>,
@@ -39,10 +40,11 @@ export async function catchUpStream<DB, Row>(
   instance: string,
   upTo: number,
   pageSize = 100,
+  signal?: AbortSignal,
 ): Promise<CatchUpResult> {
   const result: CatchUpResult = { pages: 0, rows: 0, handlerFailures: [] };
   let from = store.streamPositions.get(stream.name, instance);
-  while (from < upTo) {
+  while (from < upTo && !signal?.aborted) {
     const page = await stream.getPage(
       store.dbConn as unknown as DatabaseHandle<unknown>,
       from,

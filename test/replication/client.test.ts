@@ -194,6 +194,39 @@ describeEachDatabase('replication client', (backend) => {
     expect(await counter(c, 'reconnects')).toBe(0);
   });
 
+  it('stop() during a catch-up returns once it has stopped: the position no longer moves', async () => {
+    const db = await backend.open<AppDB>();
+    const { writer, port } = await setUp(db);
+    await writer.insertReceipt('!a', '@u0', '$first');
+    let stopping: Promise<void> | undefined;
+    const started: { client?: ReplicationClient } = {};
+    class StoppingReader extends ReaderDataStore {
+      // Stops the client from inside the catch-up, at a known token.
+      @onReplication(ReceiptsStream)
+      stopAt(_rows: readonly ReceiptRow[], token: number): void {
+        if (token === 500) stopping = started.client!.stop();
+      }
+    }
+    const reader = await openStore(
+      StoppingReader,
+      db,
+      createServerContext({ instanceName: 'reader1', role: 'worker' }),
+    );
+    const away = client(reader, port);
+    await away.ready;
+    await away.stop();
+    await bulkReceipts(writer, 3_000, ROOMS);
+    started.client = client(reader, port, {}, { pageSize: 10 });
+    await until(() => Promise.resolve(stopping !== undefined));
+    await stopping;
+    const stoppedAt = reader.streamPositions.get('receipts', 'main');
+    expect(stoppedAt).toBeGreaterThanOrEqual(500);
+    expect(stoppedAt).toBeLessThan(3_001);
+    // Give a catch-up that outlived stop() the time to show itself.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(reader.streamPositions.get('receipts', 'main')).toBe(stoppedAt);
+  });
+
   it('a store that applied nothing starts at the writer’s position: no catch-up of a 10,000-row stream, and nothing cached (or in flight) before the jump is served stale', async () => {
     const db = await backend.open<AppDB>();
     const { writer, port } = await setUp(db);
