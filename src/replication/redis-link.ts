@@ -42,7 +42,11 @@ export interface RedisTransportOptions {
   /** This process's instance name: `RDATA` and `POSITION` of this instance are its own echoes. */
   readonly instanceName: string;
   readonly limits?: CodecLimits;
-  /** PUBLISHes awaiting Redis's reply before the link is given up (`slow-reader`); default 10,000. */
+  /**
+   * PUBLISHes awaiting Redis's reply before the link is given up
+   * (`slow-reader`), as found at the start of a synchronous run of sends (one
+   * announcement is never cut); default 10,000.
+   */
   readonly maxPending?: number;
   /** A Redis `PING` on each connection this often; default 5,000 ms. */
   readonly pingIntervalMs?: number;
@@ -119,6 +123,8 @@ export class RedisChannelLink implements CommandLink {
   #resolveClosed!: (reason: string) => void;
   #closed = false;
   #pending = 0;
+  /** Publishes pending when this tick's first send came; null between ticks. */
+  #backlog: number | null = null;
   #handler: ((command: Command) => void) | undefined;
   readonly #queued: Command[] = [];
   readonly #keepAlive: NodeJS.Timeout;
@@ -224,7 +230,14 @@ export class RedisChannelLink implements CommandLink {
     if (this.#closed) return;
     const line =
       typeof command === 'string' ? command : serializeCommand(command, this.#options.limits);
-    if (this.#pending >= this.#maxPending) {
+    // The limit judges the backlog this tick's sends found, not one burst:
+    // an announcement (a REPLICATE answer replaying a memory stream's held
+    // rows) is published in one synchronous run and may exceed it by itself.
+    if (this.#backlog === null) {
+      this.#backlog = this.#pending;
+      queueMicrotask(() => (this.#backlog = null));
+    }
+    if (this.#backlog >= this.#maxPending) {
       this.close(`slow-reader: more than ${this.#maxPending} publishes pending`);
       return;
     }

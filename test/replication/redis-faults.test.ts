@@ -236,6 +236,28 @@ describe.skipIf(skipped)(
       ).toBeGreaterThanOrEqual(1000);
     }, 120_000);
 
+    it('an announcement larger than maxPending (a big in-memory replay) is published whole, not cut as a slow reader', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      // 20 held tokens of 10 rows: a replay of 200 lines, past a limit of 50.
+      for (let t = 0; t < 20; t++)
+        writer.typingSource.append(
+          Array.from({ length: 10 }, (_, i) => ({ roomId: `!r${i}`, userIds: [`@u${t}`] })),
+        );
+      const { server } = await startRedisServer(writer, prefix, { maxPending: 50 });
+      track(server);
+      const reader = await openTypingReader(db, 'reader1');
+      const client = track(startRedisClient(reader, prefix));
+      await client.ready;
+      await reader.waitForStreamPosition('typing', 'main', 20, 10_000);
+      expect(reader.typing.get('!r3')).toEqual(['@u19']);
+      const disconnects = (await server.metrics.disconnects.get()).values;
+      expect(disconnects.filter((v) => String(v.labels.reason).startsWith('slow-reader'))).toEqual(
+        [],
+      );
+    }, 60_000);
+
     it('a POSITION (and RDATA) for a stream the worker does not know is ignored, and the rest keeps flowing', async () => {
       const prefix = uniquePrefix();
       const { db } = await openSchema();
