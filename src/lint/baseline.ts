@@ -102,7 +102,7 @@ export async function readBaseline(file: string): Promise<Baseline> {
 export function parseBaseline(text: string, file: string): Baseline {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    data = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new BaselineError(`baseline ${file} is not valid JSON: ${(error as Error).message}`);
   }

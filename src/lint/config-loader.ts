@@ -4,7 +4,7 @@
 // (`apps.reader.role: expected "writer" or "worker"`), an unknown key is
 // rejected with a suggestion, and missing optional keys get their defaults.
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { AppConfig, Severity, StoreLintConfig } from '../analysis/config.js';
@@ -91,14 +91,17 @@ async function readConfigFile(configPath: string): Promise<unknown> {
   if (configPath.endsWith('.json')) {
     const text = await readFile(configPath, 'utf8');
     try {
-      return JSON.parse(text) as unknown;
+      // Editors on Windows save JSON with a byte-order mark; tsc accepts one too.
+      return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;
     } catch (error) {
       throw new StoreLintConfigError(`not valid JSON: ${(error as Error).message}`, configPath);
     }
   }
   let module: { default?: unknown };
   try {
-    module = (await import(pathToFileURL(configPath).href)) as { default?: unknown };
+    module = configPath.endsWith('.ts')
+      ? await importTypeScript(configPath)
+      : ((await import(pathToFileURL(configPath).href)) as { default?: unknown });
   } catch (error) {
     const first = ((error as Error).message ?? String(error)).split('\n')[0];
     throw new StoreLintConfigError(`cannot load: ${first}`, configPath);
@@ -111,6 +114,27 @@ async function readConfigFile(configPath: string): Promise<unknown> {
   }
   // A config module may export a promise of its config.
   return await Promise.resolve(module.default);
+}
+
+/**
+ * A `.ts` config: Node (before type stripping) cannot import one, so it is
+ * transpiled to an ES module beside it (so its relative imports of `.js`
+ * modules and packages resolve as written), imported, and removed.
+ */
+async function importTypeScript(configPath: string): Promise<{ default?: unknown }> {
+  const { ts } = await import('../analysis/typescript.cjs');
+  const source = await readFile(configPath, 'utf8');
+  const { outputText } = ts.transpileModule(source, {
+    fileName: configPath,
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  });
+  const temp = join(dirname(configPath), `.store-lint.config.${process.pid}.${Date.now()}.mjs`);
+  await writeFile(temp, outputText);
+  try {
+    return (await import(pathToFileURL(temp).href)) as { default?: unknown };
+  } finally {
+    await rm(temp, { force: true });
+  }
 }
 
 /** Validates a parsed config and fills in defaults; `configPath` is absolute. */
@@ -197,7 +221,9 @@ export function validateConfig(raw: unknown, configPath: string): StoreLintConfi
         fail(`rules.${id}`, `unknown rule${close ? ` (did you mean "${close}"?)` : ''}`);
       }
       const severity =
-        typeof value === 'string' || typeof value === 'number' ? SEVERITIES[value] : undefined;
+        (typeof value === 'string' || typeof value === 'number') && Object.hasOwn(SEVERITIES, value)
+          ? SEVERITIES[value]
+          : undefined;
       if (!severity) fail(`rules.${id}`, 'expected "off", "warn" or "error"');
       rules[id] = severity!;
     }

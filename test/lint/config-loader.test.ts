@@ -111,6 +111,13 @@ describe('validateConfig', () => {
       'store-constructor': 'error',
     });
   });
+
+  it.each(['toString', 'constructor', '__proto__', 3])('rejects the severity %s', (value) => {
+    const e = errorOf(() =>
+      validateConfig({ ...minimal, rules: { 'worker-writes': value } }, '/p/c.json'),
+    );
+    expect(e.message).toBe('rules.worker-writes: expected "off", "warn" or "error"');
+  });
 });
 
 describe('loadConfig', () => {
@@ -182,6 +189,11 @@ describe('loadConfig', () => {
     }
     await writeFile(join(dir, 'store-lint.config.json'), '{ "schema": [,] }');
     await expect(loadConfig({ cwd: dir })).rejects.toThrow(/^not valid JSON/);
+  });
+
+  it('reads a JSON config saved with a byte-order mark', async () => {
+    await writeFile(join(dir, 'store-lint.config.json'), `\uFEFF${JSON.stringify(minimal)}`);
+    expect((await loadConfig({ cwd: dir })).schema).toEqual(minimal.schema);
   });
 
   it('checks that the files the config names exist', async () => {

@@ -3,7 +3,7 @@
 // compiled to dist/). store-lint must run there with plain Node (no tsx, no
 // .ts files), and the runtime must find its own schema from dist/.
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -82,6 +82,28 @@ describe('the published package', () => {
     expect(results.flatMap((r) => r.messages.map((m) => m.ruleId))).toContain('worker-writes');
     const version = await run(bin, ['--version'], REPO);
     expect(version.stdout.trim()).toMatch(/\d+\.\d+\.\d+/);
+  }, 120_000);
+
+  it('loads a store-lint.config.ts with plain Node (no TypeScript loader registered)', async () => {
+    const project = join(pkg, 'ts-config-project');
+    await cp(join(FIXTURES, 'worker-writes', 'failing'), project, { recursive: true });
+    const json = await readFile(join(project, 'store-lint.config.json'), 'utf8');
+    await rm(join(project, 'store-lint.config.json'));
+    await writeFile(
+      join(project, 'store-lint.config.ts'),
+      `const rules: Record<string, 'off' | 'warn' | 'error'> = { 'worker-writes': 'warn' };\n` +
+        `export default { ...${json.trim()}, rules };\n`,
+    );
+    const result = await run(join(pkg, 'bin', 'store-lint'), [project, '--format', 'json'], REPO);
+    expect(result.stderr).toBe('');
+    const results = JSON.parse(result.stdout) as {
+      messages: { ruleId: string; severity: number }[];
+    }[];
+    const found = results.flatMap((r) => r.messages.map((m) => [m.ruleId, m.severity]));
+    // The config's own rules setting applied: worker-writes is a warning (1) now.
+    expect(found.length).toBeGreaterThan(0);
+    expect(new Set(found.map((f) => f.join(':')))).toEqual(new Set(['worker-writes:1']));
+    expect((await readdir(project)).filter((f) => f.endsWith('.mjs'))).toEqual([]);
   }, 120_000);
 
   it('migrates the runtime schema from dist/ on the embedded database', async () => {
