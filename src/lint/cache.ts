@@ -38,7 +38,7 @@ import { deepFreeze } from '../analysis/freeze.js';
 import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis/model.js';
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
-import type { LintReport } from './engine.js';
+import type { LintMessage, LintReport } from './engine.js';
 import { rules as allRules } from './rules/index.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -374,7 +374,9 @@ function withReport(index: CacheFile, settings: string, report: LintReport): Cac
 }
 
 /** The stored report with its rules again, or null if it names a rule this build lacks. */
-function loadReport(stored: StoredReport): LintReport | null {
+/** A stored report, or null when the index holds something else (hand-edited, damaged). */
+function loadReport(stored: unknown): LintReport | null {
+  if (!isStoredReport(stored)) return null;
   const byId = new Map(allRules.map((r) => [r.id, r]));
   const rules: LintReport['rules'][number][] = [];
   for (const r of stored.rules) {
@@ -383,6 +385,42 @@ function loadReport(stored: StoredReport): LintReport | null {
     rules.push({ rule, severity: r.severity });
   }
   return { ...stored, rules };
+}
+
+function isStoredReport(value: unknown): value is StoredReport {
+  const r = value as Partial<Record<keyof StoredReport, unknown>> | null;
+  const isMessage = (m: unknown): boolean => {
+    const x = m as Partial<Record<keyof LintMessage, unknown>> | null;
+    const at = x?.location as Partial<Record<string, unknown>> | undefined;
+    return (
+      typeof x?.ruleId === 'string' &&
+      typeof x.messageId === 'string' &&
+      (x.severity === 1 || x.severity === 2) &&
+      typeof x.message === 'string' &&
+      typeof x.subject === 'object' &&
+      x.subject !== null &&
+      typeof at?.file === 'string' &&
+      typeof at.line === 'number' &&
+      typeof at.column === 'number'
+    );
+  };
+  return (
+    typeof r === 'object' &&
+    r !== null &&
+    typeof r.root === 'string' &&
+    Array.isArray(r.messages) &&
+    r.messages.every(isMessage) &&
+    Array.isArray(r.unbaselined) &&
+    r.unbaselined.every(isMessage) &&
+    Array.isArray(r.rules) &&
+    r.rules.every(
+      (x: { id?: unknown; severity?: unknown } | null) =>
+        typeof x?.id === 'string' && (x.severity === 'warn' || x.severity === 'error'),
+    ) &&
+    ['errorCount', 'warningCount', 'suppressedInline', 'suppressedByBaseline'].every(
+      (k) => typeof r[k as keyof StoredReport] === 'number',
+    )
+  );
 }
 
 function changedFiles(

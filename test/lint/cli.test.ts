@@ -288,6 +288,25 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     expect((JSON.parse(await readFile(cache, 'utf8')) as { key: string }).key).not.toBe(stored.key);
   });
 
+  it('lints again when a stored report in the cache index is damaged (valid JSON, wrong shape)', async () => {
+    const dir = await copyFixture('unannounced-write', 'failing', 'cached-damaged');
+    const cache = join(tmp, 'cache-damaged', 'model.json');
+    const args = ['--cache', '--cache-location', cache, '-f', 'json'];
+    const first = await runHere(args, dir);
+    for (const damage of [
+      (r: Record<string, unknown>) => (r.rules = {}),
+      (r: Record<string, unknown>) => (r.messages = null),
+      (r: Record<string, unknown>) => (r.messages = [{ ruleId: 'worker-writes' }]),
+    ]) {
+      const index = JSON.parse(await readFile(cache, 'utf8')) as {
+        reports: [string, Record<string, unknown>][];
+      };
+      damage(index.reports[0]![1]);
+      await writeFile(cache, JSON.stringify(index));
+      expect(await runHere(args, dir)).toEqual(first);
+    }
+  });
+
   it('says on a terminal when --cache kept the model because the model does not depend on what changed', async () => {
     const dir = await copyFixture('unannounced-write', 'failing', 'cached-independent');
     const cache = join(tmp, 'cache-independent', 'model.json');
