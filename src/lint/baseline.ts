@@ -5,8 +5,8 @@
 // about one. The file is sorted, one entry per line, so diffs stay readable.
 // Entries that match nothing are reported (rule `unused-disable`), so fixed
 // debt leaves the file instead of silently hiding the next bug at that place.
-import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomically } from './output-file.js';
 import { BaselineError } from './errors.js';
 import type { FindingSubject } from './rule.js';
 
@@ -78,10 +78,7 @@ export async function writeBaseline(
   file: string,
   entries: readonly BaselineEntry[],
 ): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  await writeFile(temp, serializeBaseline(entries));
-  await rename(temp, file);
+  await writeFileAtomically(file, serializeBaseline(entries), 'baseline');
 }
 
 export async function readBaseline(file: string): Promise<Baseline> {

@@ -28,7 +28,7 @@
 // --print-model).
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
@@ -39,6 +39,7 @@ import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
 import type { LintMessage, LintReport } from './engine.js';
+import { writeFileAtomically } from './output-file.js';
 import { rules as allRules } from './rules/index.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -355,11 +356,8 @@ async function readModelFile(location: string, key: string): Promise<StoreModel 
 }
 
 /** Writes atomically (a temporary file renamed over the old one), so a reader never sees half. */
-async function writeJson(path: string, value: unknown): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(value));
-  await rename(temp, path);
+function writeJson(path: string, value: unknown): Promise<void> {
+  return writeFileAtomically(path, JSON.stringify(value), '--cache file');
 }
 
 function storeReport(report: LintReport): StoredReport {

@@ -2,7 +2,8 @@
 // cached model), run the rules, print the results in the chosen format, and
 // exit 0 (clean), 1 (errors, or warnings past --max-warnings) or 2 (the run
 // failed: a user mistake gets one line, a bug its stack trace). Never a count.
-import { relative, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import { Command, CommanderError, Option } from 'commander';
 import type { StoreLintConfig } from '../analysis/config.js';
 import type { StoreModel } from '../analysis/model.js';
@@ -20,6 +21,7 @@ import { loadConfig } from './config-loader.js';
 import { lint } from './engine.js';
 import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
 import { formatNames, formatters, type FormatName } from './formatters/index.js';
+import { checkOutputDirectory } from './output-file.js';
 import { createProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -96,7 +98,7 @@ function program(io: CliIo): Command {
     )
     .option(
       '--cache-location <path>',
-      `cache file, relative to the project (default ${DEFAULT_CACHE_LOCATION})`,
+      `cache file, or a directory for it (an existing one, or a path ending in /), relative to the project (default ${DEFAULT_CACHE_LOCATION})`,
     )
     .option('--report <dir>', 'write the stream coverage report to this directory (docs/report.md)')
     .option(
@@ -186,7 +188,7 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
       const model = await (await loadAnalyzer()).analyzeProject(config, { onProgress });
       return { model: () => Promise.resolve(model), cached: null };
     }
-    const location = resolve(config.root, options.cacheLocation ?? DEFAULT_CACHE_LOCATION);
+    const location = cacheFile(config.root, options.cacheLocation);
     const result = await analyzeWithCache(config, loadAnalyzer, location, { onProgress });
     progress.done();
     if (tty) {
@@ -210,12 +212,22 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
   }
 }
 
+/** `--cache-location`: a file, or a directory (existing, or written with a trailing slash) to put one in. */
+function cacheFile(root: string, location: string | undefined): string {
+  if (location === undefined) return resolve(root, DEFAULT_CACHE_LOCATION);
+  const path = resolve(root, location);
+  const isDirectory = /[\\/]$/.test(location) || (existsSync(path) && statSync(path).isDirectory());
+  return isDirectory ? join(path, basename(DEFAULT_CACHE_LOCATION)) : path;
+}
+
 async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise<number> {
   const maxWarnings = parseMaxWarnings(options.maxWarnings);
   if (options.updateBaseline && options.printModel) {
     throw new UsageError('--update-baseline and --print-model do not go together');
   }
   const reportRequest = parseReportOptions(options, io.cwd);
+  // Before the analysis: a report path that is a file would fail only at the end.
+  if (reportRequest?.dir) checkOutputDirectory(reportRequest.dir, 'coverage report');
   if (reportRequest && options.printModel) {
     throw new UsageError(
       '--print-model does not go with --report, --report-format or --check-coverage',

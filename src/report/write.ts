@@ -1,7 +1,7 @@
 // Writing a report: each requested format to its file under the report
 // directory. The only module of src/report that touches the file system.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ensureOutputDirectory, writeFileAtomically } from '../lint/output-file.js';
 import {
   REPORT_FILES,
   reportFormatters,
@@ -21,12 +21,16 @@ export async function writeReport(
   formats: readonly ReportFormatName[],
   context: ReportContext,
 ): Promise<WrittenFile[]> {
-  await mkdir(dir, { recursive: true });
+  await ensureOutputDirectory(dir, 'coverage report');
   const written: WrittenFile[] = [];
   for (const format of [...new Set(formats)]) {
     const path = join(dir, REPORT_FILES[format]);
     // Files never carry terminal colour codes.
-    await writeFile(path, reportFormatters[format](coverage, { ...context, color: false }));
+    await writeFileAtomically(
+      path,
+      reportFormatters[format](coverage, { ...context, color: false }),
+      'coverage report',
+    );
     written.push({ format, path });
   }
   return written;

@@ -3,7 +3,7 @@
 // the same code in this process (runCli) for the other formats,
 // --max-warnings, --print-model and --cache, where a process adds only time.
 import { execFile } from 'node:child_process';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -286,6 +286,37 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     const fixed = await runHere(['--cache', '--cache-location', cache, '-f', 'json'], dir);
     expect(fixed).toMatchObject({ code: 0, stdout: '[]\n' });
     expect((JSON.parse(await readFile(cache, 'utf8')) as { key: string }).key).not.toBe(stored.key);
+  });
+
+  it('says in one line when an output path cannot be written, and leaves no temporary file', async () => {
+    const dir = await copyFixture('worker-writes', 'failing', 'paths');
+    await writeFile(join(dir, 'afile'), '');
+    await mkdir(join(dir, 'adir'));
+    expect(await runHere(['--report', 'afile'], dir)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `store-lint: cannot write the coverage report to ${join(dir, 'afile')}: it is a file\n`,
+    });
+    expect(await runHere(['--update-baseline', '--baseline', 'adir'], dir)).toMatchObject({
+      code: 2,
+      stderr: `store-lint: cannot write the baseline to ${join(dir, 'adir')}: it is a directory\n`,
+    });
+    expect(await runHere(['--update-baseline', '--baseline', 'afile/b.json'], dir)).toMatchObject({
+      code: 2,
+      stderr: `store-lint: cannot write the baseline to ${join(dir, 'afile', 'b.json')}: a file is in the way of its directory\n`,
+    });
+    // A directory as --cache-location holds the cache file.
+    expect((await runHere(['--cache', '--cache-location', 'adir'], dir)).code).toBe(1);
+    expect((await runHere(['--cache', '--cache-location', 'newdir/'], dir)).code).toBe(1);
+    expect((await readdir(join(dir, 'adir'))).sort()).toEqual([
+      'store-lint.json',
+      'store-lint.model.json',
+    ]);
+    expect((await readdir(join(dir, 'newdir'))).sort()).toEqual([
+      'store-lint.json',
+      'store-lint.model.json',
+    ]);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
   it('lints again when a stored report in the cache index is damaged (valid JSON, wrong shape)', async () => {
