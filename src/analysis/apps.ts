@@ -29,7 +29,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ts } from './typescript.cjs';
 import type { CodeIndex } from './code-index.js';
-import type { StoreLintConfig } from './config.js';
+import { configuredSource, type StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
 import { compareLocations, nodeLocation } from './location.js';
 import type { AppCall, AppInfo } from './model.js';
@@ -49,7 +49,8 @@ export interface AppsContext {
   readonly unresolved: UnresolvedSink;
 }
 
-function moduleAt(ctx: AppsContext, abs: string, what: string): ModuleInfo {
+function moduleAt(ctx: AppsContext, configured: string, what: string): ModuleInfo {
+  const abs = configuredSource(configured, existsSync);
   const known = ctx.graph.module(toPosix(abs));
   if (known) return known;
   if (!existsSync(abs)) {

@@ -31,3 +31,14 @@ export interface StoreLintConfig {
   /** tsconfig path relative to root; default `tsconfig.json`. */
   readonly tsconfig: string;
 }
+
+/**
+ * The file a path in the config names: itself, or for `x.js` (`.mjs`, `.cjs`)
+ * the `x.ts` (`.mts`, `.cts`) source beside it, since ESM code names its own
+ * modules by their emitted name. `exists` is the file-system check.
+ */
+export function configuredSource(path: string, exists: (p: string) => boolean): string {
+  if (exists(path)) return path;
+  const source = path.replace(/\.([mc]?)js$/, '.$1ts');
+  return source !== path && exists(source) ? source : path;
+}

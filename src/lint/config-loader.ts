@@ -7,7 +7,12 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { AppConfig, Severity, StoreLintConfig } from '../analysis/config.js';
+import {
+  configuredSource,
+  type AppConfig,
+  type Severity,
+  type StoreLintConfig,
+} from '../analysis/config.js';
 import { StoreLintConfigError } from './errors.js';
 import { ruleIds } from './rules/index.js';
 import { nearest } from './suggest.js';
@@ -249,13 +254,11 @@ function checkFiles(config: StoreLintConfig): void {
   };
   if (!existsSync(resolve(config.root, config.tsconfig))) missing('tsconfig', config.tsconfig);
   for (const [name, app] of Object.entries(config.apps)) {
+    const exists = (f: string) => existsSync(resolve(config.root, f));
     const file = app.store.slice(0, app.store.lastIndexOf('#'));
-    // ESM code names its own modules `.js`; the source may be `.ts`.
-    const candidates = [file, file.replace(/\.js$/, '.ts')];
-    if (!candidates.some((f) => existsSync(resolve(config.root, f))))
-      missing(`apps.${name}.store`, file);
+    if (!exists(configuredSource(file, exists))) missing(`apps.${name}.store`, file);
     app.entry.forEach((entry, i) => {
-      if (!existsSync(resolve(config.root, entry))) missing(`apps.${name}.entry[${i}]`, entry);
+      if (!exists(configuredSource(entry, exists))) missing(`apps.${name}.entry[${i}]`, entry);
     });
   }
 }

@@ -140,7 +140,7 @@ describe('analyzeProject', () => {
     );
   });
 
-  it('drops the schema prefix of a stream’s tables and an app’s writes, as of a query’s', async () => {
+  it('drops the schema prefix of a stream’s tables and an app’s writes; takes x.ts for a configured x.js', async () => {
     const root = project('schema-prefix', {
       'tsconfig.json': TSCONFIG,
       'src/streams.ts': [
@@ -163,14 +163,18 @@ describe('analyzeProject', () => {
         apps: {
           reader: {
             role: 'worker',
-            store: 'src/stores.ts#ReaderDataStore',
+            // Named as ESM code names it: the `.ts` source is meant.
+            store: 'src/stores.js#ReaderDataStore',
+            entry: ['src/streams.js'],
             writes: ['public.reader_positions'],
           },
         },
       }),
     );
     expect(model.streams.map((s) => [s.name, s.tables])).toEqual([['receipts', ['receipts']]]);
-    expect(model.apps.map((a) => a.allowedWrites)).toEqual([['reader_positions']]);
+    expect(model.apps.map((a) => [a.allowedWrites, a.modules])).toEqual([
+      [['reader_positions'], ['src/streams.ts']],
+    ]);
   });
 
   it('locates a raw-SQL table in the source, past escapes in the template', async () => {

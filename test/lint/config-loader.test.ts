@@ -214,5 +214,14 @@ describe('loadConfig', () => {
     await expect(loadConfig({ cwd: dir })).rejects.toThrow(
       'apps.r.entry[0]: src/r.ts does not exist',
     );
+    // An entry named as ESM code names it (`.js`) is its `.ts` source.
+    await writeFile(
+      join(dir, 'store-lint.config.json'),
+      JSON.stringify({
+        ...minimal,
+        apps: { r: { role: 'worker', store: 'src/main.js#Main', entry: ['src/main.js'] } },
+      }),
+    );
+    expect((await loadConfig({ cwd: dir })).apps.r!.entry).toEqual(['src/main.js']);
   });
 });
