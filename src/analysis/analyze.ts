@@ -5,6 +5,7 @@
 // when a method reaches them); close reads and writes over calls, per store
 // and per composition; resolve apps. The type checker is created only if a
 // fact needs it (a non-literal table name, a receiver syntax cannot type).
+import path from 'node:path';
 import type { ts } from 'ts-morph';
 import { analyseApps } from './apps.js';
 import { closeOver } from './closure.js';
@@ -33,7 +34,7 @@ import {
 } from './model.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
-import { AnalysisProject, storeGlobFiles } from './project.js';
+import { AnalysisProject, storeGlobFiles, toPosix } from './project.js';
 import { readSchemaTables } from './schema.js';
 import {
   compositionStore,
@@ -86,6 +87,11 @@ export interface AnalysisResult {
   readonly model: StoreModel;
   /** Paths relative to the root: files whose content cannot change the model, as long as each still declares nothing. */
   readonly independentFiles: readonly string[];
+  /**
+   * Relative imports that resolved to no file: what they name, relative to the
+   * root (`src/lib/inner.js`). A file appearing there changes the analysis.
+   */
+  readonly missingImports: readonly string[];
 }
 
 export async function analyzeWithDependencies(
@@ -380,5 +386,8 @@ export async function analyzeWithDependencies(
         (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
     ),
   };
-  return { model: deepFreeze(model), independentFiles };
+  const missingImports = project.missingImports.map((abs) =>
+    toPosix(path.relative(project.root, abs)),
+  );
+  return { model: deepFreeze(model), independentFiles, missingImports };
 }

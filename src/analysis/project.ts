@@ -62,6 +62,7 @@ export class AnalysisProject {
   readonly #unparsed = new Set<string>();
   readonly #resolutionCache: ts.ModuleResolutionCache;
   readonly #resolved = new Map<string, string | null>();
+  readonly #missing = new Set<string>();
   #program: ts.Program | null = null;
   /** How many times a fact needed the type checker (for tests and performance reports). */
   checkerQueries = 0;
@@ -158,6 +159,8 @@ export class AnalysisProject {
       this.#resolutionCache,
     );
     const resolved = result.resolvedModule;
+    if (!resolved && specifier.startsWith('.'))
+      this.#missing.add(toPosix(path.resolve(path.dirname(fromAbs), specifier)));
     const target =
       resolved &&
       !resolved.isExternalLibraryImport &&
@@ -195,6 +198,14 @@ export class AnalysisProject {
       });
     }
     return this.#program.getTypeChecker();
+  }
+
+  /**
+   * Relative imports that resolved to no file, as absolute paths of what they
+   * name: a file appearing there would change the analysis.
+   */
+  get missingImports(): string[] {
+    return [...this.#missing].sort();
   }
 
   get checkerCreated(): boolean {

@@ -27,9 +27,9 @@
 // own, read only when something needs it (a new setting, --report,
 // --print-model).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from '../analysis/config.js';
@@ -43,7 +43,7 @@ import { writeFileAtomically } from './output-file.js';
 import { rules as allRules } from './rules/index.js';
 import { TOOL_VERSION } from './version.js';
 
-export const CACHE_FORMAT = 3;
+export const CACHE_FORMAT = 4;
 export const DEFAULT_CACHE_LOCATION = '.storesplit-cache/store-lint.json';
 /** Lint reports kept per model, most recent first: a few settings (CI, a local run) alternate. */
 const MAX_REPORTS = 4;
@@ -66,6 +66,12 @@ interface CacheFile {
   readonly independent: readonly string[];
   /** The model's composition names: a class over one of them declares a composition. */
   readonly compositions: readonly string[];
+  /**
+   * Relative imports that resolved to no file (what they name, from the
+   * root), with the names starting like it in its directory then: a file
+   * appearing there, outside the hashed inputs, would change the analysis.
+   */
+  readonly missingImports: readonly (readonly [string, readonly string[]])[];
   /** How long the analysis that produced the model took, in ms. */
   readonly analysisMs: number;
   /** Lint settings key → the report for this model, most recent first. */
@@ -332,6 +338,7 @@ async function readCacheFile(location: string): Promise<CacheFile | null> {
       !data.files ||
       !Array.isArray(data.independent) ||
       !Array.isArray(data.compositions) ||
+      !Array.isArray(data.missingImports) ||
       !Array.isArray(data.reports)
     )
       return null;
@@ -421,6 +428,27 @@ function isStoredReport(value: unknown): value is StoredReport {
   );
 }
 
+/**
+ * The entries of a missing import's directory that could be what it names
+ * (`inner.ts`, `inner.js`, `inner/` for `./inner.js`), sorted.
+ */
+function lookalikes(root: string, missing: string): string[] {
+  const abs = resolve(root, missing);
+  const stem = basename(abs).replace(/\.[mc]?[jt]sx?$/, '');
+  try {
+    return readdirSync(dirname(abs))
+      .filter((e) => e === stem || e.startsWith(`${stem}.`))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** True when a file appeared (or went) where a stored import resolved to nothing. */
+function missingImportAppeared(root: string, missing: CacheFile['missingImports']): boolean {
+  return missing.some(([m, before]) => lookalikes(root, m).join('\0') !== before.join('\0'));
+}
+
 function changedFiles(
   before: Readonly<Record<string, string>>,
   after: Readonly<Record<string, string>>,
@@ -475,6 +503,7 @@ export async function analyzeWithCache(
   const analyse = async (): Promise<{
     model: StoreModel;
     independent: readonly string[];
+    missingImports: readonly string[];
     ms: number;
   }> => {
     const analysisStarted = performance.now();
@@ -482,13 +511,18 @@ export async function analyzeWithCache(
     return {
       model: result.model,
       independent: result.independentFiles,
+      missingImports: result.missingImports,
       ms: performance.now() - analysisStarted,
     };
   };
 
-  const unchanged = stored !== null && stored.key === inputs.key;
+  // A file where an import resolved to nothing is outside the hashed inputs.
+  const appeared = stored !== null && missingImportAppeared(config.root, stored.missingImports);
+  const unchanged = stored !== null && !appeared && stored.key === inputs.key;
   const changedIndependently =
-    stored && !unchanged ? await independentChange(config, stored, inputs, loadAnalyzer) : null;
+    stored && !unchanged && !appeared
+      ? await independentChange(config, stored, inputs, loadAnalyzer)
+      : null;
   if (stored && (unchanged || changedIndependently)) {
     const checkMs = performance.now() - started;
     let index: CacheFile = stored;
@@ -526,7 +560,7 @@ export async function analyzeWithCache(
   }
 
   const checkMs = performance.now() - started;
-  const { model, independent, ms: analysisMs } = await analyse();
+  const { model, independent, missingImports, ms: analysisMs } = await analyse();
   // The key hashed before the analysis holds unless the model turned out to
   // depend on files it did not cover. Hashing before reading is also the safe
   // order: a file edited during the analysis makes the next run miss.
@@ -544,6 +578,7 @@ export async function analyzeWithCache(
     files: final.files,
     independent: independent.filter((f) => f in final.files),
     compositions: [...new Set(model.compositions.map((c) => c.name))].sort(),
+    missingImports: missingImports.map((m) => [m, lookalikes(config.root, m)] as const),
     analysisMs,
     reports: [],
   };

@@ -26,7 +26,7 @@ function fakeAnalyzer(): Analyzer & { runs: number } {
     analyzeProject: () => Promise.resolve(model),
     analyzeWithDependencies(this: { runs: number }) {
       this.runs++;
-      return Promise.resolve({ model, independentFiles: [] });
+      return Promise.resolve({ model, independentFiles: [], missingImports: [] });
     },
     findRoot: (_config, files) =>
       Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),
@@ -210,7 +210,7 @@ describe('--cache', () => {
       analyzeProject: () => Promise.resolve(model),
       analyzeWithDependencies: () => {
         runs++;
-        return Promise.resolve({ model, independentFiles: [] });
+        return Promise.resolve({ model, independentFiles: [], missingImports: [] });
       },
       findRoot: (_config, files) =>
         Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),

@@ -319,6 +319,29 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('--cache notices a file appearing where an app module’s import named none', async () => {
+    const dir = await copyFixture('missing-worker-method', 'passing', 'appearing');
+    const args = ['--cache', '--cache-location', join(tmp, 'cache-appearing', 'c.json')];
+    // Outside the tsconfig's `include`, and not there yet.
+    await writeFile(
+      join(dir, 'src', 'apps', 'reader.ts'),
+      (await readFile(join(dir, 'src', 'apps', 'reader.ts'), 'utf8')) +
+        "import { inner } from '../../lib/inner.js';\nexport const useInner = inner;\n",
+    );
+    expect((await runHere(args, dir)).code).toBe(0);
+    expect((await runHere(args, dir)).code).toBe(0);
+    await mkdir(join(dir, 'lib'));
+    await writeFile(
+      join(dir, 'lib', 'inner.ts'),
+      "import type { MainDataStore } from '../src/stores/main.js';\n" +
+        'export async function inner(store: MainDataStore) {\n' +
+        "  await store.insertReceipt('!r', '@u', '$e');\n}\n",
+    );
+    const cached = await runHere([...args, '-f', 'json'], dir);
+    expect(cached).toEqual(await runHere(['-f', 'json'], dir));
+    expect(cached.code).toBe(1);
+  });
+
   it('lints again when a stored report in the cache index is damaged (valid JSON, wrong shape)', async () => {
     const dir = await copyFixture('unannounced-write', 'failing', 'cached-damaged');
     const cache = join(tmp, 'cache-damaged', 'model.json');
