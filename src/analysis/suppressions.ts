@@ -24,9 +24,10 @@ export function findSuppressions(file: ProjectFile): Suppression[] {
     const match = PATTERN.exec(comment);
     if (!match) return;
     const body = match[1]!;
-    const dash = body.indexOf(' -- ');
-    const rulesPart = (dash >= 0 ? body.slice(0, dash) : body).trim();
-    const reasonPart = dash >= 0 ? body.slice(dash + 4).trim() : '';
+    // ` -- ` with any whitespace around it (a tab, as ESLint allows), or at the end.
+    const dash = /\s--(\s|$)/.exec(body);
+    const rulesPart = (dash ? body.slice(0, dash.index) : body).trim();
+    const reasonPart = dash ? body.slice(dash.index + dash[0].length).trim() : '';
     const rules = rulesPart.split(/[\s,]+/).filter((r) => r.length > 0);
     const location = locationOf(sf, rel, range.pos, range.end);
     for (const ruleId of rules.length ? rules : ['*']) {

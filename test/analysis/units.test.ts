@@ -123,6 +123,8 @@ describe('suppressions', () => {
         'function f() {',
         '  return 1; // store-lint-disable-next-line trailing-rule',
         '}',
+        '// store-lint-disable-next-line worker-writes\t--\ttabbed reason',
+        'const d = 4;',
       ].join('\n'),
     );
     expect(
@@ -132,6 +134,7 @@ describe('suppressions', () => {
       ['unknown-table', 'migration table', 3, 2],
       ['*', null, 5, 4],
       ['trailing-rule', null, 9, 8],
+      ['worker-writes', 'tabbed reason', 11, 10],
     ]);
   });
 
