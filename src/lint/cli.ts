@@ -121,7 +121,17 @@ function program(io: CliIo): Command {
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
+      // Commander's own errors, as one line like ours (a suggestion joins it).
+      writeErr: (s) =>
+        io.stderr.write(
+          s.startsWith('error: ')
+            ? `store-lint: ${s
+                .slice('error: '.length)
+                .trim()
+                .replace(/\s*\n\s*\(?/g, ' (')
+                .replace(/Did you mean/, 'did you mean')}\n`
+            : s,
+        ),
     });
 }
 

@@ -174,7 +174,12 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
 
     const option = await run(['--frobnicate'], tmp);
     expect(option.code).toBe(2);
-    expect(option.stderr).toBe("error: unknown option '--frobnicate'\n");
+    expect(option.stderr).toBe("store-lint: unknown option '--frobnicate'\n");
+    const misspelt = await run(['--formt', 'json'], tmp);
+    expect(misspelt).toMatchObject({
+      code: 2,
+      stderr: "store-lint: unknown option '--formt' (did you mean --format?)\n",
+    });
   });
 
   it('has a true --help and a --version', async () => {
