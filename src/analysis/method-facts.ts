@@ -14,7 +14,6 @@
 // asked only for a table argument that is not a literal.
 import { ts } from './typescript.cjs';
 import type { CodeIndex, Unit } from './code-index.js';
-import type { ModuleInfo } from './module-index.js';
 import { locationOf, nodeLocation } from './location.js';
 import type {
   InvalidationInfo,
@@ -47,30 +46,17 @@ import {
   parseTableReference,
   type Naming,
 } from './table-names.js';
+import {
+  buildsQuery,
+  importedQueryModule,
+  isConst,
+  queryConstNames,
+  READ_METHODS,
+  WRITE_METHODS,
+  type QueryKind,
+} from './query-consts.js';
 import { hasTxnParameter, type TransactionOpeners } from './transactions.js';
 import type { UnresolvedSink } from './unresolved.js';
-
-const READ_METHODS = new Set([
-  'selectFrom',
-  'innerJoin',
-  'leftJoin',
-  'rightJoin',
-  'fullJoin',
-  'crossJoin',
-  'innerJoinLateral',
-  'leftJoinLateral',
-  'crossJoinLateral',
-]);
-
-type QueryKind = 'select' | 'insert' | 'update' | 'delete' | 'merge';
-
-const WRITE_METHODS = new Map<string, QueryKind>([
-  ['insertInto', 'insert'],
-  ['replaceInto', 'insert'],
-  ['updateTable', 'update'],
-  ['deleteFrom', 'delete'],
-  ['mergeInto', 'merge'],
-]);
 
 const INVALIDATIONS = new Map<
   InvalidationKind,
@@ -848,69 +834,10 @@ export class UnitWalker {
   }
 }
 
-const queryConsts = new WeakMap<ts.Node, ReadonlySet<string>>();
-
-/** Names of the consts declared directly in a block or file whose initializer is a query. */
-function queryConstNames(scope: ts.Block | ts.SourceFile): ReadonlySet<string> {
-  let names = queryConsts.get(scope);
-  if (!names) {
-    const found = new Set<string>();
-    for (const stmt of scope.statements) {
-      if (!ts.isVariableStatement(stmt) || !(stmt.declarationList.flags & ts.NodeFlags.Const))
-        continue;
-      for (const d of stmt.declarationList.declarations) {
-        const init = d.initializer && unwrapExpression(d.initializer);
-        if (ts.isIdentifier(d.name) && init && (isSqlTemplate(init) || buildsQuery(init)))
-          found.add(d.name.text);
-      }
-    }
-    names = found;
-    queryConsts.set(scope, names);
-  }
-  return names;
-}
-
-const importedQueries = new WeakMap<ModuleInfo, Map<string, string | null>>();
-
-/** The file an imported name's query const is declared in, or null when it names no query const. */
-function importedQueryModule(index: CodeIndex, module: ModuleInfo, name: string): string | null {
-  let known = importedQueries.get(module);
-  if (!known) importedQueries.set(module, (known = new Map<string, string | null>()));
-  let from = known.get(name);
-  if (from === undefined) {
-    const resolved = index.graph.resolve(module, name);
-    const decl = resolved?.node;
-    const init =
-      decl && ts.isVariableDeclaration(decl) && decl.initializer && isConst(decl)
-        ? unwrapExpression(decl.initializer)
-        : null;
-    from = init && (isSqlTemplate(init) || buildsQuery(init)) ? resolved!.module.file.rel : null;
-    known.set(name, from);
-  }
-  return from;
-}
-
 function isWithin(node: ts.Node, container: ts.Node): boolean {
   return (
     node.pos >= container.pos &&
     node.end <= container.end &&
     node.getSourceFile() === container.getSourceFile()
-  );
-}
-
-/** A call chain with a Kysely query method in it (`db.selectFrom('t').where(…)`). */
-function buildsQuery(expr: ts.Expression): boolean {
-  for (let e = unwrapExpression(expr); ;) {
-    if (ts.isCallExpression(e)) e = unwrapExpression(e.expression);
-    else if (ts.isPropertyAccessExpression(e)) {
-      if (READ_METHODS.has(e.name.text) || WRITE_METHODS.has(e.name.text)) return true;
-      e = unwrapExpression(e.expression);
-    } else return false;
-  }
-}
-
-function isConst(decl: ts.VariableDeclaration): boolean {
-  return (
-    ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0
   );
 }
