@@ -14,10 +14,15 @@ const TXN_TYPES = new Set(['Txn', 'Transaction', 'ControlledTransaction']);
 
 /** True when a function declares a parameter of a transaction type. */
 export function hasTxnParameter(fn: ts.SignatureDeclaration): boolean {
-  return fn.parameters.some((p) => {
-    const name = typeReferenceName(p.type);
-    return name !== null && TXN_TYPES.has(name);
-  });
+  return fn.parameters.some((p) => isTxnType(p.type));
+}
+
+/** `Txn<DB>`, `Transaction<DB>`, or what `Txn` stands for written out (`Transaction<DB> & TxnHooks`). */
+function isTxnType(type: ts.TypeNode | undefined): boolean {
+  if (type && ts.isParenthesizedTypeNode(type)) return isTxnType(type.type);
+  if (type && ts.isIntersectionTypeNode(type)) return type.types.some(isTxnType);
+  const name = typeReferenceName(type);
+  return name !== null && TXN_TYPES.has(name);
 }
 
 function chainHasCall(expr: ts.Expression, name: string): boolean {

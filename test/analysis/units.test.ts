@@ -10,6 +10,8 @@ import { ensurePgParser, parsePg } from '../../src/analysis/pg-parser.js';
 import type { ProjectFile } from '../../src/analysis/project.js';
 import { tablesInStatements } from '../../src/analysis/sql-tables.js';
 import { findSuppressions } from '../../src/analysis/suppressions.js';
+import { hasTxnParameter } from '../../src/analysis/transactions.js';
+import { ts } from '../../src/analysis/typescript.cjs';
 import {
   cteName,
   normaliseBuilderName,
@@ -188,5 +190,21 @@ describe('closure over calls', () => {
     const closed = closeOver(direct, edges);
     expect([...closed[0]!]).toEqual(['last']);
     expect([...closed[n - 2]!]).toEqual(['last']);
+  });
+});
+
+describe('hasTxnParameter', () => {
+  it('knows a transaction parameter by its type, also written out as an intersection', () => {
+    const sf = fileOf(
+      [
+        'function a(txn: Txn<DB>) {}',
+        'function b(txn: Transaction<DB> & TxnHooks) {}',
+        'function c(txn: (Transaction<DB>) & { extra: 1 }) {}',
+        'function d(db: Kysely<DB>, id: number) {}',
+        'function e(hooks: TxnHooks & { a: 1 }) {}',
+      ].join('\n'),
+    ).sf;
+    const fns = sf.statements.filter(ts.isFunctionDeclaration);
+    expect(fns.map((f) => hasTxnParameter(f))).toEqual([true, true, true, false, false]);
   });
 });
