@@ -407,15 +407,22 @@ export class UnitWalker {
       if (helper === 'table' && args[0]) {
         handled.add(0);
         this.#tableArgument(args[0], 'read', 'sql.table', env, argCtes, 0);
-      } else if (helper === 'raw' && args[0] && ts.isStringLiteralLike(unwrapExpression(args[0]))) {
+      } else if (helper === 'raw' && args[0]) {
         handled.add(0);
-        this.#rawSql(
-          analyseSqlText(unwrapExpression(args[0]) as ts.StringLiteralLike, (e) =>
-            this.#namesOf(e),
-          ),
-          env,
-          argCtes,
-        );
+        const text = constantText(args[0]);
+        if (text)
+          this.#rawSql(
+            analyseSqlText(text, (e) => this.#namesOf(e)),
+            env,
+            argCtes,
+          );
+        // Interpolated into a `sql` template, the template's analysis says so.
+        else if (!ts.isTemplateSpan(call.parent))
+          this.#unresolved(
+            'raw-sql',
+            `the SQL text in \`${call.getText(this.#sf)}\` cannot be resolved`,
+            this.#loc(call),
+          );
       } else if (name === 'table' && receiver && this.#isDynamic(receiver) && args[0]) {
         handled.add(0);
         this.#tableArgument(args[0], 'read', 'dynamic.table', env, argCtes, 0);
@@ -814,10 +821,9 @@ export class UnitWalker {
   #importedQuery(id: ts.Identifier): void {
     const from = importedQueryModule(this.ctx.index, this.unit.module, id.text);
     if (from === null) return;
-    const where = this.unit.store ? ` (in \`${this.unit.store.name}.${this.unit.name}\`)` : '';
     this.#unresolved(
       'table-name',
-      `\`${id.text}\` holds a query built in ${from}; store-lint does not follow a query constant across modules${where}, so it cannot check the tables it reads or writes`,
+      `\`${id.text}\` holds a query built in ${from}, and store-lint does not follow a query constant across modules`,
       this.#loc(id),
     );
   }
@@ -832,6 +838,17 @@ export class UnitWalker {
         : this.unit.store && index.mixinLocalUnit(this.unit.store, id.text);
     if (unit && unit !== this.unit) this.facts.helpers.add(unit);
   }
+}
+
+/** A string literal, or a same-file `const` holding one (`sql.raw(PURGE)`). */
+function constantText(arg: ts.Expression): ts.StringLiteralLike | null {
+  const e = unwrapExpression(arg);
+  if (ts.isStringLiteralLike(e)) return e;
+  if (!ts.isIdentifier(e)) return null;
+  const decl = findLocalDeclaration(e);
+  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl)) return null;
+  const init = unwrapExpression(decl.initializer);
+  return ts.isStringLiteralLike(init) ? init : null;
 }
 
 function isWithin(node: ts.Node, container: ts.Node): boolean {
