@@ -157,6 +157,7 @@ export class UnitWalker {
   readonly #vars = new Map<string, ChainState>();
   /** Outer consts being walked (a const whose query names itself is walked once). */
   readonly #outerWalking = new Set<ts.VariableDeclaration>();
+  readonly #fieldsWalking = new Set<ts.Node>();
   #scopes: (ts.Block | ts.SourceFile)[] | null = null;
   #interactions = 0;
 
@@ -255,7 +256,11 @@ export class UnitWalker {
     const e = unwrapExpression(expr);
     if (ts.isCallExpression(e)) return this.#call(e, env, ctes);
     if (ts.isPropertyAccessExpression(e)) {
-      if (isThis(e.expression)) this.#methodReference(e);
+      if (isThis(e.expression)) {
+        this.#methodReference(e);
+        const field = this.#fieldQuery(e, env, ctes);
+        if (field) return { ...field, ctes: new Set([...ctes, ...field.ctes]), interaction: false };
+      }
       return this.#chain(e.expression, env, ctes);
     }
     if (ts.isIdentifier(e)) {
@@ -804,6 +809,38 @@ export class UnitWalker {
       return this.#chain(init, env, ctes);
     } finally {
       this.#outerWalking.delete(decl);
+    }
+  }
+
+  /**
+   * `this.f` where a field of the store's chain holds a query (`readonly base =
+   * this.dbConn.selectFrom('t')`, or `sql` text): walked here, where it runs,
+   * when the field is in this file; otherwise said, not skipped.
+   */
+  #fieldQuery(
+    e: ts.PropertyAccessExpression,
+    env: Env,
+    ctes: ReadonlySet<string>,
+  ): ChainState | null {
+    const store = this.unit.store;
+    const found = store && this.ctx.index.fieldInChain(store, e.name.text);
+    const init = found?.field.initializer && unwrapExpression(found.field.initializer);
+    if (!found || !init || (!isSqlTemplate(init) && !buildsQuery(init))) return null;
+    const decl = found.field.node;
+    if (decl.getSourceFile() !== this.#sf) {
+      this.#unresolved(
+        'table-name',
+        `\`this.${e.name.text}\` holds a query built in a field of \`${found.store.name}\` in another file, and store-lint does not follow it there`,
+        this.#loc(e),
+      );
+      return null;
+    }
+    if (this.#fieldsWalking.has(decl)) return null;
+    this.#fieldsWalking.add(decl);
+    try {
+      return this.#chain(init, env, ctes);
+    } finally {
+      this.#fieldsWalking.delete(decl);
     }
   }
 
