@@ -270,6 +270,21 @@ export async function analyzeWithDependencies(
       location: call.location,
     };
   };
+  /** Whether a helper `u` reaches, through helpers, holds an unresolved fact. */
+  const helpersUnresolved = (u: Unit): boolean => {
+    const seen = new Set<Unit>([u]);
+    const queue = [...facts.get(u)!.helpers];
+    while (queue.length) {
+      const h = queue.pop()!;
+      if (seen.has(h)) continue;
+      seen.add(h);
+      const f = facts.get(h);
+      if (!f) continue;
+      if (f.unresolved > 0) return true;
+      queue.push(...f.helpers);
+    }
+    return false;
+  };
   const storeInfos: StoreInfo[] = stores.map((s) => {
     const { rel, sf } = s.module.file;
     const methods: MethodInfo[] = s.members.map((m) => {
@@ -300,6 +315,7 @@ export async function analyzeWithDependencies(
             compareLocations(a.location, b.location) ||
             (a.table < b.table ? -1 : a.table > b.table ? 1 : 0),
         ),
+        helpersUnresolved: helpersUnresolved(u),
       };
     });
     const location = nodeLocation(s.nameNode, rel, sf);

@@ -106,6 +106,8 @@ export interface UnitFacts {
   readonly allocations: StreamAllocation[];
   readonly calls: CallFact[];
   readonly helpers: Set<Unit>;
+  /** How many unresolved facts the walk reported. */
+  unresolved: number;
 }
 
 interface Flow {
@@ -144,6 +146,21 @@ function isThis(e: ts.Expression): boolean {
   return unwrapExpression(e).kind === ts.SyntaxKind.ThisKeyword;
 }
 
+/** `this`, or a const holding it (`const self = this`). */
+function isSelf(e: ts.Expression): boolean {
+  if (isThis(e)) return true;
+  const u = unwrapExpression(e);
+  if (!ts.isIdentifier(u)) return false;
+  const decl = findLocalDeclaration(u);
+  return (
+    decl !== null &&
+    ts.isVariableDeclaration(decl) &&
+    decl.initializer !== undefined &&
+    isConst(decl) &&
+    isThis(decl.initializer)
+  );
+}
+
 export class UnitWalker {
   readonly facts: UnitFacts = {
     accesses: [],
@@ -151,6 +168,7 @@ export class UnitWalker {
     allocations: [],
     calls: [],
     helpers: new Set(),
+    unresolved: 0,
   };
   readonly #sf: ts.SourceFile;
   readonly #file: string;
@@ -184,6 +202,7 @@ export class UnitWalker {
   }
 
   #unresolved(kind: UnresolvedKind, message: string, location: SourceLocation): void {
+    this.facts.unresolved++;
     this.ctx.unresolved.add(kind, message, location, {
       store: this.unit.store?.exportName ?? null,
       method: this.unit.store ? this.unit.name : null,
@@ -301,7 +320,7 @@ export class UnitWalker {
     };
 
     if (name !== null) {
-      const viaThis = receiver !== null && isThis(receiver);
+      const viaThis = receiver !== null && isSelf(receiver);
       const kyselyCallee =
         receiver !== null || this.#isDestructuredBuilder(callee as ts.Identifier);
 
@@ -310,6 +329,13 @@ export class UnitWalker {
       if (inv && viaThis) {
         this.#invalidation(call, name as InvalidationKind, inv.target, inv.keyed, env);
         handled.add(inv.target);
+      } else if (inv && receiver && this.#namesStoreMethod(call.arguments[inv.target])) {
+        // `store.invalidate(store.getX, …)` on another receiver: not followed, and said.
+        this.#unresolved(
+          'invalidation',
+          `\`${call.expression.getText(this.#sf)}(…)\` invalidates through a receiver other than \`this\`, which store-lint does not follow`,
+          this.#loc(call),
+        );
       }
 
       // ID allocations on a generator field.
@@ -687,7 +713,7 @@ export class UnitWalker {
   ): void {
     const target = call.arguments[targetIndex] && unwrapExpression(call.arguments[targetIndex]);
     const location = this.#loc(call);
-    if (!target || !ts.isPropertyAccessExpression(target) || !isThis(target.expression)) {
+    if (!target || !ts.isPropertyAccessExpression(target) || !isSelf(target.expression)) {
       this.#unresolved(
         'invalidation',
         `\`${kind}\` does not name its cache as \`this.<cachedMethod>\``,
@@ -842,6 +868,16 @@ export class UnitWalker {
     } finally {
       this.#fieldsWalking.delete(decl);
     }
+  }
+
+  /** `x.m` where `m` is the name of some store's method (an invalidation target). */
+  #namesStoreMethod(arg: ts.Expression | undefined): boolean {
+    const a = arg && unwrapExpression(arg);
+    return (
+      a !== undefined &&
+      ts.isPropertyAccessExpression(a) &&
+      this.ctx.index.isStoreMethodName(a.name.text)
+    );
   }
 
   /** The blocks and the file around this unit, innermost first. */

@@ -110,6 +110,12 @@ export interface MethodInfo {
   readonly calls: readonly MethodCall[];
   /** Each table access with its location, for diagnostics. */
   readonly tableAccesses: readonly TableAccess[];
+  /**
+   * True when a helper function it calls (directly, or through other helpers)
+   * holds an unresolved fact: the rules stay silent about it, as about a
+   * method holding one itself.
+   */
+  readonly helpersUnresolved: boolean;
 }
 
 export interface CachedInfo {

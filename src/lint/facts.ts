@@ -453,7 +453,8 @@ function buildComposition(
       if (seen.has(r)) continue;
       seen.add(r);
       members.push(r);
-      if (unresolvedWithin(r.store, r.method).length) uncertain = true;
+      if (unresolvedWithin(r.store, r.method).length || r.method.helpersUnresolved)
+        uncertain = true;
       for (const a of r.method.allocates) streams.add(streamName(a.stream));
       for (const inv of r.method.invalidations) {
         local.add(inv.cache);

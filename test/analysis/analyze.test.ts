@@ -204,6 +204,41 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('follows an invalidation through `const self = this`; one through a helper’s store parameter is said', async () => {
+    const root = project('invalidation-receivers', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { cached, type StoreBase } from 'storesplit';",
+        'function dropRoom(store: { invalidate(...a: unknown[]): void; getRoom: unknown }, id: string) {',
+        '  store.invalidate(store.getRoom, id);',
+        '}',
+        'export function RoomsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class RoomsStore extends Base {',
+        '    @cached()',
+        '    async getRoom(id: string) { return id; }',
+        '    onRooms(rows: { id: string }[]) {',
+        '      const self = this;',
+        '      for (const r of rows) self.invalidate(self.getRoom, r.id);',
+        '    }',
+        '    onOther(rows: { id: string }[]) {',
+        '      for (const r of rows) dropRoom(this, r.id);',
+        '    }',
+        '  }',
+        '  return RoomsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, {}));
+    const methods = model.stores[0]!.methods;
+    const on = (name: string) => methods.find((m) => m.name === name)!;
+    expect(on('onRooms').invalidations.map((i) => i.cache)).toEqual(['getRoom']);
+    expect(on('onRooms').helpersUnresolved).toBe(false);
+    expect(on('onOther').invalidations).toEqual([]);
+    expect(on('onOther').helpersUnresolved).toBe(true);
+    expect(model.unresolved.map((u) => [u.kind, u.location.line])).toEqual([['invalidation', 3]]);
+  });
+
   it('throws AnalysisInputError for an invalid tsconfig', async () => {
     const root = project('bad-tsconfig', {
       'tsconfig.json': '{ "compilerOptions": { "target": 42 } }',

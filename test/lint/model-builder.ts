@@ -55,6 +55,8 @@ export interface MethodSpec {
   readonly handles?: string;
   /** Line of the first table access (default: the line after the method). */
   readonly accessLine?: number;
+  /** A helper function it calls holds an unresolved fact. */
+  readonly helpersUnresolved?: boolean;
 }
 
 interface StoreDraft {
@@ -374,6 +376,7 @@ export class ModelBuilder {
             ...(spec.reads ?? []).map((t) => access(t, 'read')),
             ...(spec.writes ?? []).map((t) => access(t, 'write')),
           ],
+          helpersUnresolved: spec.helpersUnresolved ?? false,
         };
       });
       return {

@@ -116,6 +116,16 @@ describe('cache-not-invalidated-on-worker', () => {
     expect(check(rule, m)).toEqual([]);
   });
 
+  it('stays silent when a helper function the handler calls holds something unresolved', () => {
+    const m = patchMethod(
+      receiptsApp({ handlerInvalidates: [] }).build(),
+      'ReceiptsWorkerStore',
+      'onReceipts',
+      { helpersUnresolved: true },
+    );
+    expect(check(rule, m)).toEqual([]);
+  });
+
   it('stays silent when the write path holds something unresolved', () => {
     const m = receiptsApp({ handlerInvalidates: [] })
       .unresolved('dynamic table name', loc('src/stores/receipts.ts', 41), {
