@@ -74,9 +74,9 @@ export function appComposition(ctx: AppsContext, appName: string, store: string)
   const file = store.slice(0, hash);
   const className = store.slice(hash + 1);
   const module = moduleAt(ctx, path.resolve(ctx.config.root, file), `apps.${appName}.store`);
-  const composition = ctx.index.compositions.find(
-    (c) => c.module === module && c.name === className,
-  );
+  const composition =
+    ctx.index.compositions.find((c) => c.module === module && c.name === className) ??
+    exportedComposition(ctx, module, className);
   if (composition) return composition;
   const declared = module.locals.get(className);
   throw new AnalysisInputError(
@@ -85,6 +85,16 @@ export function appComposition(ctx: AppsContext, appName: string, store: string)
       : `apps.${appName}.store: ${file} declares no class ${className}`,
     module.file.rel,
   );
+}
+
+/** A composition the module exports under `name`: an alias, or a re-export (`export { X as Y } from`). */
+function exportedComposition(
+  ctx: AppsContext,
+  module: ModuleInfo,
+  name: string,
+): CompositionDecl | undefined {
+  const resolved = ctx.graph.resolveExport(module, name, new Set());
+  return resolved ? ctx.index.compositions.find((c) => c.classNode === resolved.node) : undefined;
 }
 
 /** The entry modules and everything they import, in discovery order. */

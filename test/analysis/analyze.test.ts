@@ -239,6 +239,35 @@ describe('analyzeProject', () => {
     expect(model.unresolved.map((u) => [u.kind, u.location.line])).toEqual([['invalidation', 3]]);
   });
 
+  it('finds an app’s composition under the name a module exports it by', async () => {
+    const root = project('export-alias', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        'export function TagsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class TagsStore extends Base {}',
+        '  return TagsStore;',
+        '}',
+        'export class ReaderDataStore extends TagsStore(SQLBaseStore) {}',
+        'export { ReaderDataStore as LocalAlias };',
+        '',
+      ].join('\n'),
+      'src/index.ts': "export { ReaderDataStore as WorkerStore } from './stores.js';\n",
+    });
+    const model = await analyzeProject(
+      configFor(root, {
+        apps: {
+          a: { role: 'worker', store: 'src/index.ts#WorkerStore' },
+          b: { role: 'worker', store: 'src/stores.ts#LocalAlias' },
+        },
+      }),
+    );
+    expect(model.apps.map((a) => [a.name, a.composition, a.compositionFile])).toEqual([
+      ['a', 'ReaderDataStore', 'src/stores.ts'],
+      ['b', 'ReaderDataStore', 'src/stores.ts'],
+    ]);
+  });
+
   it('throws AnalysisInputError for an invalid tsconfig', async () => {
     const root = project('bad-tsconfig', {
       'tsconfig.json': '{ "compilerOptions": { "target": 42 } }',
