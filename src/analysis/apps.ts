@@ -87,6 +87,21 @@ export function appComposition(ctx: AppsContext, appName: string, store: string)
   );
 }
 
+/** `recv.m` or `recv['m']`: the receiver, the member's name and the node naming it. */
+function memberAccess(
+  node: ts.Node,
+): { receiver: ts.Expression; method: string; nameNode: ts.Node } | null {
+  if (ts.isPropertyAccessExpression(node))
+    return { receiver: node.expression, method: node.name.text, nameNode: node.name };
+  if (ts.isElementAccessExpression(node) && ts.isStringLiteralLike(node.argumentExpression))
+    return {
+      receiver: node.expression,
+      method: node.argumentExpression.text,
+      nameNode: node.argumentExpression,
+    };
+  return null;
+}
+
 /** A composition the module exports under `name`: an alias, or a re-export (`export { X as Y } from`). */
 function exportedComposition(
   ctx: AppsContext,
@@ -131,21 +146,24 @@ function appCalls(ctx: AppsContext, modules: readonly ModuleInfo[]): AppCall[] {
     const { sf, rel } = m.file;
     const visit = (node: ts.Node): void => {
       if (index.isStoreExtent(node) || index.isCompositionNode(node)) return;
-      if (ts.isPropertyAccessExpression(node) && index.isStoreMethodName(node.name.text)) {
-        let target = syntacticReceiver(node.expression, null, index);
+      // `recv.m`, or `recv['m']` with a literal name.
+      const access = memberAccess(node);
+      if (access && index.isStoreMethodName(access.method)) {
+        const { receiver, method, nameNode } = access;
+        let target = syntacticReceiver(receiver, null, index);
         if (target.kind === 'unknown') {
           const checker = ctx.project.checker();
-          target = targetOfType(checker.getTypeAtLocation(node.expression), checker, index);
+          target = targetOfType(checker.getTypeAtLocation(receiver), checker, index);
         }
-        const location = nodeLocation(node.name, rel, sf);
+        const location = nodeLocation(nameNode, rel, sf);
         if (target.kind === 'store' || target.kind === 'composition') {
           const receiverType =
             target.kind === 'store' ? target.store.exportName : target.composition.name;
-          calls.push({ method: node.name.text, receiverType, location });
+          calls.push({ method, receiverType, location });
         } else if (target.kind === 'unresolvable') {
           ctx.unresolved.add(
             'app-call',
-            `\`${node.expression.getText(sf)}.${node.name.text}\` may call store method \`${node.name.text}\`, but the receiver's type (\`${target.type}\`) names no store or composition`,
+            `\`${receiver.getText(sf)}.${method}\` may call store method \`${method}\`, but the receiver's type (\`${target.type}\`) names no store or composition`,
             location,
           );
         }
