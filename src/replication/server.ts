@@ -107,6 +107,7 @@ export class ReplicationServer {
   #pumpAgain = false;
   #started = false;
   #stopped = false;
+  #stopping: Promise<void> | undefined;
 
   // The store's row types do not matter here: rows are read with each stream's own `getPage`.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -174,8 +175,13 @@ export class ReplicationServer {
   }
 
   /** Stops: no more announcements, every link closed. */
-  async stop(): Promise<void> {
-    if (this.#stopped) return;
+  /** Stops serving; every call resolves once the links are closed (a second one waits for the first). */
+  stop(): Promise<void> {
+    this.#stopping ??= this.#stop();
+    return this.#stopping;
+  }
+
+  async #stop(): Promise<void> {
     this.#stopped = true;
     for (const unsubscribe of this.#unsubscribe.splice(0)) unsubscribe();
     await this.#transport.close();

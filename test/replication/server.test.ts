@@ -201,6 +201,19 @@ describeOnOneDatabase('replication server', (backend) => {
     expect(c.lines.at(-1)).toBe('ERROR ping-timeout: nothing received for 300 ms');
   });
 
+  it('a second stop() resolves only once the first has closed every link', async () => {
+    const { server, port } = await writerWithServer(await backend.open<AppDB>());
+    const c = await raw(port);
+    c.send('REPLICATE');
+    await c.waitFor((l) => l.startsWith('POSITION'));
+    let firstDone = false;
+    const first = server.stop().then(() => (firstDone = true));
+    await server.stop();
+    expect(firstDone).toBe(true);
+    await first;
+    await c.closed;
+  });
+
   it('drops a client that trickles bytes of a line it never ends: only whole lines count', async () => {
     const { port } = await writerWithServer(await backend.open<AppDB>(), {
       pingIntervalMs: 50,
