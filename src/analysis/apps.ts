@@ -50,9 +50,12 @@ export interface AppsContext {
 }
 
 function moduleAt(ctx: AppsContext, configured: string, what: string): ModuleInfo {
-  const abs = configuredSource(configured, existsSync);
-  const known = ctx.graph.module(toPosix(abs));
+  const known = ctx.graph.module(toPosix(configured));
   if (known) return known;
+  // Not analysed yet: a configured `x.js` may name its `x.ts` source.
+  const abs = configuredSource(configured, existsSync);
+  const source = abs !== configured ? ctx.graph.module(toPosix(abs)) : undefined;
+  if (source) return source;
   if (!existsSync(abs)) {
     throw new AnalysisInputError(
       `${what}: ${toPosix(path.relative(ctx.config.root, abs))} not found`,

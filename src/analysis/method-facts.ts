@@ -47,8 +47,8 @@ import {
   type Naming,
 } from './table-names.js';
 import {
-  buildsQuery,
   importedQueryModule,
+  isQuery,
   isConst,
   queryConstNames,
   READ_METHODS,
@@ -173,9 +173,8 @@ export class UnitWalker {
   readonly #sf: ts.SourceFile;
   readonly #file: string;
   readonly #vars = new Map<string, ChainState>();
-  /** Outer consts being walked (a const whose query names itself is walked once). */
-  readonly #outerWalking = new Set<ts.VariableDeclaration>();
-  readonly #fieldsWalking = new Set<ts.Node>();
+  /** Consts and fields whose query is being walked here (`#walkInline`). */
+  readonly #walkingInline = new Set<ts.Node>();
   #scopes: (ts.Block | ts.SourceFile)[] | null = null;
   #interactions = 0;
 
@@ -827,15 +826,9 @@ export class UnitWalker {
     const decl = findLocalDeclaration(id);
     if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl))
       return null;
-    if (isWithin(decl, this.unit.fn) || this.#outerWalking.has(decl)) return null;
+    if (isWithin(decl, this.unit.fn)) return null;
     const init = unwrapExpression(decl.initializer);
-    if (!isSqlTemplate(init) && !buildsQuery(init)) return null;
-    this.#outerWalking.add(decl);
-    try {
-      return this.#chain(init, env, ctes);
-    } finally {
-      this.#outerWalking.delete(decl);
-    }
+    return isQuery(init) ? this.#walkInline(decl, init, env, ctes) : null;
   }
 
   /**
@@ -851,7 +844,7 @@ export class UnitWalker {
     const store = this.unit.store;
     const found = store && this.ctx.index.fieldInChain(store, e.name.text);
     const init = found?.field.initializer && unwrapExpression(found.field.initializer);
-    if (!found || !init || (!isSqlTemplate(init) && !buildsQuery(init))) return null;
+    if (!found || !init || !isQuery(init)) return null;
     const decl = found.field.node;
     if (decl.getSourceFile() !== this.#sf) {
       this.#unresolved(
@@ -861,12 +854,22 @@ export class UnitWalker {
       );
       return null;
     }
-    if (this.#fieldsWalking.has(decl)) return null;
-    this.#fieldsWalking.add(decl);
+    return this.#walkInline(decl, init, env, ctes);
+  }
+
+  /** Walks a query declared elsewhere where it runs; one that names itself is walked once. */
+  #walkInline(
+    decl: ts.Node,
+    init: ts.Expression,
+    env: Env,
+    ctes: ReadonlySet<string>,
+  ): ChainState | null {
+    if (this.#walkingInline.has(decl)) return null;
+    this.#walkingInline.add(decl);
     try {
       return this.#chain(init, env, ctes);
     } finally {
-      this.#fieldsWalking.delete(decl);
+      this.#walkingInline.delete(decl);
     }
   }
 

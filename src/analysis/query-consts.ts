@@ -31,8 +31,13 @@ export const WRITE_METHODS = new Map<string, QueryKind>([
   ['mergeInto', 'merge'],
 ]);
 
+/** `sql` text or a Kysely builder chain. */
+export function isQuery(expr: ts.Expression): boolean {
+  return isSqlTemplate(expr) || buildsQuery(expr);
+}
+
 /** A call chain with a Kysely query method in it (`db.selectFrom('t').where(…)`). */
-export function buildsQuery(expr: ts.Expression): boolean {
+function buildsQuery(expr: ts.Expression): boolean {
   for (let e = unwrapExpression(expr); ;) {
     if (ts.isCallExpression(e)) e = unwrapExpression(e.expression);
     else if (ts.isPropertyAccessExpression(e)) {
@@ -54,8 +59,7 @@ export function queryConstNames(scope: ts.Block | ts.SourceFile): ReadonlySet<st
         continue;
       for (const d of stmt.declarationList.declarations) {
         const init = d.initializer && unwrapExpression(d.initializer);
-        if (ts.isIdentifier(d.name) && init && (isSqlTemplate(init) || buildsQuery(init)))
-          found.add(d.name.text);
+        if (ts.isIdentifier(d.name) && init && isQuery(init)) found.add(d.name.text);
       }
     }
     names = found;
@@ -82,7 +86,7 @@ export function importedQueryModule(
       decl && ts.isVariableDeclaration(decl) && decl.initializer && isConst(decl)
         ? unwrapExpression(decl.initializer)
         : null;
-    from = init && (isSqlTemplate(init) || buildsQuery(init)) ? resolved!.module.file.rel : null;
+    from = init && isQuery(init) ? resolved!.module.file.rel : null;
     known.set(name, from);
   }
   return from;
