@@ -5,7 +5,10 @@
 // published. It owns two connections (a subscribed connection cannot be
 // relied on to publish), and it never outlives them: if either connection
 // drops, or a PUBLISH fails, the link closes, and whoever owns it opens a new
-// one, which starts with `REPLICATE` (docs/protocol.md, section 10). Nothing
+// one, which starts with `REPLICATE` (docs/protocol.md, section 10). A closing
+// link lets its publisher flush what it still holds (QUIT after it), and says
+// when that is done (`ended`): a new link that published before the old one's
+// backlog reached Redis would be overtaken by it. Nothing
 // reconnects or resubscribes behind the protocol's back, since a worker that
 // missed messages silently would apply later rows over a gap.
 //
@@ -101,6 +104,12 @@ export function connectionName(
   );
 }
 
+/** Resolves when an ioredis connection has ended for good (it never reconnects here). */
+function connectionEnded(connection: Redis): Promise<void> {
+  if (connection.status === 'end') return Promise.resolve();
+  return new Promise((resolve) => connection.once('end', () => resolve()));
+}
+
 const NOT_USED_ON_REDIS = new Set<Command['type']>(['SERVER', 'AUTH', 'NAME', 'PING', 'ERROR']);
 
 interface PingState {
@@ -110,6 +119,12 @@ interface PingState {
 export class RedisChannelLink implements CommandLink {
   label: string;
   readonly closedReason: Promise<string>;
+  /**
+   * Resolves once both connections are gone, after the link closed: what the
+   * publisher still held has reached Redis (or was given up with a failed
+   * connection, or after `pingTimeoutMs`). Open the next link after this.
+   */
+  readonly ended: Promise<void>;
   readonly channel: string;
   readonly #subscriber: Redis;
   readonly #publisher: Redis;
@@ -146,6 +161,7 @@ export class RedisChannelLink implements CommandLink {
     this.#dropped = dropped;
     this.#logger = options.logger;
     this.closedReason = new Promise((resolve) => (this.#resolveClosed = resolve));
+    this.ended = Promise.all([subscriber, publisher].map(connectionEnded)).then(() => undefined);
     subscriber.on('messageBuffer', (channel: Buffer, message: Buffer) =>
       this.#onMessage(channel, message),
     );
@@ -155,7 +171,7 @@ export class RedisChannelLink implements CommandLink {
     ] as const) {
       this.#pings.set(connection, { since: undefined });
       connection.on('close', () =>
-        this.#abort(`redis-disconnected: the ${role} connection closed`),
+        this.#shutDown(`redis-disconnected: the ${role} connection closed`, role === 'subscriber'),
       );
     }
     this.#keepAlive = setInterval(() => this.#ping(), options.pingIntervalMs ?? 5_000);
@@ -213,7 +229,7 @@ export class RedisChannelLink implements CommandLink {
     }
     const link = new RedisChannelLink(subscriber, publisher, options, dropped);
     if (subscriber.status !== 'ready' || publisher.status !== 'ready')
-      link.#abort('redis-disconnected: a connection closed while subscribing');
+      link.#shutDown('redis-disconnected: a connection closed while subscribing', false);
     return link;
   }
 
@@ -238,7 +254,7 @@ export class RedisChannelLink implements CommandLink {
       queueMicrotask(() => (this.#backlog = null));
     }
     if (this.#backlog >= this.#maxPending) {
-      this.close(`slow-reader: more than ${this.#maxPending} publishes pending`);
+      this.#shutDown(`slow-reader: more than ${this.#maxPending} publishes pending`, true);
       return;
     }
     this.#pending++;
@@ -247,7 +263,7 @@ export class RedisChannelLink implements CommandLink {
       (error: Error) => {
         this.#pending--;
         // Later publishes must not reach workers over a lost one: give the link up at once.
-        this.#abort(`redis-error: PUBLISH failed: ${error.message}`);
+        this.#shutDown(`redis-error: PUBLISH failed: ${error.message}`, false);
       },
     );
   }
@@ -270,18 +286,30 @@ export class RedisChannelLink implements CommandLink {
    * subscription ends. There is no peer to tell why; the reason is logged.
    */
   close(reason?: string): void {
-    if (this.#closed) return;
-    this.#finish(reason ?? 'closed');
-    this.#subscriber.disconnect();
-    this.#publisher.quit().catch(() => this.#publisher.disconnect());
+    this.#shutDown(reason ?? 'closed', true);
   }
 
-  /** A connection failed: drop both at once, with whatever they still held. */
-  #abort(reason: string): void {
+  /**
+   * Ends the link and both connections. With `flush`, a publisher still
+   * connected sends what it holds and QUITs (`ended` waits for it, at most
+   * `pingTimeoutMs`); without, as when it failed or hangs, it is dropped with
+   * whatever it held.
+   */
+  #shutDown(reason: string, flush: boolean): void {
     if (this.#closed) return;
     this.#finish(reason);
     this.#subscriber.disconnect();
-    this.#publisher.disconnect();
+    const publisher = this.#publisher;
+    if (!flush || publisher.status !== 'ready') {
+      publisher.disconnect();
+      return;
+    }
+    const giveUp = setTimeout(() => publisher.disconnect(), this.#pingTimeoutMs);
+    giveUp.unref();
+    publisher
+      .quit()
+      .catch(() => publisher.disconnect())
+      .finally(() => clearTimeout(giveUp));
   }
 
   #finish(reason: string): void {
@@ -299,13 +327,16 @@ export class RedisChannelLink implements CommandLink {
     for (const [connection, state] of this.#pings) {
       if (state.since !== undefined) {
         if (now - state.since > this.#pingTimeoutMs)
-          this.#abort(`ping-timeout: Redis did not answer PING for ${this.#pingTimeoutMs} ms`);
+          this.#shutDown(
+            `ping-timeout: Redis did not answer PING for ${this.#pingTimeoutMs} ms`,
+            false,
+          );
         continue;
       }
       state.since = now;
       connection.ping().then(
         () => (state.since = undefined),
-        (error: Error) => this.#abort(`redis-error: PING failed: ${error.message}`),
+        (error: Error) => this.#shutDown(`redis-error: PING failed: ${error.message}`, false),
       );
     }
   }
@@ -333,7 +364,7 @@ export class RedisChannelLink implements CommandLink {
     } catch (error) {
       // A bug in a command handler: give up this link (a new one starts over), not the process.
       this.#logger.error({ link: this.label, err: error }, 'replication command handler failed');
-      this.#abort('internal-error: the command could not be handled');
+      this.#shutDown('internal-error: the command could not be handled', true);
     }
   }
 

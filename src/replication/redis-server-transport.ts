@@ -6,7 +6,9 @@
 // stream, with the in-memory streams' epochs and replay) is the first thing
 // the writer publishes. Workers thereby notice a restarted writer, and catch
 // up whatever a lost connection made them miss, before any new row reaches
-// them (docs/protocol.md, section 10).
+// them (docs/protocol.md, section 10). A new link is opened only once the
+// old one has ended: the old publisher's backlog reaches Redis first, so no
+// old row arrives after the new announcement.
 import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -67,7 +69,8 @@ export class RedisServerTransport implements ServerTransport {
     this.#stop.abort();
     const link = this.#link;
     link?.close('server-stopping: the writer is shutting down');
-    if (link) await link.closedReason;
+    // What the writer published last is flushed before stop() returns.
+    if (link) await link.ended;
     await this.#reconnecting;
   }
 
@@ -82,7 +85,7 @@ export class RedisServerTransport implements ServerTransport {
         { at: this.describe(), reason },
         'lost the replication channel; opening it again',
       );
-      this.#reconnecting = this.#reopen();
+      this.#reconnecting = link.ended.then(() => this.#reopen());
     });
   }
 

@@ -14,10 +14,11 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../src/replication/commands.js';
-import { serializeCommand } from '../../src/replication/codec.js';
+import { parseCommand, serializeCommand } from '../../src/replication/codec.js';
 import { RedisClientTransport } from '../../src/replication/redis-client-transport.js';
 import { redisChannel } from '../../src/replication/redis-link.js';
 import { RedisServerTransport } from '../../src/replication/redis-server-transport.js';
+import type { ReplicationServer } from '../../src/replication/server.js';
 import { onStreamReset } from '../../src/replication/stream-reset.js';
 import type { CommandLink } from '../../src/replication/transport.js';
 import type { DatabaseHandle } from '../../src/runtime/database.js';
@@ -77,6 +78,71 @@ class TypingReader extends LoggingReader {
 
 function openTypingReader(db: DatabaseHandle<AppDB>, instanceName: string): Promise<TypingReader> {
   return openStore(TypingReader, db, createServerContext({ instanceName, role: 'worker' }));
+}
+
+/** How often the writer gave its link up as a slow reader. */
+async function slowReaderDisconnects(server: ReplicationServer): Promise<number> {
+  return (await server.metrics.disconnects.get()).values
+    .filter((v) => v.labels.reason === 'slow-reader')
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** The token of an `RDATA` or `POSITION` (its new token) of `stream`, or -1. */
+function tokenOf(line: string, stream: string): number {
+  const command = parseCommand(line);
+  if (command.type === 'RDATA' && command.stream === stream && command.token !== 'batch')
+    return command.token;
+  if (command.type === 'POSITION' && command.stream === stream) return command.newToken;
+  return -1;
+}
+
+/**
+ * Rows heard after a `POSITION` of their stream and instance that already
+ * covered their token (so that a worker would drop them, or apply a batch
+ * they opened with the next token's rows).
+ */
+function lateRows(lines: readonly string[]): string[] {
+  const announced = new Map<string, number>();
+  const open = new Map<string, string[]>();
+  const late: string[] = [];
+  for (const line of lines) {
+    const command = parseCommand(line);
+    if (command.type !== 'POSITION' && command.type !== 'RDATA') continue;
+    const key = `${command.stream} ${command.instance}`;
+    if (command.type === 'POSITION') {
+      announced.set(key, Math.max(announced.get(key) ?? -1, command.newToken));
+      open.delete(key);
+      continue;
+    }
+    const batch = [...(open.get(key) ?? []), line];
+    if (command.token === 'batch') {
+      open.set(key, batch);
+      continue;
+    }
+    open.delete(key);
+    if (command.token <= (announced.get(key) ?? -1)) late.push(...batch);
+  }
+  return late;
+}
+
+/** A TCP proxy in front of Redis (closed after the test), and the URL that goes through it. */
+async function redisProxy(): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(REDIS_URL!);
+  const proxy = await TcpProxy.start(Number(target.port || 6379));
+  cleanups.push(() => proxy.close());
+  const viaProxy = new URL(REDIS_URL!);
+  viaProxy.hostname = '127.0.0.1';
+  viaProxy.port = String(proxy.port);
+  return { proxy, url: viaProxy.toString() };
+}
+
+/** Every line published on the test's channel from now on, in the order Redis delivered them. */
+async function hear(channelPrefix: string): Promise<{ lines: string[] }> {
+  const subscriber = redis();
+  const heard = { lines: [] as string[] };
+  subscriber.on('message', (_channel: string, message: string) => heard.lines.push(message));
+  await subscriber.subscribe(redisChannel({ serverName: SERVER_NAME, channelPrefix }));
+  return heard;
 }
 
 function childEnv(schema: string, prefix: string): Record<string, string> {
@@ -202,14 +268,9 @@ describe.skipIf(skipped)(
       const writer = await openWriter(db);
       const { server } = await startRedisServer(writer, prefix);
       track(server);
-      const target = new URL(REDIS_URL!);
-      const proxy = await TcpProxy.start(Number(target.port || 6379));
-      cleanups.push(() => proxy.close());
-      const viaProxy = new URL(REDIS_URL!);
-      viaProxy.hostname = '127.0.0.1';
-      viaProxy.port = String(proxy.port);
+      const { proxy, url: viaProxy } = await redisProxy();
       const reader = await openTypingReader(db, 'reader1');
-      const client = track(startRedisClient(reader, prefix, { url: viaProxy.toString() }));
+      const client = track(startRedisClient(reader, prefix, { url: viaProxy }));
       await client.ready;
       await writer.insertReceipt('!room0', '@u0', '$before');
       await waitForWriter(client, writerTokens(writer));
@@ -235,6 +296,35 @@ describe.skipIf(skipped)(
         await counterValue(client, 'catchUpPages', { stream: 'receipts' }),
       ).toBeGreaterThanOrEqual(1000);
     }, 120_000);
+
+    it('a writer that gives its link up as a slow reader opens the next one only after the old backlog reached Redis: no old row arrives after the new announcement', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { proxy, url: viaProxy } = await redisProxy();
+      const { server } = await startRedisServer(writer, prefix, {
+        url: viaProxy,
+        maxPending: 3,
+      });
+      track(server);
+      const heard = await hear(prefix);
+      const writes = track(new WriteLoop(writer, 'k'));
+      await writes.reach(5);
+      // The writer's PUBLISHes and QUIT are stuck on the way: it gives the link up as slow.
+      const release = proxy.hold();
+      await until(async () => (await slowReaderDisconnects(server)) >= 1);
+      // Long enough for a new link (backoff 50 ms) to open and announce itself.
+      const stuckFrom = writes.count;
+      await writes.reach(stuckFrom + 10);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      release();
+      await until(async () => (await server.metrics.connections.get()).values[0]!.value >= 2);
+      await writes.reach(writes.count + 10);
+      await writes.stop();
+      const final = writerTokens(writer).receipts;
+      await until(() => heard.lines.some((l) => tokenOf(l, 'receipts') >= final));
+      expect(lateRows(heard.lines)).toEqual([]);
+    }, 60_000);
 
     it('an announcement larger than maxPending (a big in-memory replay) is published whole, not cut as a slow reader', async () => {
       const prefix = uniquePrefix();
