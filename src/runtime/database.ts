@@ -66,6 +66,11 @@ export interface CreateDatabaseOptions {
   pgliteTemplate?: Blob;
   /** Postgres only: pool size; default 10. */
   poolSize?: number;
+  /**
+   * Where a `callOnRollback` or `callOnException` callback's error goes (the
+   * interaction rejects with the body's own error); default `console.error`.
+   */
+  onCallbackError?: (error: unknown, desc: string) => void;
 }
 
 /**
@@ -113,11 +118,21 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
   /** The PGlite instance when `kind === 'pglite'` (for dumps and tests). */
   readonly pglite: PGlite | undefined;
   readonly #timings = new Map<string, InteractionTiming>();
+  readonly #onCallbackError: (error: unknown, desc: string) => void;
 
-  constructor(dialect: Dialect, kind: DatabaseKind, pglite?: PGlite) {
+  constructor(
+    dialect: Dialect,
+    kind: DatabaseKind,
+    pglite?: PGlite,
+    onCallbackError?: (error: unknown, desc: string) => void,
+  ) {
     super({ dialect });
     this.kind = kind;
     this.pglite = pglite;
+    this.#onCallbackError =
+      onCallbackError ??
+      ((error, desc) =>
+        console.error(`interaction ${desc}: a rollback or exception callback failed:`, error));
   }
 
   /**
@@ -127,7 +142,10 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
    * attempt that commits; `callOnException` callbacks once, if every attempt
    * failed. A `callAfter` callback that throws does not stop the others: the
    * interaction then rejects with an `AfterCommitError`, which says that it
-   * committed.
+   * committed. A `callOnRollback` or `callOnException` callback that throws
+   * stops neither the others (one may release a stream ID) nor a retry, and
+   * the interaction still rejects with the body's error; the callback's goes
+   * to `onCallbackError`.
    */
   async runInteraction<T>(
     desc: string,
@@ -154,13 +172,13 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
           return fn(txn);
         });
       } catch (error) {
-        for (const cb of onRollback) cb();
+        this.#runEach(onRollback, desc);
         if (attempt < maxAttempts && isRetryableError(error)) {
           retries++;
           continue;
         }
         this.#record(desc, started, retries, true);
-        for (const cb of onException) cb();
+        this.#runEach(onException, desc);
         throw error;
       }
       // Committed: from here on nothing may look like a rollback. Every
@@ -177,6 +195,17 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
       }
       if (failures.length) throw new AfterCommitError(desc, result, failures);
       return result;
+    }
+  }
+
+  /** Runs every callback, even when an earlier one throws. */
+  #runEach(callbacks: ReadonlyArray<() => void>, desc: string): void {
+    for (const cb of callbacks) {
+      try {
+        cb();
+      } catch (error) {
+        this.#onCallbackError(error, desc);
+      }
     }
   }
 
@@ -220,7 +249,12 @@ export async function createDatabase<DB>(
     ...(dataDir === undefined ? {} : { dataDir }),
     ...(options.pgliteTemplate ? { loadDataDir: options.pgliteTemplate } : {}),
   });
-  return new DatabaseHandle<DB>(new PGliteDialect(pglite), 'pglite', pglite);
+  return new DatabaseHandle<DB>(
+    new PGliteDialect(pglite),
+    'pglite',
+    pglite,
+    options.onCallbackError,
+  );
 }
 
 async function openPostgres<DB>(
@@ -253,7 +287,12 @@ async function openPostgres<DB>(
   const pool = new pg.Pool(config);
   // An idle client's error (server restart) must not crash the process.
   pool.on('error', () => undefined);
-  return new DatabaseHandle<DB>(new PostgresDialect({ pool }), 'postgres');
+  return new DatabaseHandle<DB>(
+    new PostgresDialect({ pool }),
+    'postgres',
+    undefined,
+    options.onCallbackError,
+  );
 }
 
 async function connectOrExplain(client: pg.Client, url: string): Promise<void> {

@@ -113,6 +113,42 @@ describeEachDatabase('runInteraction', (backend) => {
     expect(onException).toEqual([2]);
   });
 
+  it('runs every rollback and exception callback when one throws, still retries, and rejects with the body’s error', async () => {
+    const callbackErrors: string[] = [];
+    const db = await backend.open<DB>({
+      onCallbackError: (error, desc) => callbackErrors.push(`${desc}: ${(error as Error).message}`),
+    });
+    const released: number[] = [];
+    const gaveUp: number[] = [];
+    let attempts = 0;
+    await expect(
+      db.runInteraction(
+        'release',
+        (txn) => {
+          const attempt = ++attempts;
+          txn.callOnRollback(() => {
+            throw new Error(`cleanup ${attempt} failed`);
+          });
+          txn.callOnRollback(() => released.push(attempt));
+          txn.callOnException(() => {
+            throw new Error('report failed');
+          });
+          txn.callOnException(() => gaveUp.push(attempt));
+          return Promise.reject(retryable('40001'));
+        },
+        { maxAttempts: 2 },
+      ),
+    ).rejects.toThrow('simulated 40001');
+    expect(attempts).toBe(2);
+    expect(released).toEqual([1, 2]);
+    expect(gaveUp).toEqual([2]);
+    expect(callbackErrors).toEqual([
+      'release: cleanup 1 failed',
+      'release: cleanup 2 failed',
+      'release: report failed',
+    ]);
+  });
+
   it('does not retry other errors', async () => {
     const db = await backend.open<DB>();
     let attempts = 0;

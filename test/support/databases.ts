@@ -6,7 +6,11 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { sql } from 'kysely';
 import { afterEach, describe, inject } from 'vitest';
-import { createDatabase, type DatabaseHandle } from '../../src/runtime/database.js';
+import {
+  createDatabase,
+  type CreateDatabaseOptions,
+  type DatabaseHandle,
+} from '../../src/runtime/database.js';
 import { migrate } from '../../src/runtime/migrator.js';
 
 export const DATABASE_URL = process.env.DATABASE_URL;
@@ -14,21 +18,28 @@ export const DATABASE_URL = process.env.DATABASE_URL;
 export interface Backend {
   kind: 'pglite' | 'postgres';
   /** A new, migrated, empty database for this test; closed after the test. */
-  open<DB = unknown>(): Promise<DatabaseHandle<DB>>;
+  open<DB = unknown>(options?: HandleOptions): Promise<DatabaseHandle<DB>>;
   /** Closes `resource` (a store, a generator) after the test, before its database closes. */
   track<T extends { close(): Promise<void> }>(resource: T): T;
 }
 
+/** The options a test may give the handle; where the data lives is the backend's. */
+export type HandleOptions = Pick<CreateDatabaseOptions, 'onCallbackError'>;
+
 let template: Blob | undefined;
 
-async function openPglite<DB>(): Promise<DatabaseHandle<DB>> {
+async function openPglite<DB>(options: HandleOptions): Promise<DatabaseHandle<DB>> {
   template ??= new Blob([await readFile(inject('pgliteTemplatePath'))]);
-  return createDatabase<DB>({ pgliteTemplate: template });
+  return createDatabase<DB>({ ...options, pgliteTemplate: template });
 }
 
-async function openPostgres<DB>(url: string, cleanups: Array<() => Promise<void>>) {
+async function openPostgres<DB>(
+  url: string,
+  cleanups: Array<() => Promise<void>>,
+  options: HandleOptions,
+) {
   const schema = `t_${randomBytes(6).toString('hex')}`;
-  const db = await createDatabase<DB>({ url, schema, poolSize: 4 });
+  const db = await createDatabase<DB>({ ...options, url, schema, poolSize: 4 });
   await migrate(db);
   cleanups.push(async () => {
     await sql.raw(`DROP SCHEMA "${schema}" CASCADE`).execute(db);
@@ -54,11 +65,11 @@ export function describeEachDatabase(name: string, suite: (backend: Backend) => 
       });
       suite({
         kind,
-        async open<DB>() {
+        async open<DB>(options: HandleOptions = {}) {
           const db =
             kind === 'pglite'
-              ? await openPglite<DB>()
-              : await openPostgres<DB>(DATABASE_URL!, cleanups);
+              ? await openPglite<DB>(options)
+              : await openPostgres<DB>(DATABASE_URL!, cleanups, options);
           opened.push(db as DatabaseHandle<unknown>);
           return db;
         },
