@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
-import { ts } from './typescript.cjs';
+import { bundledLibFiles, ts } from './typescript.cjs';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
 
@@ -180,7 +180,18 @@ export class AnalysisProject {
     if (!this.#program) {
       const host = ts.createCompilerHost(this.#options, true);
       const parse = host.getSourceFile.bind(host);
+      // The standard library comes from ts-morph's bundle, under a folder of its own.
+      const libs = new Map(bundledLibFiles().map((f) => [`${LIB_FOLDER}/${f.fileName}`, f.text]));
+      const fileExists = host.fileExists.bind(host);
+      const readFile = host.readFile.bind(host);
+      host.getDefaultLibLocation = () => LIB_FOLDER;
+      host.getDefaultLibFileName = (options) =>
+        `${LIB_FOLDER}/${ts.getDefaultLibFileName(options)}`;
+      host.fileExists = (fileName) => libs.has(fileName) || fileExists(fileName);
+      host.readFile = (fileName) => libs.get(fileName) ?? readFile(fileName);
       host.getSourceFile = (fileName, languageVersionOrOptions, onError, shouldCreate) => {
+        const lib = libs.get(fileName);
+        if (lib !== undefined) return ts.createSourceFile(fileName, lib, languageVersionOrOptions);
         const own = this.#files.get(toPosix(fileName));
         if (!own) return parse(fileName, languageVersionOrOptions, onError, shouldCreate);
         if (
@@ -212,6 +223,9 @@ export class AnalysisProject {
     return this.#program !== null;
   }
 }
+
+/** Where the checker's program finds the bundled standard library (no such folder exists on disk). */
+const LIB_FOLDER = '/__storesplit_ts_lib__';
 
 /** Project sources: TypeScript files that are not declarations and not under a node_modules of the project. */
 function isAnalysable(rel: string): boolean {
