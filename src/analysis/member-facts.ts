@@ -8,6 +8,8 @@ import { nodeLocation } from './location.js';
 import type { CachedInfo, ConstructorInfo, IdGeneratorField, MethodInfo } from './model.js';
 import type { ModuleInfo } from './module-index.js';
 import type { StoreDecl } from './stores.js';
+import { isConst } from './query-consts.js';
+import { findLocalDeclaration } from './receivers.js';
 import { unwrapExpression, type StreamRef } from './streams.js';
 import type { UnresolvedSink } from './unresolved.js';
 
@@ -123,16 +125,27 @@ export function cachedInfo(
   }
   const numArgs = objectProperty(d.args[0], 'numArgs');
   if (numArgs) {
-    if (ts.isNumericLiteral(numArgs))
-      return { kind: 'cached', keyArity: Number(numArgs.text), fronts: null };
+    const count = numberLiteral(numArgs);
+    if (count !== null) return { kind: 'cached', keyArity: count, fronts: null };
     unresolved.add(
       'cache-options',
-      `@cached on ${methodName}: \`numArgs\` is not a number literal; assuming the declared parameter count`,
+      `@cached on ${methodName}: \`numArgs\` is not a number literal or a const holding one; assuming the declared parameter count`,
       location,
       context,
     );
   }
   return { kind: 'cached', keyArity: declaredLength(fn), fronts: null };
+}
+
+/** A number literal, or a `const` of this file's enclosing scopes initialised with one. */
+function numberLiteral(expr: ts.Expression): number | null {
+  const e = unwrapExpression(expr);
+  if (ts.isNumericLiteral(e)) return Number(e.text);
+  if (!ts.isIdentifier(e)) return null;
+  const decl = findLocalDeclaration(e);
+  if (!decl || !ts.isVariableDeclaration(decl) || !isConst(decl) || !decl.initializer) return null;
+  const init = unwrapExpression(decl.initializer);
+  return ts.isNumericLiteral(init) ? Number(init.text) : null;
 }
 
 export function handlerInfo(

@@ -37,6 +37,13 @@ function targets(facts: ModelFacts, store: StoreInfo, name: string): Resolved[] 
   return found ? [found] : [];
 }
 
+/** The cache's `numArgs` could not be read: its key arity is a guess, so say nothing about it. */
+function keyUnresolved(facts: ModelFacts, target: Resolved): boolean {
+  return facts
+    .unresolvedWithin(target.store, target.method)
+    .some((u) => u.kind === 'cache-options');
+}
+
 const FULL_KEY_KINDS = new Set<InvalidationInfo['kind']>([
   'invalidate',
   'invalidateCacheAndStream',
@@ -88,7 +95,7 @@ export const invalidationKeyMismatch = defineRule({
             } else if (cached.kind === 'cachedList') {
               messageId = 'cachedListTarget';
               data.fronts = cached.fronts ?? '?';
-            } else if (inv.keyArity !== null) {
+            } else if (inv.keyArity !== null && !keyUnresolved(facts, target)) {
               const given = inv.keyArity;
               const expected = cached.keyArity;
               Object.assign(data, {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InvalidationKind } from '../../../src/analysis/model.js';
 import { invalidationKeyMismatch as rule } from '../../../src/lint/rules/invalidation-key-mismatch.js';
-import { model } from '../model-builder.js';
+import { loc, model } from '../model-builder.js';
 import { check, ids } from '../rule-tester.js';
 
 const tags = (kind: InvalidationKind, keyArity: number | null) =>
@@ -88,6 +88,22 @@ describe('invalidation-key-mismatch', () => {
           .cached('getTags', { keyArity: 2 })
           .method('d2', { invalidates: [{ cache: 'getTags', keyArity: null }] }),
       )
+      .build();
+    expect(check(rule, m)).toEqual([]);
+  });
+
+  it('says nothing about the key of a cache whose numArgs it could not read', () => {
+    const m = model()
+      .mixin('S', (s) =>
+        s
+          .cached('getTags', { keyArity: 2 })
+          .method('drop', { invalidates: [{ cache: 'getTags', keyArity: 1 }] }),
+      )
+      .unresolved('`numArgs` is not a number literal', loc('src/stores/S.ts', 5), {
+        kind: 'cache-options',
+        store: 'S',
+        method: 'getTags',
+      })
       .build();
     expect(check(rule, m)).toEqual([]);
   });
