@@ -161,6 +161,50 @@ function isSelf(e: ts.Expression): boolean {
   );
 }
 
+/**
+ * For `const after = () => …` whose every use is as the argument of
+ * `txn.callAfter(after)` (or `callOnException`), the hook: the function runs
+ * then, as it would written inline there. Null for any other function.
+ */
+function deferredTo(fn: ts.FunctionLikeDeclaration): 'callAfter' | 'callOnException' | null {
+  const decl = fn.parent;
+  if (
+    !ts.isVariableDeclaration(decl) ||
+    decl.initializer !== fn ||
+    !ts.isIdentifier(decl.name) ||
+    !isConst(decl)
+  )
+    return null;
+  const name = decl.name.text;
+  let hook: 'callAfter' | 'callOnException' | null = null;
+  let otherUse = false;
+  const visit = (n: ts.Node): void => {
+    if (otherUse) return;
+    if (ts.isIdentifier(n) && n.text === name && n !== decl.name) {
+      const used = hookTakingArgument(n);
+      if (used && (hook === null || hook === used)) hook = used;
+      else otherUse = true;
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(decl.parent.parent.parent);
+  return otherUse ? null : hook;
+}
+
+/** `callAfter`/`callOnException` when `id` is (one of) the arguments of such a call. */
+function hookTakingArgument(id: ts.Identifier): 'callAfter' | 'callOnException' | null {
+  let arg: ts.Node = id;
+  while (ts.isParenthesizedExpression(arg.parent) || ts.isAsExpression(arg.parent))
+    arg = arg.parent;
+  const call = arg.parent;
+  if (!ts.isCallExpression(call) || !call.arguments.includes(arg as ts.Expression)) return null;
+  const callee = unwrapExpression(call.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return null;
+  const name = callee.name.text;
+  return name === 'callAfter' || name === 'callOnException' ? name : null;
+}
+
 export class UnitWalker {
   readonly facts: UnitFacts = {
     accesses: [],
@@ -224,7 +268,11 @@ export class UnitWalker {
   #visit(node: ts.Node, env: Env, ctes: ReadonlySet<string>): void {
     if (ts.isTypeNode(node)) return;
     if (isFunctionWithBody(node)) {
-      this.#visitFunction(node, this.#nestedEnv(node, env), ctes);
+      const hook = deferredTo(node);
+      const nested: Env = hook
+        ? { inTxn: false, afterCommit: hook === 'callAfter', flow: { afterInteraction: false } }
+        : this.#nestedEnv(node, env);
+      this.#visitFunction(node, nested, ctes);
       return;
     }
     if (ts.isCallExpression(node)) {
