@@ -166,6 +166,7 @@ export async function analyzeWithDependencies(
   const index = new CodeIndex(graph, stores, compositions);
   for (const m of modules) index.addModuleFunctions(m);
   index.addMixinLocalFunctions();
+  index.addStaticMethods();
 
   const resolveStream = streamResolver(streams, graph);
 

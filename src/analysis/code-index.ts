@@ -3,7 +3,14 @@
 // are walked (store methods and top-level helper functions).
 import { ts } from './typescript.cjs';
 import type { ModuleGraph, ModuleInfo } from './module-index.js';
-import type { CompositionDecl, FieldDecl, MemberDecl, StoreDecl } from './stores.js';
+import {
+  isStatic,
+  memberName,
+  type CompositionDecl,
+  type FieldDecl,
+  type MemberDecl,
+  type StoreDecl,
+} from './stores.js';
 import { unwrapExpression } from './streams.js';
 
 /** A function body the analyser collects facts for: a store method or a top-level function. */
@@ -32,6 +39,8 @@ export class CodeIndex {
   readonly #memberUnits = new Map<MemberDecl, Unit>();
   readonly #functionUnits = new Map<ts.Node, Unit>();
   readonly #mixinLocals = new Map<StoreDecl, Map<string, Unit>>();
+  /** `file\0Class\0method` → the unit of a static method of a store class. */
+  readonly #statics = new Map<string, Unit>();
   readonly #implementers = new Map<string, Unit[]>();
   readonly #composes = new Map<StoreDecl, StoreDecl[]>();
   readonly #chains = new Map<StoreDecl, StoreDecl[]>();
@@ -134,6 +143,43 @@ export class CodeIndex {
       }
       if (locals.size) this.#mixinLocals.set(store, locals);
     }
+  }
+
+  /**
+   * Static methods of store classes become units, called like helpers
+   * (`TagsStore.dropRoom(this, id)` from the same file): their queries and
+   * invalidations count for whoever calls them.
+   */
+  addStaticMethods(): void {
+    for (const store of this.stores) {
+      for (const m of store.classNode?.members ?? []) {
+        if (!isStatic(m) || !m.name) continue;
+        const name = memberName(m.name);
+        let fn: ts.FunctionLikeDeclaration | null = null;
+        if (ts.isMethodDeclaration(m) && m.body) fn = m;
+        else if (ts.isPropertyDeclaration(m) && m.initializer) {
+          const init = unwrapExpression(m.initializer);
+          if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) fn = init;
+        }
+        if (!fn || name === null) continue;
+        const unit: Unit = {
+          id: this.units.length,
+          store: null,
+          name: `${store.name}.${name}`,
+          module: store.module,
+          fn,
+          nameNode: m.name,
+          member: null,
+        };
+        this.units.push(unit);
+        this.#statics.set(`${store.module.file.abs}\0${store.name}\0${name}`, unit);
+      }
+    }
+  }
+
+  /** The static method `Class.name` of a store class declared in `module`, as a unit. */
+  staticUnit(module: ModuleInfo, className: string, name: string): Unit | null {
+    return this.#statics.get(`${module.file.abs}\0${className}\0${name}`) ?? null;
   }
 
   /** A function declared beside the class in `store`'s mixin function, as a unit. */

@@ -507,8 +507,10 @@ export class UnitWalker {
       }
 
       // Calls to store methods and helper functions.
-      if (receiver) this.#storeCall(callee as ts.PropertyAccessExpression, receiver, false);
-      else this.#helperReference(callee as ts.Identifier);
+      if (receiver) {
+        this.#storeCall(callee as ts.PropertyAccessExpression, receiver, false);
+        this.#staticReference(receiver, name);
+      } else this.#helperReference(callee as ts.Identifier);
     }
 
     args.forEach((_, i) => visitArg(i));
@@ -950,6 +952,14 @@ export class UnitWalker {
       `\`${id.text}\` holds a query built in ${from}, and store-lint does not follow a query constant across modules`,
       this.#loc(id),
     );
+  }
+
+  /** `Class.name(…)` calling a static method of a store class of this file. */
+  #staticReference(receiver: ts.Expression, name: string): void {
+    const r = unwrapExpression(receiver);
+    if (!ts.isIdentifier(r)) return;
+    const unit = this.ctx.index.staticUnit(this.unit.module, r.text, name);
+    if (unit && unit !== this.unit) this.facts.helpers.add(unit);
   }
 
   /** An identifier naming a helper function: top-level, or local to the mixin around the class. */

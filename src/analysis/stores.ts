@@ -160,7 +160,7 @@ export function memberName(name: ts.PropertyName | undefined): string | null {
   return null;
 }
 
-function isStatic(node: ts.Node): boolean {
+export function isStatic(node: ts.Node): boolean {
   return (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Static) !== 0;
 }
 
@@ -199,6 +199,9 @@ function collectClass(cls: ts.ClassLikeDeclaration): {
     if (name === null || !m.name) continue;
     if ((ts.isMethodDeclaration(m) || ts.isGetAccessorDeclaration(m)) && m.body) {
       members.push({ name, fn: m, member: m, nameNode: m.name });
+    } else if (ts.isSetAccessorDeclaration(m) && m.body) {
+      // Assigning runs it; named apart from a getter of the same name.
+      members.push({ name: `set ${name}`, fn: m, member: m, nameNode: m.name });
     } else if (ts.isPropertyDeclaration(m)) {
       const init = m.initializer && unwrapExpression(m.initializer);
       if (init && (ts.isArrowFunction(init) || ts.isFunctionExpression(init))) {
