@@ -41,6 +41,10 @@ function isExported(node: ts.Node): boolean {
   return (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Export) !== 0;
 }
 
+function isDefaultExport(node: ts.Node): boolean {
+  return (ts.getCombinedModifierFlags(node as ts.Declaration) & ts.ModifierFlags.Default) !== 0;
+}
+
 export function indexModule(file: ProjectFile): ModuleInfo {
   const locals = new Map<string, ts.Node>();
   const imports = new Map<string, ImportBinding>();
@@ -87,6 +91,7 @@ export function indexModule(file: ProjectFile): ModuleInfo {
       if (!stmt.name) continue;
       locals.set(stmt.name.text, stmt);
       if (isExported(stmt)) exports.set(stmt.name.text, stmt.name.text);
+      if (isDefaultExport(stmt)) exports.set('default', stmt.name.text);
     } else if (ts.isTypeAliasDeclaration(stmt) || ts.isInterfaceDeclaration(stmt)) {
       // Types share the namespace only where no value has the name (a class and its merged interface).
       if (!locals.has(stmt.name.text)) locals.set(stmt.name.text, stmt);
@@ -148,8 +153,18 @@ export class ModuleGraph {
     return info;
   }
 
-  /** The top-level declaration an identifier used in `from` names, following imports. */
+  /**
+   * The top-level declaration an identifier used in `from` names, following
+   * imports; `ns.Name` is `Name` exported by the module `ns` imports as a namespace.
+   */
   resolve(from: ModuleInfo, name: string): ResolvedName | null {
+    const dot = name.indexOf('.');
+    if (dot > 0) {
+      const binding = from.imports.get(name.slice(0, dot));
+      if (!binding || binding.imported !== '*') return null;
+      const target = this.importTarget(from, binding.specifier);
+      return target ? this.resolveExport(target, name.slice(dot + 1), new Set()) : null;
+    }
     const local = from.locals.get(name);
     if (local) return { module: from, name, node: local };
     const binding = from.imports.get(name);

@@ -86,8 +86,9 @@ export function parseChain(expr: ts.Expression): Chain {
   for (let consts = 0; ;) {
     while (ts.isCallExpression(e) && e.arguments.length >= 1) {
       const callee = unwrapHeritage(e.expression);
-      if (!ts.isIdentifier(callee)) break;
-      outerFirst.push({ name: callee.text, node: callee });
+      const name = qualifiedName(callee);
+      if (name === null) break;
+      outerFirst.push({ name, node: callee });
       e = unwrapHeritage(e.arguments[0]!);
     }
     // `const ReaderBase = A(B(SQLBaseStore))` in the same file: the chain goes on there.
@@ -97,6 +98,17 @@ export function parseChain(expr: ts.Expression): Chain {
     consts++;
   }
   return { mixins: outerFirst.reverse(), base: e };
+}
+
+/**
+ * `TagsStore`, or `stores.TagsStore` through a namespace import (resolved by
+ * `ModuleGraph.resolve` as one name); null for any other callee.
+ */
+function qualifiedName(callee: ts.Expression): string | null {
+  if (ts.isIdentifier(callee)) return callee.text;
+  if (ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression))
+    return `${callee.expression.text}.${callee.name.text}`;
+  return null;
 }
 
 /** The initializer of the top-level `const` that `id` names in its file, when it is a call. */
@@ -305,8 +317,14 @@ function detectMixin(
   return null;
 }
 
+/** `SQLBaseStore`, or `storesplit.SQLBaseStore` through a namespace import. */
 export function isSqlBaseStore(expr: ts.Expression): boolean {
-  return ts.isIdentifier(expr) && expr.text === 'SQLBaseStore';
+  return (
+    (ts.isIdentifier(expr) && expr.text === 'SQLBaseStore') ||
+    (ts.isPropertyAccessExpression(expr) &&
+      ts.isIdentifier(expr.expression) &&
+      expr.name.text === 'SQLBaseStore')
+  );
 }
 
 function hasMembers(cls: ts.ClassLikeDeclaration): boolean {

@@ -148,6 +148,11 @@ export function streamResolver(
       const byVariable = streams.filter((s) => s.info.variable === e.text);
       if (byVariable.length === 1)
         return { name: byVariable[0]!.info.name, variable, resolved: true };
+    } else if (ts.isPropertyAccessExpression(e) && ts.isIdentifier(e.expression)) {
+      // `streams.ReceiptsStream` through `import * as streams`.
+      const r = graph.resolve(module, `${e.expression.text}.${e.name.text}`);
+      const decl = r && byNode.get(r.node);
+      if (decl) return { name: decl.info.name, variable, resolved: true };
     }
     return { name: variable, variable, resolved: false };
   };
