@@ -142,35 +142,67 @@ function isInside(root: string, abs: string): boolean {
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
+/**
+ * Store methods taken by destructuring: `const { m } = store` (the receiver is
+ * the initializer) and a parameter `({ m }: MainDataStore)` (the receiver is
+ * the pattern, whose type the checker knows).
+ */
+function destructuredAccesses(
+  node: ts.Node,
+): Array<{ receiver: ts.Expression | ts.ObjectBindingPattern; method: string; nameNode: ts.Node }> {
+  const pattern =
+    (ts.isVariableDeclaration(node) || ts.isParameter(node)) && ts.isObjectBindingPattern(node.name)
+      ? node.name
+      : null;
+  if (!pattern) return [];
+  const receiver = ts.isVariableDeclaration(node) ? node.initializer : pattern;
+  if (!receiver) return [];
+  return pattern.elements.flatMap((el) => {
+    if (el.dotDotDotToken) return [];
+    const key = el.propertyName ?? el.name;
+    if (!ts.isIdentifier(key) && !ts.isStringLiteral(key)) return [];
+    return [{ receiver, method: key.text, nameNode: key }];
+  });
+}
+
 function appCalls(ctx: AppsContext, modules: readonly ModuleInfo[]): AppCall[] {
   const calls: AppCall[] = [];
   const { index } = ctx;
   for (const m of modules) {
     const { sf, rel } = m.file;
+    const record = (
+      receiver: ts.Expression | ts.ObjectBindingPattern,
+      method: string,
+      nameNode: ts.Node,
+    ): void => {
+      let target = ts.isObjectBindingPattern(receiver)
+        ? ({ kind: 'unknown' } as const)
+        : syntacticReceiver(receiver, null, index);
+      if (target.kind === 'unknown') {
+        const checker = ctx.project.checker();
+        target = targetOfType(checker.getTypeAtLocation(receiver), checker, index);
+      }
+      const location = nodeLocation(nameNode, rel, sf);
+      if (target.kind === 'store' || target.kind === 'composition') {
+        const receiverType =
+          target.kind === 'store' ? target.store.exportName : target.composition.name;
+        calls.push({ method, receiverType, location });
+      } else if (target.kind === 'unresolvable') {
+        ctx.unresolved.add(
+          'app-call',
+          `\`${receiver.getText(sf)}.${method}\` may call store method \`${method}\`, but the receiver's type (\`${target.type}\`) names no store or composition`,
+          location,
+        );
+      }
+    };
     const visit = (node: ts.Node): void => {
       if (index.isStoreExtent(node) || index.isCompositionNode(node)) return;
       // `recv.m`, or `recv['m']` with a literal name.
       const access = memberAccess(node);
-      if (access && index.isStoreMethodName(access.method)) {
-        const { receiver, method, nameNode } = access;
-        let target = syntacticReceiver(receiver, null, index);
-        if (target.kind === 'unknown') {
-          const checker = ctx.project.checker();
-          target = targetOfType(checker.getTypeAtLocation(receiver), checker, index);
-        }
-        const location = nodeLocation(nameNode, rel, sf);
-        if (target.kind === 'store' || target.kind === 'composition') {
-          const receiverType =
-            target.kind === 'store' ? target.store.exportName : target.composition.name;
-          calls.push({ method, receiverType, location });
-        } else if (target.kind === 'unresolvable') {
-          ctx.unresolved.add(
-            'app-call',
-            `\`${receiver.getText(sf)}.${method}\` may call store method \`${method}\`, but the receiver's type (\`${target.type}\`) names no store or composition`,
-            location,
-          );
-        }
-      }
+      if (access && index.isStoreMethodName(access.method))
+        record(access.receiver, access.method, access.nameNode);
+      for (const d of destructuredAccesses(node))
+        if (index.isStoreMethodName(d.method)) record(d.receiver, d.method, d.nameNode);
       ts.forEachChild(node, visit);
     };
     visit(sf);
