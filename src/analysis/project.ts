@@ -118,6 +118,17 @@ export class AnalysisProject {
         : 'unreadable';
       throw new AnalysisInputError(`${rel}: invalid tsconfig: ${message}`, rel);
     }
+    // A solution-style tsconfig (`files: []` and `references`) holds no sources itself.
+    const references = parsed.projectReferences ?? [];
+    if (parsed.fileNames.length === 0 && references.length > 0) {
+      const named = references
+        .map((r) => toPosix(path.relative(config.root, ts.resolveProjectReferencePath(r))))
+        .join(', ');
+      throw new AnalysisInputError(
+        `${rel} includes no files, only project references (${named}); set "tsconfig" in the store-lint config to the one that holds the stores`,
+        rel,
+      );
+    }
     return new AnalysisProject(path.resolve(config.root), parsed.options, parsed.fileNames, lazy);
   }
 

@@ -99,6 +99,19 @@ describe('analyzeProject', () => {
     expect((error as Error).message).toMatch(/^no tsconfig: tsconfig\.json not found/);
   });
 
+  it('names the project references of a solution-style tsconfig that holds no files', async () => {
+    const root = project('solution', {
+      'tsconfig.json': JSON.stringify({ files: [], references: [{ path: './tsconfig.src.json' }] }),
+      'tsconfig.src.json': TSCONFIG,
+      'src/a.ts': 'export const a = 1;\n',
+    });
+    const error = await analyzeProject(configFor(root, {})).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AnalysisInputError);
+    expect((error as Error).message).toBe(
+      'tsconfig.json includes no files, only project references (tsconfig.src.json); set "tsconfig" in the store-lint config to the one that holds the stores',
+    );
+  });
+
   it('throws AnalysisInputError naming a file that does not parse', async () => {
     const root = project('syntax-error', {
       'tsconfig.json': TSCONFIG,
