@@ -29,6 +29,20 @@ export function unwrapExpression(node: ts.Expression): ts.Expression {
   }
 }
 
+/** `TABLES` naming a top-level `const TABLES = [...]` of the same file: that array; else `e`. */
+function sameFileConstArray(e: ts.Expression): ts.Expression {
+  if (!ts.isIdentifier(e)) return e;
+  for (const stmt of e.getSourceFile().statements) {
+    if (!ts.isVariableStatement(stmt) || !(stmt.declarationList.flags & ts.NodeFlags.Const))
+      continue;
+    for (const d of stmt.declarationList.declarations) {
+      if (ts.isIdentifier(d.name) && d.name.text === e.text && d.initializer)
+        return unwrapExpression(d.initializer);
+    }
+  }
+  return e;
+}
+
 function calleeName(call: ts.CallExpression): string | null {
   const callee = call.expression;
   if (ts.isIdentifier(callee)) return callee.text;
@@ -79,7 +93,7 @@ export function discoverStreams(
     const tables: string[] = [];
     const tablesExpr = property(arg, 'tables');
     if (tablesExpr) {
-      const list = unwrapExpression(tablesExpr);
+      const list = sameFileConstArray(unwrapExpression(tablesExpr));
       if (ts.isArrayLiteralExpression(list)) {
         for (const el of list.elements) {
           const e = unwrapExpression(el);
@@ -94,7 +108,7 @@ export function discoverStreams(
       } else {
         unresolved.add(
           'stream',
-          `stream \`${name}\`: \`tables\` is not an array literal`,
+          `stream \`${name}\`: \`tables\` is not an array literal or a const of this file holding one`,
           nodeLocation(tablesExpr, rel, sf),
         );
       }
