@@ -129,11 +129,34 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
     order.push(m);
     for (const spec of m.specifiers) {
       const target = ctx.project.resolveImport(spec, m.file.abs);
+      if (
+        !target &&
+        spec.startsWith('.') &&
+        isInside(ctx.config.root, path.resolve(path.dirname(m.file.abs), spec))
+      )
+        missingImport(ctx, m, spec);
       if (!target || seen.has(target) || !isInside(ctx.config.root, target)) continue;
       queue.push(moduleAt(ctx, target, `import "${spec}" in ${m.file.rel}`));
     }
   }
   return order;
+}
+
+/** A relative import of app code that names no file: what that file would run is not checked. */
+function missingImport(ctx: AppsContext, m: ModuleInfo, spec: string): void {
+  const { sf, rel } = m.file;
+  let at: ts.Node = sf;
+  const find = (n: ts.Node): void => {
+    if (at !== sf) return;
+    if (ts.isStringLiteralLike(n) && n.text === spec && !ts.isSourceFile(n.parent)) at = n;
+    else ts.forEachChild(n, find);
+  };
+  find(sf);
+  ctx.unresolved.add(
+    'app-call',
+    `\`${spec}\`, imported by app code in ${rel}, names no file; the store calls made there are not checked`,
+    nodeLocation(at, rel, sf),
+  );
 }
 
 /** Code outside the project root (a library reached by a relative path) is not the app's. */

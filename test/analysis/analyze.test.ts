@@ -190,6 +190,33 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('reports a relative import of app code that names no file, at the import', async () => {
+    const root = project('missing-app-import', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        'export function PositionsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class PositionsStore extends Base {}',
+        '  return PositionsStore;',
+        '}',
+        'export class ReaderDataStore extends PositionsStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+      'src/app.ts': "import { handlers } from './generated/handlers.js';\nexport { handlers };\n",
+    });
+    const model = await analyzeProject(
+      configFor(root, {
+        apps: {
+          reader: { role: 'worker', store: 'src/stores.ts#ReaderDataStore', entry: ['src/app.ts'] },
+        },
+      }),
+    );
+    expect(model.unresolved.map((u) => [u.kind, u.location.file, u.location.line])).toEqual([
+      ['app-call', 'src/app.ts', 1],
+    ]);
+    expect(model.unresolved[0]!.message).toContain('`./generated/handlers.js`');
+  });
+
   it('locates a raw-SQL table in the source, past escapes in the template', async () => {
     const line =
       "    const r = await sql`SELECT 1 WHERE 'a' ~ '^\\\\.\\n' AND x IN (SELECT x FROM room_tags)`.execute(this.dbConn);";
