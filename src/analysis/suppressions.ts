@@ -2,7 +2,8 @@
 // (or the same in a block comment). Only real comments count: the comment
 // ranges come from the TypeScript scanner's trivia around nodes, so the
 // marker inside a string or template never does. A comment naming no rule
-// suppresses every rule on the next line (`ruleId: '*'`).
+// suppresses every rule on the next line (`ruleId: '*'`); a rule the comment
+// names is never that wildcard, even when it is spelled `*`.
 import { ts } from './typescript.cjs';
 import { locationOf } from './location.js';
 import type { Suppression } from './model.js';
@@ -10,6 +11,18 @@ import type { ProjectFile } from './project.js';
 
 const MARKER = 'store-lint-disable-next-line';
 const PATTERN = /^(?:\/\/|\/\*)\s*store-lint-disable-next-line(?=\s|\*\/|$)(.*?)(?:\*\/)?\s*$/s;
+const ALL_RULES = '*';
+/** The `*` that JSDoc-style block comments put at the start of each further line. */
+const LINE_DECORATION = /\n[ \t]*\*+/g;
+
+/**
+ * A named rule as the model keeps it: a name spelled `*` is an unknown rule
+ * (reported by `unused-disable`), so it is kept quoted rather than read as
+ * the wildcard that would hide every finding on the line.
+ */
+function namedRule(name: string): string {
+  return name === ALL_RULES ? `"${name}"` : name;
+}
 
 export function findSuppressions(file: ProjectFile): Suppression[] {
   const { sf, rel } = file;
@@ -23,14 +36,19 @@ export function findSuppressions(file: ProjectFile): Suppression[] {
     const comment = text.slice(range.pos, range.end);
     const match = PATTERN.exec(comment);
     if (!match) return;
-    const body = match[1]!;
+    // Decoration is not part of the text: left in, a continuation line's `*`
+    // was read as a rule name, i.e. as the all-rules wildcard.
+    const body = comment.startsWith('/*') ? match[1]!.replace(LINE_DECORATION, '\n') : match[1]!;
     // ` -- ` with any whitespace around it (a tab, as ESLint allows), or at the end.
     const dash = /\s--(\s|$)/.exec(body);
     const rulesPart = (dash ? body.slice(0, dash.index) : body).trim();
     const reasonPart = dash ? body.slice(dash.index + dash[0].length).trim() : '';
-    const rules = rulesPart.split(/[\s,]+/).filter((r) => r.length > 0);
+    const rules = rulesPart
+      .split(/[\s,]+/)
+      .filter((r) => r.length > 0)
+      .map(namedRule);
     const location = locationOf(sf, rel, range.pos, range.end);
-    for (const ruleId of rules.length ? rules : ['*']) {
+    for (const ruleId of rules.length ? rules : [ALL_RULES]) {
       out.push({
         ruleId,
         reason: reasonPart || null,
