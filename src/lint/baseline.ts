@@ -30,18 +30,33 @@ export interface Baseline {
   readonly entries: readonly LoadedBaselineEntry[];
 }
 
+/**
+ * Identity text without layout: whitespace runs become one space, and none is
+ * kept just inside brackets or before `)`, `,`, `.` or `;`, where a line break
+ * can come and go. `analysis-unresolved` quotes source code in its identity,
+ * and re-indenting or re-wrapping that code must not make its entry stale.
+ */
+export function normaliseIdentity(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/([([{]) /g, '$1')
+    .replace(/ ([)\]},.;])/g, '$1')
+    .trim();
+}
+
 /** The identity a finding is baselined under. */
 export function baselineKeyOf(ruleId: string, subject: FindingSubject): BaselineEntry {
   return {
     rule: ruleId,
     store: subject.store ?? '',
     method: subject.method ?? '',
-    table: subject.table ?? subject.cache ?? subject.stream ?? '',
+    table: normaliseIdentity(subject.table ?? subject.cache ?? subject.stream ?? ''),
   };
 }
 
+/** The comparison key; normalised again so that entries written before normalisation still match. */
 export function keyString(e: BaselineEntry): string {
-  return JSON.stringify([e.rule, e.store, e.method, e.table]);
+  return JSON.stringify([e.rule, e.store, e.method, normaliseIdentity(e.table)]);
 }
 
 function compareEntries(a: BaselineEntry, b: BaselineEntry): number {

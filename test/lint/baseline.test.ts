@@ -10,7 +10,11 @@ import {
   serializeBaseline,
   writeBaseline,
 } from '../../src/lint/baseline.js';
+import { lint } from '../../src/lint/engine.js';
 import { BaselineError } from '../../src/lint/errors.js';
+import { FINGERPRINT_KEY, formatSarif } from '../../src/lint/formatters/sarif.js';
+import { analysisUnresolved } from '../../src/lint/rules/analysis-unresolved.js';
+import { loc, model, ROOT } from './model-builder.js';
 
 const e = (rule: string, store: string, method: string, table: string) => ({
   rule,
@@ -34,6 +38,44 @@ describe('baseline', () => {
       e('r', 'S', 'm', 'c'),
     );
     expect(baselineKeyOf('r', { stream: 'receipts' })).toEqual(e('r', '', '', 'receipts'));
+  });
+
+  it('keys quoted source code without its layout, so re-indenting it keeps the entry', () => {
+    // `analysis-unresolved` quotes the code it could not resolve, as written.
+    const unresolved = (code: string) =>
+      model()
+        .mixin('S', (s) => s.method('countRows', { line: 10 }))
+        .unresolved(
+          `the table name in \`${code}\` cannot be resolved`,
+          loc('src/stores/S.ts', 12),
+          { kind: 'raw-sql', store: 'S', method: 'countRows' },
+        )
+        .build();
+    const rules = [analysisUnresolved];
+    const before = unresolved('sql.table(\n        table, // dynamic\n      )');
+    const after = unresolved('sql.table(\n          table, // dynamic\n    )');
+    const entries = baselineEntriesFor(lint(before, { rules }).unbaselined);
+    expect(entries.map((x) => x.table)).toEqual([
+      'raw-sql: the table name in `sql.table(table, // dynamic)` cannot be resolved',
+    ]);
+    const baseline = parseBaseline(serializeBaseline(entries), `${ROOT}/b.json`);
+    expect(lint(after, { rules, baseline }).messages).toEqual([]);
+    // An entry written before the identity was normalised still matches.
+    const raw = parseBaseline(
+      serializeBaseline([{ ...entries[0]!, table: `raw-sql: ${before.unresolved[0]!.message}` }]),
+      `${ROOT}/b.json`,
+    );
+    expect(lint(after, { rules, baseline: raw }).messages).toEqual([]);
+    // SARIF fingerprints are built from the same identity.
+    const fingerprints = (m: typeof before) =>
+      (
+        JSON.parse(
+          formatSarif(lint(m, { rules }), { cwd: ROOT, color: false, toolVersion: '0' }),
+        ) as {
+          runs: { results: { partialFingerprints: Record<string, string> }[] }[];
+        }
+      ).runs[0]!.results.map((r) => r.partialFingerprints[FINGERPRINT_KEY]);
+    expect(fingerprints(after)).toEqual(fingerprints(before));
   });
 
   it('writes entries sorted, unique, one per line, whatever the input order', () => {
