@@ -142,6 +142,33 @@ describe('sarif', () => {
     expect(first!.partialFingerprints[FINGERPRINT_KEY]).toMatch(/^[0-9a-f]{32}:1$/);
   });
 
+  it('keeps a file’s fingerprints when another file gains a finding of the same identity', () => {
+    type Log = {
+      runs: {
+        results: {
+          locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
+          partialFingerprints: Record<string, string>;
+        }[];
+      }[];
+    };
+    const fingerprints = (report: ReturnType<typeof lint>) =>
+      (JSON.parse(formatSarif(report, context)) as Log).runs[0]!.results.map((r) => [
+        r.locations[0]!.physicalLocation.artifactLocation.uri,
+        r.partialFingerprints[FINGERPRINT_KEY],
+      ]);
+    // Two unused disables of one rule: equal identities but for the file.
+    const one = () => receiptsApp().suppress('worker-writes', 'src/stores/tags.ts', 9);
+    const before = fingerprints(lint(one().build()));
+    const after = fingerprints(
+      lint(one().suppress('worker-writes', 'src/stores/positions.ts', 5).build()),
+    );
+    expect(before).toHaveLength(1);
+    expect(after).toHaveLength(2);
+    expect(after[1]).toEqual(before[0]);
+    expect(after[0]![0]).toBe('src/stores/positions.ts');
+    expect(after[0]![1]).not.toBe(before[0]![1]);
+  });
+
   it('keeps fingerprints when a finding moves to another line', () => {
     const a = JSON.parse(formatSarif(broken(), context)) as {
       runs: { results: { partialFingerprints: object }[] }[];

@@ -3,8 +3,8 @@
 // scanning needs: the driver and its rule table (id, descriptions, help,
 // default level), and per result the rule, level, message, one physical
 // location with a full region, and `partialFingerprints`. Fingerprints are
-// identities (rule, store, method, table, composition), not line hashes, so
-// an alert survives edits that move it.
+// identities (file, rule, store, method, table, composition), not line
+// hashes, so an alert survives edits that move it within its file.
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { LintReport } from '../engine.js';
@@ -13,7 +13,8 @@ import { displayPath } from './paths.js';
 import type { FormatContext } from './types.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
-export const FINGERPRINT_KEY = 'storeLintIdentity/v1';
+// v2: the file joined the identity, and quoted code lost its layout (a new algorithm, a new version).
+export const FINGERPRINT_KEY = 'storeLintIdentity/v2';
 
 const MAX_TEXT = 1024;
 
@@ -47,7 +48,11 @@ export function formatSarif(report: LintReport, context: FormatContext): string 
   const occurrences = new Map<string, number>();
   const results = report.messages.map((m) => {
     const key = baselineKeyOf(m.ruleId, m.subject);
+    // Per file: with the file in the identity, the occurrence counter that
+    // tells equal identities apart counts within one file, so editing one
+    // file never renumbers (or takes over) another file's fingerprints.
     const identity = [
+      m.location.file,
       key.rule,
       key.store,
       key.method,
