@@ -146,7 +146,8 @@ function parseMaxWarnings(value: string): number {
 function oneLine(error: Error, cwd: string): string {
   let text = error.message;
   if (error instanceof StoreLintConfigError && error.configPath) {
-    text = `${relative(cwd, error.configPath) || error.configPath}: ${text}`;
+    const at = error.position ? `:${error.position.line}:${error.position.column}` : '';
+    text = `${relative(cwd, error.configPath) || error.configPath}${at}: ${text}`;
   }
   return `store-lint: ${text.replace(/\s*\n\s*/g, ' ')}\n`;
 }

@@ -108,6 +108,7 @@ async function readConfigFile(configPath: string): Promise<unknown> {
       ? await importTypeScript(configPath)
       : ((await import(pathToFileURL(configPath).href)) as { default?: unknown });
   } catch (error) {
+    if (error instanceof StoreLintConfigError) throw error;
     const first = ((error as Error).message ?? String(error)).split('\n')[0];
     throw new StoreLintConfigError(`cannot load: ${first}`, configPath);
   }
@@ -129,10 +130,26 @@ async function readConfigFile(configPath: string): Promise<unknown> {
 async function importTypeScript(configPath: string): Promise<{ default?: unknown }> {
   const { ts } = await import('../analysis/typescript.cjs');
   const source = await readFile(configPath, 'utf8');
-  const { outputText } = ts.transpileModule(source, {
+  const { outputText, diagnostics = [] } = ts.transpileModule(source, {
     fileName: configPath,
+    reportDiagnostics: true,
     compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
   });
+  // transpileModule emits something even for broken syntax (a missing `}` is
+  // supplied), so a typo would otherwise load as a different config.
+  const [first] = diagnostics;
+  if (first) {
+    const at =
+      first.file && first.start !== undefined
+        ? first.file.getLineAndCharacterOfPosition(first.start)
+        : null;
+    throw new StoreLintConfigError(
+      ts.flattenDiagnosticMessageText(first.messageText, ' '),
+      configPath,
+      null,
+      at ? { line: at.line + 1, column: at.character + 1 } : null,
+    );
+  }
   const temp = join(dirname(configPath), `.store-lint.config.${process.pid}.${Date.now()}.mjs`);
   await writeFile(temp, outputText);
   try {

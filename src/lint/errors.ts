@@ -6,13 +6,17 @@ export class StoreLintUserError extends Error {
   override name = 'StoreLintUserError';
 }
 
-/** The config file is missing, unreadable or invalid; `key` is the offending key path. */
+/**
+ * The config file is missing, unreadable or invalid; `key` is the offending
+ * key path, `position` where in the file (a `.ts` config that does not parse).
+ */
 export class StoreLintConfigError extends StoreLintUserError {
   override name = 'StoreLintConfigError';
   constructor(
     message: string,
     readonly configPath: string | null = null,
     readonly key: string | null = null,
+    readonly position: { readonly line: number; readonly column: number } | null = null,
   ) {
     super(message);
   }

@@ -182,6 +182,20 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     });
   });
 
+  it('says in one line where a .ts config does not parse', async () => {
+    const dir = join(tmp, 'ts-config-syntax');
+    await mkdir(dir);
+    await writeFile(
+      join(dir, 'store-lint.config.ts'),
+      "export default {\n  schema: ['schema/*.sql']\n  apps: {},\n};\n",
+    );
+    expect(await runHere(['ts-config-syntax'], tmp)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "store-lint: ts-config-syntax/store-lint.config.ts:3:3: ',' expected.\n",
+    });
+  });
+
   it('has a true --help and a --version', async () => {
     const help = await run(['--help'], tmp);
     expect(help.code).toBe(0);

@@ -153,6 +153,31 @@ describe('loadConfig', () => {
     expect((await loadConfig({ cwd: dir })).naming).toBe('camelCase');
   });
 
+  it('refuses a .ts config that does not parse, saying where', async () => {
+    // Transpiling alone would supply the missing comma and load something else.
+    await writeFile(
+      join(dir, 'store-lint.config.ts'),
+      [
+        'export default {',
+        "  schema: ['schema/*.sql'],",
+        "  apps: { main: { role: 'writer', store: 'src/main.ts#Main' } }",
+        "  rules: { 'worker-writes': 'off' },",
+        '};',
+        '',
+      ].join('\n'),
+    );
+    const error = await loadConfig({ cwd: dir }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(StoreLintConfigError);
+    expect(error).toMatchObject({
+      message: "',' expected.",
+      configPath: join(dir, 'store-lint.config.ts'),
+      position: { line: 4, column: 3 },
+    });
+  });
+
   it('refuses two configs in one directory', async () => {
     await writeFile(join(dir, 'store-lint.config.json'), JSON.stringify(minimal));
     await writeFile(join(dir, 'store-lint.config.js'), 'export default {};\n');
