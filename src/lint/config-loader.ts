@@ -86,6 +86,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Store
     }
     configPath = found;
   }
+  // Discovery and `-c` only check that the name exists; a directory there
+  // would fail on reading with a stack trace.
+  if (statSync(configPath).isDirectory()) {
+    throw new StoreLintConfigError('is a directory, not a config file', configPath);
+  }
   const raw = await readConfigFile(configPath);
   const config = validateConfig(raw, configPath);
   checkFiles(config);
@@ -94,7 +99,12 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Store
 
 async function readConfigFile(configPath: string): Promise<unknown> {
   if (configPath.endsWith('.json')) {
-    const text = await readFile(configPath, 'utf8');
+    let text: string;
+    try {
+      text = await readFile(configPath, 'utf8');
+    } catch (error) {
+      throw new StoreLintConfigError(`cannot read: ${(error as Error).message}`, configPath);
+    }
     try {
       // Editors on Windows save JSON with a byte-order mark; tsc accepts one too.
       return JSON.parse(text.replace(/^\uFEFF/, '')) as unknown;

@@ -196,6 +196,24 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     });
   });
 
+  it('says in one line that a config file is a directory', async () => {
+    const dir = join(tmp, 'config-dir');
+    await mkdir(join(dir, 'store-lint.config.json'), { recursive: true });
+    await mkdir(join(dir, 'other.json'));
+    const found = await runHere(['config-dir'], tmp);
+    expect(found).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'store-lint: config-dir/store-lint.config.json: is a directory, not a config file\n',
+    });
+    const named = await runHere(['-c', 'config-dir/other.json', 'config-dir'], tmp);
+    expect(named).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'store-lint: config-dir/other.json: is a directory, not a config file\n',
+    });
+  });
+
   it('has a true --help and a --version', async () => {
     const help = await run(['--help'], tmp);
     expect(help.code).toBe(0);
