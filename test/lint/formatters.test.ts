@@ -169,6 +169,28 @@ describe('sarif', () => {
     expect(after[0]![1]).not.toBe(before[0]![1]);
   });
 
+  it('writes each path as a relative reference, whatever its characters', () => {
+    const report = broken();
+    const renamed = {
+      ...report,
+      messages: report.messages.map((m) => ({
+        ...m,
+        location: { ...m.location, file: 'proj:v2/po%s,it:ions #1?.ts' },
+      })),
+    };
+    const log = JSON.parse(formatSarif(renamed, context)) as {
+      runs: {
+        results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[];
+      }[];
+    };
+    const uri = log.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri;
+    expect(uri).toBe('proj%3Av2/po%25s%2Cit%3Aions%20%231%3F.ts');
+    // Resolved against %SRCROOT%, it is that file: no scheme, query or fragment.
+    const resolved = new URL(uri, 'file:///repo/');
+    expect([resolved.search, resolved.hash]).toEqual(['', '']);
+    expect(decodeURIComponent(resolved.pathname)).toBe('/repo/proj:v2/po%s,it:ions #1?.ts');
+  });
+
   it('keeps fingerprints when a finding moves to another line', () => {
     const a = JSON.parse(formatSarif(broken(), context)) as {
       runs: { results: { partialFingerprints: object }[] }[];

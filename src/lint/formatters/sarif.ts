@@ -22,6 +22,15 @@ function clip(s: string): string {
   return s.length <= MAX_TEXT ? s : `${s.slice(0, MAX_TEXT - 1)}…`;
 }
 
+/**
+ * A path relative to %SRCROOT% as a relative reference: each segment
+ * percent-encoded, so `#` and `?` stay in the path (encodeURI left them to
+ * start a fragment or query) and a `:` cannot make a first segment a scheme.
+ */
+function relativeUri(path: string): string {
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
 function level(severity: 1 | 2 | 'warn' | 'error'): 'error' | 'warning' {
   return severity === 2 || severity === 'error' ? 'error' : 'warning';
 }
@@ -73,7 +82,7 @@ export function formatSarif(report: LintReport, context: FormatContext): string 
         {
           physicalLocation: {
             artifactLocation: {
-              uri: encodeURI(displayPath(report.root, m.location.file, context.cwd)),
+              uri: relativeUri(displayPath(report.root, m.location.file, context.cwd)),
               uriBaseId: '%SRCROOT%',
             },
             region: {
