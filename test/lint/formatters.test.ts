@@ -191,6 +191,20 @@ describe('sarif', () => {
     expect(decodeURIComponent(resolved.pathname)).toBe('/repo/proj:v2/po%s,it:ions #1?.ts');
   });
 
+  it('names each rule in PascalCase, distinct from its id', () => {
+    const log = JSON.parse(formatSarif(broken(), context)) as {
+      runs: { tool: { driver: { rules: { id: string; name: string }[] } } }[];
+    };
+    const rules = log.runs[0]!.tool.driver.rules;
+    expect(rules.find((r) => r.id === 'cache-not-invalidated-on-worker')!.name).toBe(
+      'CacheNotInvalidatedOnWorker',
+    );
+    for (const rule of rules) {
+      expect(rule.name).not.toBe(rule.id);
+      expect(rule.name).toMatch(/^(?:[A-Z][a-z]+)+$/);
+    }
+  });
+
   it('keeps fingerprints when a finding moves to another line', () => {
     const a = JSON.parse(formatSarif(broken(), context)) as {
       runs: { results: { partialFingerprints: object }[] }[];

@@ -31,6 +31,14 @@ function relativeUri(path: string): string {
   return path.split('/').map(encodeURIComponent).join('/');
 }
 
+/** `worker-writes` → `WorkerWrites`: SARIF wants a rule's `name` to differ from its `id` (SARIF1001). */
+function ruleName(id: string): string {
+  return id
+    .split('-')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
+}
+
 function level(severity: 1 | 2 | 'warn' | 'error'): 'error' | 'warning' {
   return severity === 2 || severity === 'error' ? 'error' : 'warning';
 }
@@ -38,7 +46,7 @@ function level(severity: 1 | 2 | 'warn' | 'error'): 'error' | 'warning' {
 export function formatSarif(report: LintReport, context: FormatContext): string {
   const rules = report.rules.map(({ rule, severity }) => ({
     id: rule.id,
-    name: rule.id,
+    name: ruleName(rule.id),
     shortDescription: { text: clip(rule.meta.description) },
     fullDescription: { text: clip(rule.meta.description) },
     help: {
