@@ -417,6 +417,10 @@ function isStoredReport(value: unknown): value is StoredReport {
     r.messages.every(isMessage) &&
     Array.isArray(r.unbaselined) &&
     r.unbaselined.every(isMessage) &&
+    Array.isArray(r.suppressed) &&
+    r.suppressed.every(
+      (m: { suppressions?: unknown } | null) => isMessage(m) && Array.isArray(m?.suppressions),
+    ) &&
     Array.isArray(r.rules) &&
     r.rules.every(
       (x: { id?: unknown; severity?: unknown } | null) =>

@@ -25,6 +25,18 @@ export interface LintMessage {
   readonly subject: FindingSubject;
 }
 
+/** Why a finding is hidden, as ESLint records it: an inline comment, or the baseline file. */
+export interface AppliedSuppression {
+  readonly kind: 'directive' | 'file';
+  /** The comment's `-- reason` ('' without one; always '' for the baseline). */
+  readonly justification: string;
+}
+
+/** A finding hidden by a suppression (ESLint's `SuppressedLintMessage`). */
+export interface SuppressedMessage extends LintMessage {
+  readonly suppressions: readonly AppliedSuppression[];
+}
+
 export interface LintReport {
   /** Absolute project root; message locations are relative to it. */
   readonly root: string;
@@ -36,6 +48,8 @@ export interface LintReport {
   readonly suppressedInline: number;
   /** Findings hidden by the baseline. */
   readonly suppressedByBaseline: number;
+  /** The findings hidden inline or by the baseline, sorted like `messages`. */
+  readonly suppressed: readonly SuppressedMessage[];
   /** The rules that ran, with their effective severity (for SARIF's rule table). */
   readonly rules: readonly { readonly rule: Rule; readonly severity: 'warn' | 'error' }[];
   /** Every finding before the baseline was applied (what `--update-baseline` writes). */
@@ -127,6 +141,7 @@ export function lint(model: StoreModel, options: LintOptions = {}): LintReport {
     byLine.set(key, [...(byLine.get(key) ?? []), s]);
   }
   const before = messages.length;
+  const suppressed: SuppressedMessage[] = [];
   messages = messages.filter((m) => {
     const hits = [
       ...(byLine.get(`${m.location.file}\0${m.location.line}\0${m.ruleId}`) ?? []),
@@ -135,6 +150,10 @@ export function lint(model: StoreModel, options: LintOptions = {}): LintReport {
     ];
     if (hits.length === 0) return true;
     for (const s of hits) usedSuppressions.add(s);
+    suppressed.push({
+      ...m,
+      suppressions: hits.map((s) => ({ kind: 'directive', justification: s.reason ?? '' })),
+    });
     return false;
   });
   const suppressedInline = before - messages.length;
@@ -152,6 +171,8 @@ export function lint(model: StoreModel, options: LintOptions = {}): LintReport {
       if (!wanted.has(key)) return true;
       used.add(key);
       suppressedByBaseline++;
+      // ESLint's kind for its suppressions file, the counterpart of a baseline.
+      suppressed.push({ ...m, suppressions: [{ kind: 'file', justification: '' }] });
       return false;
     });
     const file = relative(model.root, baseline.file).split('\\').join('/');
@@ -176,6 +197,7 @@ export function lint(model: StoreModel, options: LintOptions = {}): LintReport {
   }
 
   messages.sort(compareLocations);
+  suppressed.sort(compareLocations);
   return {
     root: model.root,
     messages,
@@ -183,6 +205,7 @@ export function lint(model: StoreModel, options: LintOptions = {}): LintReport {
     warningCount: messages.filter((m) => m.severity === 1).length,
     suppressedInline,
     suppressedByBaseline,
+    suppressed,
     rules: enabled,
     unbaselined,
   };

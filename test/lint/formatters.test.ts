@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { baselineEntriesFor, parseBaseline, serializeBaseline } from '../../src/lint/baseline.js';
 import { lint } from '../../src/lint/engine.js';
 import { escapeData, escapeProperty, formatGithub } from '../../src/lint/formatters/github.js';
 import { formatJson, jsonResults } from '../../src/lint/formatters/json.js';
@@ -69,6 +70,66 @@ describe('json', () => {
       suppressedMessages: [],
     });
     expect(formatJson(lint(receiptsApp().build()))).toBe('[]');
+  });
+});
+
+describe('json suppressedMessages', () => {
+  it('lists what suppressions hid, with their kind and reason, as ESLint does', () => {
+    // Both caches are suppressed: one inline with a reason, one by the baseline;
+    // receipts.ts then has no message left, and is listed all the same.
+    const m = receiptsApp({ handlerInvalidates: [] })
+      .suppress(
+        'cache-not-invalidated-on-worker',
+        'src/stores/receipts.ts',
+        L.getReceiptsForRoom,
+        'reloaded hourly',
+      )
+      .build();
+    const baseline = parseBaseline(
+      serializeBaseline(
+        baselineEntriesFor(
+          lint(m).messages.filter((x) => x.ruleId === 'cache-not-invalidated-on-writer'),
+        ),
+      ),
+      `${ROOT}/store-lint-baseline.json`,
+    );
+    const results = jsonResults(lint(m, { baseline }));
+    expect(results).toHaveLength(1);
+    const [receipts] = results;
+    expect(receipts).toMatchObject({
+      filePath: `${ROOT}/src/stores/receipts.ts`,
+      messages: [],
+      errorCount: 0,
+      warningCount: 0,
+    });
+    expect(
+      receipts!.suppressedMessages.map((x) => [x.ruleId, x.line, x.severity, x.suppressions]),
+    ).toEqual([
+      [
+        'cache-not-invalidated-on-worker',
+        L.getReceiptsForRoom,
+        2,
+        [{ kind: 'directive', justification: 'reloaded hourly' }],
+      ],
+      [
+        'cache-not-invalidated-on-writer',
+        L.insertReceipt + 1,
+        2,
+        [{ kind: 'file', justification: '' }],
+      ],
+    ]);
+    // A comment without a reason: an empty justification, as in ESLint.
+    const bare = receiptsApp({ handlerInvalidates: [] })
+      .suppress(
+        'cache-not-invalidated-on-worker',
+        'src/stores/receipts.ts',
+        L.getReceiptsForRoom,
+        null,
+      )
+      .build();
+    expect(jsonResults(lint(bare))[0]!.suppressedMessages[0]!.suppressions).toEqual([
+      { kind: 'directive', justification: '' },
+    ]);
   });
 });
 
