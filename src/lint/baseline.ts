@@ -125,6 +125,10 @@ export function parseBaseline(text: string, file: string): Baseline {
     return fail('(root)', 'expected an object { "version": 1, "entries": [...] }');
   }
   const root = data as Record<string, unknown>;
+  // Strict like the config: a misspelt or foreign key would otherwise be ignored unseen.
+  for (const key of Object.keys(root)) {
+    if (key !== 'version' && key !== 'entries') fail(key, 'unknown key');
+  }
   if (root.version !== BASELINE_VERSION) fail('version', `expected ${BASELINE_VERSION}`);
   if (!Array.isArray(root.entries)) return fail('entries', 'expected an array');
   const lines = entryLines(text);

@@ -136,6 +136,9 @@ describe('baseline', () => {
         'b.json',
       ),
     ).toThrow('entries[0].line: unknown key');
+    expect(() =>
+      parseBaseline('{"version":1,"comment":{"why":{"ticket":"ABC-1"}},"entries":[]}', 'b.json'),
+    ).toThrow(new BaselineError('baseline b.json: comment: unknown key'));
     // Another tool's format (dependency-cruiser's known violations) is refused, not crashed on.
     expect(() => parseBaseline('[{"type":"dependency","from":"a","to":"b"}]', 'b.json')).toThrow(
       /expected an object/,
