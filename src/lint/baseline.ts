@@ -155,26 +155,51 @@ export function parseBaseline(text: string, file: string): Baseline {
   return { file, entries };
 }
 
-/** The line on which each object of the top-level `entries` array starts. */
+/**
+ * The line on which each object of the top-level `entries` array starts.
+ * Only that array counts: objects nested under another key at the same depth
+ * shifted every later entry's line. If `entries` appears twice, JSON.parse
+ * keeps the last, and so does this.
+ */
 function entryLines(text: string): number[] {
-  const lines: number[] = [];
+  let lines: number[] = [];
   let line = 1;
   let depth = 0;
   let inString = false;
   let escaped = false;
+  let string = '';
+  /** The last string closed at depth 1: the key, when a `:` follows. */
+  let lastString: string | null = null;
+  let key: string | null = null;
+  let inEntries = false;
   for (const ch of text) {
     if (ch === '\n') line++;
     if (inString) {
-      if (escaped) escaped = false;
-      else if (ch === '\\') escaped = true;
-      else if (ch === '"') inString = false;
+      if (escaped) {
+        escaped = false;
+        string += ch;
+      } else if (ch === '\\') escaped = true;
+      else if (ch === '"') {
+        inString = false;
+        if (depth === 1) lastString = string;
+      } else string += ch;
       continue;
     }
-    if (ch === '"') inString = true;
+    if (ch === '"') {
+      inString = true;
+      string = '';
+    } else if (ch === ':' && depth === 1) key = lastString;
     else if (ch === '{' || ch === '[') {
       depth++;
-      if (ch === '{' && depth === 3) lines.push(line);
-    } else if (ch === '}' || ch === ']') depth--;
+      if (ch === '[' && depth === 2 && key === 'entries') {
+        inEntries = true;
+        lines = [];
+      }
+      if (ch === '{' && depth === 3 && inEntries) lines.push(line);
+    } else if (ch === '}' || ch === ']') {
+      if (depth === 2) inEntries = false;
+      depth--;
+    }
   }
   return lines;
 }

@@ -118,6 +118,25 @@ describe('baseline', () => {
     );
   });
 
+  it('gives each entry the line of its object in the entries array JSON.parse keeps', () => {
+    // `entries` twice: JSON.parse keeps the last array; the first one's
+    // objects (and the key's name inside a string) must not count.
+    const text = [
+      '{',
+      '  "version": 1,',
+      '  "entries": [{"rule":"old","store":"{","method":"[","table":"entries"}],',
+      '  "entries": [',
+      '    {"rule":"a","store":"S","method":"m","table":"t"},',
+      '    {"rule":"b","store":"S","method":"m","table":"t"}',
+      '  ]',
+      '}',
+    ].join('\n');
+    expect(parseBaseline(text, 'b.json').entries.map((x) => [x.rule, x.line])).toEqual([
+      ['a', 5],
+      ['b', 6],
+    ]);
+  });
+
   it('rejects a missing or malformed file with a clear message', async () => {
     await expect(readBaseline('/nonexistent/b.json')).rejects.toThrow(
       /does not exist \(create it with --update-baseline\)/,
