@@ -21,6 +21,7 @@ import { loadConfig } from './config-loader.js';
 import { lint } from './engine.js';
 import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
 import { formatNames, formatters, type FormatName } from './formatters/index.js';
+import { displayPath } from './formatters/paths.js';
 import { checkOutputDirectory } from './output-file.js';
 import { createProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
@@ -142,12 +143,25 @@ function parseMaxWarnings(value: string): number {
   return Number(value);
 }
 
-/** One line for a user's mistake: the config file (if any) and the reason. */
-function oneLine(error: Error, cwd: string): string {
+/**
+ * One line for a user's mistake: the config file (if any) and the reason.
+ * The analyser names files relative to the project; they are shown relative
+ * to the working directory, as findings are, and its errors about an `apps`
+ * key follow the config file like the config loader's own.
+ */
+function oneLine(error: Error, cwd: string, config: StoreLintConfig | null): string {
   let text = error.message;
+  const configFile = (path: string) => relative(cwd, path) || path;
   if (error instanceof StoreLintConfigError && error.configPath) {
     const at = error.position ? `:${error.position.line}:${error.position.column}` : '';
-    text = `${relative(cwd, error.configPath) || error.configPath}${at}: ${text}`;
+    text = `${configFile(error.configPath)}${at}: ${text}`;
+  } else if (config && error.name === 'AnalysisInputError') {
+    const file = (error as Error & { file?: unknown }).file;
+    if (text.startsWith('apps.')) {
+      text = `${configFile(config.configPath)}: ${text}`;
+    } else if (typeof file === 'string' && text.startsWith(file)) {
+      text = `${displayPath(config.root, file, cwd)}${text.slice(file.length)}`;
+    }
   }
   return `store-lint: ${text.replace(/\s*\n\s*/g, ' ')}\n`;
 }
@@ -170,11 +184,12 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   }
   const options = command.opts<CliOptions>();
   const dir = command.processedArgs[0] as string;
+  const loaded: { config: StoreLintConfig | null } = { config: null };
   try {
-    return await lintProject(dir, options, io);
+    return await lintProject(dir, options, io, loaded);
   } catch (error) {
     if (isUserError(error)) {
-      io.stderr.write(oneLine(error, io.cwd));
+      io.stderr.write(oneLine(error, io.cwd, loaded.config));
       return 2;
     }
     io.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
@@ -231,7 +246,13 @@ function cacheFile(root: string, location: string | undefined): string {
   return isDirectory ? join(path, basename(DEFAULT_CACHE_LOCATION)) : path;
 }
 
-async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise<number> {
+async function lintProject(
+  dir: string,
+  options: CliOptions,
+  io: CliIo,
+  /** Set once the config is loaded (the CLI words later errors with it). */
+  loaded: { config: StoreLintConfig | null },
+): Promise<number> {
   const maxWarnings = parseMaxWarnings(options.maxWarnings);
   if (options.updateBaseline && options.printModel) {
     throw new UsageError('--update-baseline and --print-model do not go together');
@@ -249,6 +270,7 @@ async function lintProject(dir: string, options: CliOptions, io: CliIo): Promise
     dir,
     ...(options.config === undefined ? {} : { configPath: options.config }),
   });
+  loaded.config = config;
   const analysed = await analyse(config, options, io);
 
   if (options.printModel) {

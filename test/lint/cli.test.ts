@@ -214,6 +214,30 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     });
   });
 
+  it('names files in run failures relative to the working directory, as findings are', async () => {
+    const broken = await copyFixture('unannounced-write', 'passing', 'rel-broken');
+    await writeFile(join(broken, 'src', 'stores', 'tags.ts'), 'export const x = (;\n');
+    const parse = await runHere(['rel-broken'], tmp);
+    expect(parse.code).toBe(2);
+    expect(parse.stderr).toMatch(
+      /^store-lint: rel-broken\/src\/stores\/tags\.ts:1:\d+: file does not parse: .*\n$/,
+    );
+
+    const noClass = await copyFixture('unannounced-write', 'passing', 'rel-no-class');
+    const file = join(noClass, 'store-lint.config.json');
+    const config = JSON.parse(await readFile(file, 'utf8')) as {
+      apps: { reader: { store: string } };
+    };
+    config.apps.reader.store = 'src/stores/reader.ts#Nope';
+    await writeFile(file, JSON.stringify(config));
+    expect(await runHere(['rel-no-class'], tmp)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'store-lint: rel-no-class/store-lint.config.json: apps.reader.store: src/stores/reader.ts declares no class Nope\n',
+    });
+  });
+
   it('has a true --help and a --version', async () => {
     const help = await run(['--help'], tmp);
     expect(help.code).toBe(0);
