@@ -4,7 +4,9 @@
 // default level), and per result the rule, level, message, one physical
 // location with a full region, and `partialFingerprints`. Fingerprints are
 // identities (file, rule, store, method, table, composition), not line
-// hashes, so an alert survives edits that move it within its file.
+// hashes, so a result survives edits that move it within its file. Code
+// scanning itself ignores them: it tracks alerts by primaryLocationLineHash,
+// which upload-sarif computes; ours serve other SARIF consumers.
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { LintReport } from '../engine.js';
