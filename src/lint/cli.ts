@@ -307,6 +307,7 @@ async function lintProject(
     cwd: io.cwd,
     color: useColor(io.env, io.stdoutIsTTY),
     toolVersion: TOOL_VERSION,
+    githubWorkspace: io.env.GITHUB_WORKSPACE || undefined,
   });
   if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
 

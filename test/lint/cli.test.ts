@@ -34,14 +34,19 @@ function run(args: string[], cwd: string, env: Record<string, string> = {}): Pro
 }
 
 /** The same CLI in this process (for the cases that do not need a real process). */
-async function runHere(args: string[], cwd: string, tty = false): Promise<Run> {
+async function runHere(
+  args: string[],
+  cwd: string,
+  tty = false,
+  env: Record<string, string> = {},
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(args, {
     stdout: { write: (t: string) => (stdout += t) },
     stderr: { write: (t: string) => (stderr += t) },
     cwd,
-    env: tty ? { NO_COLOR: '1' } : { NO_COLOR: '1', CI: '1' },
+    env: { ...(tty ? { NO_COLOR: '1' } : { NO_COLOR: '1', CI: '1' }), ...env },
     stdoutIsTTY: false,
     stderrIsTTY: tty,
   });
@@ -116,6 +121,13 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     expect(github.code).toBe(1);
     expect(github.stdout).toMatch(
       /^::error file=src\/stores\/tags.ts,line=28,endLine=28,col=\d+,endColumn=\d+,title=store-lint\/invalidation-key-mismatch::/,
+    );
+    // In a step with `working-directory:`, paths stay relative to the repository root.
+    const inStep = await runHere(['-f', 'github'], cwd, false, {
+      GITHUB_WORKSPACE: join(cwd, '..', '..'),
+    });
+    expect(inStep.stdout).toMatch(
+      /^::error file=invalidation-key-mismatch\/failing\/src\/stores\/tags.ts,line=28,/,
     );
   });
 

@@ -143,6 +143,13 @@ describe('github', () => {
     expect(lines[2]).toMatch(/^::warning file=src\/stores\/tags.ts,line=8,/);
   });
 
+  it('names files relative to GITHUB_WORKSPACE when it is set', () => {
+    const inSubdirectory = { ...context, cwd: `${ROOT}/src`, githubWorkspace: '/' };
+    expect(formatGithub(broken(), inSubdirectory)).toMatch(
+      /^::error file=project\/src\/stores\/receipts.ts,line=10,/,
+    );
+  });
+
   it('escapes messages and properties as the Actions toolkit does', () => {
     expect(escapeData('50% done\r\nnext: a,b')).toBe('50%25 done%0D%0Anext: a,b');
     expect(escapeProperty('a:b,c%')).toBe('a%3Ab%2Cc%25');

@@ -7,6 +7,12 @@ export interface FormatContext {
   /** Colour output (stylish only); the CLI decides from the TTY, NO_COLOR and FORCE_COLOR. */
   readonly color: boolean;
   readonly toolVersion: string;
+  /**
+   * `GITHUB_WORKSPACE` (the repository root on an Actions runner), when set:
+   * GitHub matches an annotation's `file` against repository paths, so the
+   * `github` format names files relative to it instead of `cwd`.
+   */
+  readonly githubWorkspace?: string | undefined;
 }
 
 export type Formatter = (report: LintReport, context: FormatContext) => string;
