@@ -259,6 +259,32 @@ describe('sarif', () => {
     expect(decodeURIComponent(resolved.pathname)).toBe('/repo/proj:v2/po%s,it:ions #1?.ts');
   });
 
+  it('gives each rule its description as help, and no link to a doc page consumers lack', () => {
+    const text = formatSarif(broken(), context);
+    const log = JSON.parse(text) as {
+      runs: {
+        tool: {
+          driver: {
+            rules: {
+              id: string;
+              fullDescription: { text: string };
+              help: { text: string; markdown: string };
+              helpUri?: string;
+            }[];
+          };
+        };
+      }[];
+    };
+    for (const rule of log.runs[0]!.tool.driver.rules) {
+      expect(rule.help).toEqual({
+        text: rule.fullDescription.text,
+        markdown: rule.fullDescription.text,
+      });
+      expect(rule.helpUri).toBeUndefined();
+    }
+    expect(text).not.toContain('docs/rules');
+  });
+
   it('names each rule in PascalCase, distinct from its id', () => {
     const log = JSON.parse(formatSarif(broken(), context)) as {
       runs: { tool: { driver: { rules: { id: string; name: string }[] } } }[];

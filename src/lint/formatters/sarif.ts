@@ -51,9 +51,11 @@ export function formatSarif(report: LintReport, context: FormatContext): string 
     name: ruleName(rule.id),
     shortDescription: { text: clip(rule.meta.description) },
     fullDescription: { text: clip(rule.meta.description) },
+    // The description itself: the doc pages are not in the published package,
+    // and their repository path means nothing in the linted repository.
     help: {
-      text: clip(`${rule.meta.description} See ${rule.meta.docs}.`),
-      markdown: `${rule.meta.description}\n\nSee [${rule.meta.docs}](${rule.meta.docs}).`,
+      text: clip(rule.meta.description),
+      markdown: clip(rule.meta.description),
     },
     defaultConfiguration: { level: level(severity) },
     properties: {
