@@ -303,8 +303,20 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
         '  ]\n}\n',
     );
 
+    // Known findings pass; json lists them as suppressed by the baseline file.
     const again = await run(['--baseline', file, '-f', 'json'], cwd);
-    expect(again).toMatchObject({ code: 0, stdout: '[]\n' });
+    expect(again.code).toBe(0);
+    const known = JSON.parse(again.stdout) as {
+      messages: unknown[];
+      suppressedMessages: { ruleId: string; suppressions: unknown[] }[];
+    }[];
+    expect(known.flatMap((f) => f.messages)).toEqual([]);
+    expect(
+      known.flatMap((f) => f.suppressedMessages.map((m) => [m.ruleId, m.suppressions])),
+    ).toEqual([
+      ['worker-writes', [{ kind: 'file', justification: '' }]],
+      ['worker-writes', [{ kind: 'file', justification: '' }]],
+    ]);
 
     // A baseline from another project: its entries are stale, and a new finding still fails.
     const other = await run(
