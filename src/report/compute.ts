@@ -12,7 +12,9 @@
 //   stream the write allocates on (the writer applies its own rows), by a
 //   local invalidation on the path, or because the cached read is the write.
 // Where the rules stay silent because something is unresolved, the pair is
-// `unknown`. A cache whose name two `@cached()` methods of the composition
+// `unknown`; so is a pair the analyser cannot name the table of (a cached
+// read or a write path holding a dynamic table name), which the rules never
+// form at all. A cache whose name two `@cached()` methods of the composition
 // share is uncovered (`duplicate-cache-name`): nothing can invalidate it reliably. Beyond the rules' "is there an invalidation", the report checks
 // that the invalidation drops the entries: a key that does not fit the cache
 // (`invalidation-key-mismatch`) or, on the writer, a local invalidation
@@ -28,6 +30,7 @@ import {
   type StoreModel,
 } from '../analysis/model.js';
 import {
+  codeList,
   factsOf,
   qualified,
   STREAM_INVALIDATION_KINDS,
@@ -50,6 +53,7 @@ import {
   sortedUnique,
   SuppressionIndex,
   uncertainty,
+  unnamedTable,
   type Site,
 } from './evidence.js';
 import { addCounts, cacheStatus, countCaches, countPairs } from './metrics.js';
@@ -71,6 +75,7 @@ import {
   type StreamCoverage,
   type TableCoverage,
   type WriterRef,
+  UNNAMED_TABLE,
 } from './model.js';
 
 const RULE = {
@@ -134,7 +139,44 @@ function writeSources(
 ): { writer: CompositionFacts; path: WritePath }[] {
   // A worker hears of the writers' writes; a writer's own caches see its own writes.
   const writers = app.role === 'worker' ? facts.writerCompositions : [comp];
-  return writers.flatMap((writer) => writer.writePaths.map((path) => ({ writer, path })));
+  return writers.flatMap((writer) =>
+    [...writer.writePaths, ...unnamedWritePaths(facts, writer)].map((path) => ({ writer, path })),
+  );
+}
+
+const unnamedWritePathsMemo = new WeakMap<CompositionFacts, readonly WritePath[]>();
+
+/**
+ * Write paths the rules' facts leave out because they write no table the
+ * analyser named, though they hold a table name it could not resolve: they
+ * may write any table. Roots are picked as facts.ts picks write paths (called
+ * by no other method of the composition, or by app code; not `prepare()`);
+ * cached reads are reads.
+ */
+function unnamedWritePaths(facts: ModelFacts, comp: CompositionFacts): readonly WritePath[] {
+  const memo = unnamedWritePathsMemo.get(comp);
+  if (memo) return memo;
+  const called = new Set<Resolved>();
+  for (const defs of comp.definitions.values()) {
+    for (const r of defs) {
+      for (const call of r.method.calls) {
+        const target = comp.resolveCall(r, call);
+        if (typeof target === 'object' && target !== r) called.add(target);
+      }
+    }
+  }
+  const appCalled = new Set(comp.apps.flatMap((a) => a.calls.map((c) => c.method)));
+  const paths: WritePath[] = [];
+  for (const r of comp.methods.values()) {
+    if (r.writes.length > 0 || r.method.cached || r.method.name === 'prepare') continue;
+    if (called.has(r) && !appCalled.has(r.method.name)) continue;
+    const reach = comp.reach(r);
+    if (unnamedTable(facts, reach.members)) {
+      paths.push({ root: r, writes: new Set<string>(), ...reach });
+    }
+  }
+  unnamedWritePathsMemo.set(comp, paths);
+  return paths;
 }
 
 function cacheCoverage(
@@ -155,6 +197,8 @@ function cacheCoverage(
       .sort((a, b) => compareStrings(a.writer.id, b.writer.id));
     return { table, location: readLoc, writes };
   });
+  const unnamed = unnamedTableCoverage(facts, app, comp, cache, sources);
+  if (unnamed) tables.push(unnamed);
   const pairs = tables.flatMap((t) => t.writes);
   const invalidations = countPairs(pairs);
   const streams = new Set<string>();
@@ -172,6 +216,92 @@ function cacheCoverage(
     invalidations,
     streams: sortedUnique(streams),
     tables,
+  };
+}
+
+/**
+ * The pairs whose table the analyser could not name: the cache may read such
+ * a table, or the write path may write one. One unknown pair for each write
+ * path such a table could connect to the cache and no named table does
+ * already (that pair is judged, or unknown, on its own).
+ */
+function unnamedTableCoverage(
+  facts: ModelFacts,
+  app: AppInfo,
+  comp: CompositionFacts,
+  cache: CacheFacts,
+  sources: readonly { writer: CompositionFacts; path: WritePath }[],
+): CacheTableCoverage | null {
+  const reads = unnamedTable(
+    facts,
+    [cache.owner, ...cache.fronts].flatMap((r) => comp.reach(r).members),
+  );
+  const writes: PairCoverage[] = [];
+  for (const { writer, path } of sources) {
+    if ([...path.writes].some((t) => cache.reads.has(t))) continue;
+    // As for a named table: a writer's cached read that performs the write fills its own entry.
+    if (app.role === 'writer' && (path.root === cache.owner || cache.fronts.includes(path.root))) {
+      continue;
+    }
+    const written = unnamedTable(facts, path.members);
+    if (!written && !(reads && path.writes.size > 0)) continue;
+    writes.push(unnamedPair(app, cache, writer, path, reads, written));
+  }
+  if (writes.length === 0) return null;
+  return {
+    table: UNNAMED_TABLE,
+    location: reads?.location ?? cache.owner.method.location,
+    writes: writes.sort((a, b) => compareStrings(a.writer.id, b.writer.id)),
+  };
+}
+
+function unnamedPair(
+  app: AppInfo,
+  cache: CacheFacts,
+  writer: CompositionFacts,
+  path: WritePath,
+  reads: { text: string; location: SourceLocation } | null,
+  written: { text: string; location: SourceLocation } | null,
+): PairCoverage {
+  const writerRef = writerRefOf(writer, path);
+  const cause = (written ?? reads)!;
+  const text = written
+    ? `the write may write a table the analyser could not name (${cause.text})`
+    : `the cached read may read a table the analyser could not name (${cause.text})`;
+  const apps = writerRef.apps.length ? ` (${appList(writerRef.apps)})` : '';
+  return {
+    id: [app.name, cache.name, UNNAMED_TABLE, writerRef.id].join('|'),
+    writer: writerRef,
+    status: 'unknown',
+    skipped: false,
+    routes: [],
+    missing: {
+      kind: 'unresolved',
+      text,
+      location: cause.location,
+      finding: null,
+      suppressed: null,
+    },
+    streams: sortedUnique(path.streams),
+    chain: [
+      {
+        step: 'read',
+        text: reads
+          ? `\`${cache.name}\` (${cache.owner.store.name}) may read a table the analyser could not name`
+          : `\`${cache.name}\` (${cache.owner.store.name}) reads ${codeList(cache.reads)}`,
+        location: reads?.location ?? cache.owner.method.location,
+        ok: true,
+      },
+      {
+        step: 'write',
+        text: written
+          ? `\`${qualified(path.root)}\` may write a table the analyser could not name${apps}`
+          : `\`${qualified(path.root)}\` writes ${codeList(path.writes)}${apps}`,
+        location: path.root.method.location,
+        ok: true,
+      },
+      { step: 'unresolved', text, location: cause.location, ok: false },
+    ],
   };
 }
 
@@ -211,9 +341,8 @@ interface Judgement {
   readonly gap: Gap | null;
 }
 
-function pairCoverage(input: PairInput): PairCoverage {
-  const { facts, app, cache, table, writer, path } = input;
-  const writerRef: WriterRef = {
+function writerRefOf(writer: CompositionFacts, path: WritePath): WriterRef {
+  return {
     id: `${writer.name}:${qualified(path.root)}`,
     composition: writer.name,
     apps: writer.apps
@@ -224,6 +353,11 @@ function pairCoverage(input: PairInput): PairCoverage {
     method: path.root.method.name,
     location: path.root.method.location,
   };
+}
+
+function pairCoverage(input: PairInput): PairCoverage {
+  const { facts, app, cache, table, writer, path } = input;
+  const writerRef = writerRefOf(writer, path);
   const judgement = withDuplicates(
     input,
     app.role === 'worker' ? judgeOnWorker(input) : judgeOnWriter(input),

@@ -11,6 +11,7 @@ import type {
   InvalidationKind,
   SourceLocation,
   Suppression,
+  UnresolvedKind,
 } from '../analysis/model.js';
 import {
   STREAM_INVALIDATION_KINDS,
@@ -138,6 +139,39 @@ export function uncertainty(
     };
   }
   return { text: 'something on this path could not be resolved', location: null };
+}
+
+// Unresolved facts that hide a table: a dynamic table name, SQL the analyser
+// could not read. The analyser cannot tell whether such a table is read or
+// written, so a method holding one may read or write any table.
+const UNNAMED_TABLE_KINDS: ReadonlySet<UnresolvedKind> = new Set(['table-name', 'raw-sql']);
+
+/**
+ * Why the methods of a reach may read or write a table the analyser could not
+ * name (one sentence and the unresolved fact's place), or null when they name
+ * every table they touch.
+ */
+export function unnamedTable(
+  facts: ModelFacts,
+  members: readonly Resolved[],
+): { text: string; location: SourceLocation } | null {
+  for (const r of members) {
+    const u = facts
+      .unresolvedWithin(r.store, r.method)
+      .find((f) => UNNAMED_TABLE_KINDS.has(f.kind));
+    if (u)
+      return { text: `\`${r.store.name}.${r.method.name}\`: ${u.message}`, location: u.location };
+  }
+  // A helper function's unresolved fact may be a table name too.
+  for (const r of members) {
+    if (r.method.helpersUnresolved) {
+      return {
+        text: `\`${r.store.name}.${r.method.name}\` calls a helper function holding something the analyser could not resolve`,
+        location: r.method.location,
+      };
+    }
+  }
+  return null;
 }
 
 /** Inline suppressions by `file\0line\0rule`, as the lint engine matches them. */

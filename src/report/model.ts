@@ -13,6 +13,13 @@ import type { InvalidationKind, SourceLocation } from '../analysis/model.js';
 
 export const COVERAGE_VERSION = 1;
 
+/**
+ * The `table` of the pairs whose table the analyser could not name: the
+ * cached read or the write path holds a dynamic table name (or SQL it could
+ * not read), so it may read or write any table. Such pairs are `unknown`.
+ */
+export const UNNAMED_TABLE = '?';
+
 export type PairStatus = 'covered' | 'uncovered' | 'unknown';
 
 /**
@@ -141,6 +148,7 @@ export interface PairCoverage {
 }
 
 export interface CacheTableCoverage {
+  /** A table the cache reads; `UNNAMED_TABLE` (last) for the pairs no named table connects. */
   readonly table: string;
   /** Where the cache (or what it calls) reads the table. */
   readonly location: SourceLocation;

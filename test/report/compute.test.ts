@@ -10,7 +10,7 @@ import {
   type CoverageModel,
   type PairCoverage,
 } from '../../src/report/index.js';
-import { model, receiptsApp, RECEIPTS_LINES as L } from '../lint/model-builder.js';
+import { loc, model, receiptsApp, RECEIPTS_LINES as L } from '../lint/model-builder.js';
 import { G, galleryModel } from './models.js';
 
 function pair(c: CoverageModel, app: string, cache: string, writer?: string): PairCoverage {
@@ -195,6 +195,83 @@ describe('computeCoverage', () => {
       const reader = c.apps.find((a) => a.name === 'reader')!;
       expect(reader.unknownMixins).toEqual(['MissingStore']);
       expect(reader.metrics.invalidations).toMatchObject({ total: 1, unknown: 1, pct: 0 });
+    });
+
+    describe('a table the analyser could not name', () => {
+      // `countRows` reads `sql.table(table)`; `purge` deletes from one; neither names it.
+      const m = model()
+        .schema('t')
+        .stream('s', ['t'])
+        .mixin(
+          'W',
+          (s) =>
+            s
+              .cached('getT', { line: 10, reads: ['t'] })
+              .cached('countRows', { line: 20 })
+              .handler('onS', 's', { line: 30, invalidates: ['getT'] }),
+          { file: 'src/stores/w.ts' },
+        )
+        .mixin(
+          'S',
+          (s) =>
+            s
+              .method('announced', { line: 40, writes: ['t'], allocates: ['s'] })
+              .method('purge', { line: 50 }),
+          { composes: ['W'], file: 'src/stores/s.ts' },
+        )
+        .unresolved(
+          'the table name in `sql.table(table)` cannot be resolved',
+          loc('src/stores/w.ts', 21),
+          {
+            store: 'W',
+            method: 'countRows',
+          },
+        )
+        .unresolved(
+          'the table name in `sql.table(table)` cannot be resolved',
+          loc('src/stores/s.ts', 52),
+          {
+            store: 'S',
+            method: 'purge',
+          },
+        )
+        .composition('Main', ['S'])
+        .composition('Reader', ['W'])
+        .app('main', 'writer', 'Main')
+        .app('reader', 'worker', 'Reader')
+        .build();
+      const c = computeCoverage(m);
+      const reader = c.apps.find((a) => a.name === 'reader')!;
+      const cacheOf = (name: string) => reader.caches.find((k) => k.name === name)!;
+
+      it('leaves a cached read of one unknown for every write, not covered 0/0', () => {
+        const k = cacheOf('countRows');
+        expect(k.status).toBe('unknown');
+        expect(k.invalidations).toMatchObject({ total: 2, covered: 0, unknown: 2 });
+        expect(k.tables.map((t) => t.table)).toEqual(['?']);
+        const announced = pair(c, 'reader', 'countRows', 'S.announced');
+        expect(announced.missing).toMatchObject({
+          kind: 'unresolved',
+          finding: null,
+          location: { file: 'src/stores/w.ts', line: 21 },
+        });
+        expect(announced.missing!.text).toContain('may read a table the analyser could not name');
+      });
+
+      it('leaves a write path that may write any table unknown for every cache it does not pair with', () => {
+        const p = pair(c, 'reader', 'getT', 'S.purge');
+        expect(p.status).toBe('unknown');
+        expect(p.missing).toMatchObject({ location: { file: 'src/stores/s.ts', line: 52 } });
+        expect(p.chain.map((f) => f.step)).toEqual(['read', 'write', 'unresolved']);
+        expect(cacheOf('getT')).toMatchObject({
+          status: 'partly',
+          invalidations: { total: 2, covered: 1, unknown: 1, pct: 50 },
+        });
+        // The writer's own caches too; its numbers count against pct.
+        const main = c.apps.find((a) => a.name === 'main')!;
+        expect(main.metrics.invalidations).toMatchObject({ covered: 1, unknown: 3 });
+        expect(c.totals.invalidations).toMatchObject({ total: 8, covered: 2, unknown: 6, pct: 25 });
+      });
     });
 
     it('skips a pair whose finding is suppressed inline, and counts it as covered', () => {
