@@ -114,7 +114,7 @@ export function computeCoverage(model: StoreModel): CoverageModel {
 
 function appCoverage(facts: ModelFacts, suppressions: SuppressionIndex, app: AppInfo): AppCoverage {
   const comp = facts.compositionOf(app)!;
-  const caches = [...comp.caches.values()]
+  const caches = compositionCaches(comp)
     .sort(
       (a, b) =>
         compareStrings(a.owner.store.name, b.owner.store.name) || compareStrings(a.name, b.name),
@@ -129,6 +129,25 @@ function appCoverage(facts: ModelFacts, suppressions: SuppressionIndex, app: App
     metrics: { invalidations, caches: countCaches(caches.map((c) => c.invalidations)) },
     caches,
   };
+}
+
+/**
+ * Every `@cached()` method of the composition. `comp.caches` is keyed by name
+ * and keeps only the definition that wins; but each definition is a cache of
+ * its own at run time (which is why two of one name are `duplicate-cache`), so
+ * the report lists both rather than lose one.
+ */
+function compositionCaches(comp: CompositionFacts): CacheFacts[] {
+  const caches: CacheFacts[] = [];
+  for (const [name, defs] of comp.definitions) {
+    const winner = comp.caches.get(name);
+    for (const d of defs) {
+      if (d.method.cached?.kind !== 'cached') continue;
+      if (winner?.owner.method === d.method) caches.push(winner);
+      else caches.push({ name, owner: d, fronts: [], reads: new Set(d.reads) });
+    }
+  }
+  return caches;
 }
 
 /** The write paths whose writes can make `app`'s caches stale, with the composition they run in. */
@@ -942,7 +961,11 @@ function tableCoverage(facts: ModelFacts): TableCoverage[] {
   };
   for (const app of facts.model.apps) {
     const comp = facts.compositionOf(app)!;
-    for (const r of comp.methods.values()) {
+    const readingMethods = new Set([
+      ...comp.methods.values(),
+      ...compositionCaches(comp).map((c) => c.owner),
+    ]);
+    for (const r of readingMethods) {
       for (const t of r.reads) {
         add(readers, t, r, app.name, () => ({
           ...methodRef(r),

@@ -197,6 +197,45 @@ describe('computeCoverage', () => {
       expect(reader.metrics.invalidations).toMatchObject({ total: 1, unknown: 1, pct: 0 });
     });
 
+    it('keeps both caches of one name, each uncovered as a duplicate, neither lost', () => {
+      const stream = { cache: 'getTags', kind: 'invalidateCacheAndStream' as const, keyArity: 1 };
+      const c = computeCoverage(
+        model()
+          .schema('room_tags', 'directory')
+          .mixin('TagsWorkerStore', (s) => s.cached('getTags', { line: 10, reads: ['room_tags'] }))
+          .mixin('DirectoryWorkerStore', (s) =>
+            s.cached('getTags', { line: 20, reads: ['directory'] }),
+          )
+          .mixin(
+            'TagsStore',
+            (s) =>
+              s
+                .method('addTag', { writes: ['room_tags'], invalidates: [stream] })
+                .method('publish', { writes: ['directory'], invalidates: [stream] }),
+            { composes: ['TagsWorkerStore'] },
+          )
+          .composition('Main', ['TagsStore'])
+          .composition('Reader', ['TagsWorkerStore', 'DirectoryWorkerStore'])
+          .app('main', 'writer', 'Main')
+          .app('reader', 'worker', 'Reader')
+          .build(),
+      );
+      const reader = c.apps.find((a) => a.name === 'reader')!;
+      expect(reader.caches.map((k) => `${k.store}.${k.name}`)).toEqual([
+        'DirectoryWorkerStore.getTags',
+        'TagsWorkerStore.getTags',
+      ]);
+      for (const k of reader.caches) {
+        const pairs = k.tables.flatMap((t) => t.writes);
+        expect(pairs.map((p) => p.missing?.kind)).toEqual(['duplicate-cache']);
+      }
+      expect(reader.metrics.caches).toMatchObject({ total: 2, uncovered: 2 });
+      const tags = c.tables.find((t) => t.name === 'room_tags')!;
+      expect(tags.readers.map((r) => [`${r.store}.${r.method}`, r.apps])).toEqual([
+        ['TagsWorkerStore.getTags', ['main', 'reader']],
+      ]);
+    });
+
     describe('a table the analyser could not name', () => {
       // `countRows` reads `sql.table(table)`; `purge` deletes from one; neither names it.
       const m = model()
