@@ -75,6 +75,7 @@ import {
   type StreamCoverage,
   type TableCoverage,
   type WriterRef,
+  storeId,
   UNNAMED_TABLE,
 } from './model.js';
 
@@ -1007,17 +1008,23 @@ function tableCoverage(facts: ModelFacts): TableCoverage[] {
 // ---------------------------------------------------------------- stores
 
 function storeCoverage(apps: readonly AppCoverage[]): StoreCoverage[] {
-  const byStore = new Map<string, { file: string; caches: CacheCoverage[] }>();
+  // By file and class name: two stores of one name in two files are two stores.
+  const byStore = new Map<string, { name: string; file: string; caches: CacheCoverage[] }>();
   for (const app of apps) {
     for (const cache of app.caches) {
-      const entry = byStore.get(cache.store) ?? { file: cache.location.file, caches: [] };
+      const key = storeId(cache.location.file, cache.store);
+      const entry = byStore.get(key) ?? {
+        name: cache.store,
+        file: cache.location.file,
+        caches: [],
+      };
       entry.caches.push(cache);
-      byStore.set(cache.store, entry);
+      byStore.set(key, entry);
     }
   }
-  return [...byStore.entries()]
-    .sort(([a], [b]) => compareStrings(a, b))
-    .map(([name, { file, caches }]) => ({
+  return [...byStore.values()]
+    .sort((a, b) => compareStrings(a.name, b.name) || compareStrings(a.file, b.file))
+    .map(({ name, file, caches }) => ({
       name,
       file,
       metrics: {

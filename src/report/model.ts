@@ -233,8 +233,16 @@ export interface TableCoverage {
   readonly streams: readonly string[];
 }
 
+/**
+ * A store's identity. Class names are not unique (two files may each hold a
+ * `TagsWorkerStore`), so stores are kept apart by file, as `file#Name`.
+ */
+export function storeId(file: string, name: string): string {
+  return `${file}#${name}`;
+}
+
 export interface StoreCoverage {
-  /** Class name. */
+  /** Class name (not unique: `storeId` tells two apart). */
   readonly name: string;
   readonly file: string;
   /** Over the pairs of the caches this store defines, in every app. */
@@ -249,6 +257,6 @@ export interface CoverageModel {
   /** Streams no worker app follows (the runtime's `caches` stream never is one). */
   readonly unfollowedStreams: readonly string[];
   readonly tables: readonly TableCoverage[];
-  /** Stores that define cached reads, sorted by name. */
+  /** Stores that define cached reads, sorted by name, then file. */
   readonly stores: readonly StoreCoverage[];
 }

@@ -5,6 +5,9 @@ import { allPairs } from '../../src/report/formatters/common.js';
 import {
   checkCoverage,
   computeCoverage,
+  defaultContext,
+  jsonSummary,
+  reportFormatters,
   parseThreshold,
   percent,
   type CoverageModel,
@@ -473,6 +476,55 @@ describe('computeCoverage', () => {
         ['ReceiptsStore.insertReceipt', ['main']],
       ]);
       expect(receipts).toMatchObject({ streams: ['receipts'], inSchema: true });
+    });
+
+    it('keeps two stores of one class name in two files apart', () => {
+      const c = computeCoverage(
+        model()
+          .schema('room_tags', 'tag_counts')
+          .stream('tags', ['room_tags', 'tag_counts'])
+          .mixin(
+            'TagsWorkerStore',
+            (s) =>
+              s
+                .cached('getTags', { reads: ['room_tags'] })
+                .handler('onTags', 'tags', { invalidates: ['getTags'] }),
+            { file: 'src/stores/tags.ts' },
+          )
+          .mixin('OtherTagsWorkerStore', (s) => s.cached('countTags', { reads: ['tag_counts'] }), {
+            name: 'TagsWorkerStore',
+            file: 'src/stores/other/tags.ts',
+          })
+          .mixin(
+            'TagsStore',
+            (s) => s.method('addTag', { writes: ['room_tags', 'tag_counts'], allocates: ['tags'] }),
+            { composes: ['TagsWorkerStore', 'OtherTagsWorkerStore'] },
+          )
+          .composition('Main', ['TagsStore'])
+          .composition('Reader', ['TagsWorkerStore', 'OtherTagsWorkerStore'])
+          .app('main', 'writer', 'Main')
+          .app('reader', 'worker', 'Reader')
+          .build(),
+      );
+      expect(
+        c.stores.map((s) => [
+          s.name,
+          s.file,
+          s.metrics.invalidations.covered,
+          s.metrics.invalidations.total,
+        ]),
+      ).toEqual([
+        ['TagsWorkerStore', 'src/stores/other/tags.ts', 0, 2],
+        ['TagsWorkerStore', 'src/stores/tags.ts', 2, 2],
+      ]);
+      expect(Object.keys(jsonSummary(c))).toEqual([
+        'total',
+        'src/stores/other/tags.ts#TagsWorkerStore',
+        'src/stores/tags.ts#TagsWorkerStore',
+      ]);
+      const text = reportFormatters.text(c, defaultContext());
+      expect(text).toMatch(/\n {2}src\/stores\/other\/tags\.ts#TagsWorkerStore +\| +0 \|/);
+      expect(text).toMatch(/\n {2}src\/stores\/tags\.ts#TagsWorkerStore +\| +100 \|/);
     });
 
     it('sums per store, over every app', () => {

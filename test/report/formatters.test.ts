@@ -84,15 +84,17 @@ describe('json-summary', () => {
     });
   });
 
-  it('keeps two stores of one name apart by file', () => {
+  it('keeps two stores of one name apart by file, naming both `file#Name`', () => {
+    const first = coverage.stores[0]!;
     const twice = {
       ...coverage,
-      stores: [coverage.stores[0]!, { ...coverage.stores[0]!, file: 'src/other.ts' }],
+      stores: [first, { ...first, file: 'src/other.ts' }, ...coverage.stores.slice(1)],
     };
-    expect(Object.keys(jsonSummary(twice))).toEqual([
+    expect(Object.keys(jsonSummary(twice)).slice(0, 4)).toEqual([
       'total',
-      coverage.stores[0]!.name,
-      `src/other.ts#${coverage.stores[0]!.name}`,
+      `${first.file}#${first.name}`,
+      `src/other.ts#${first.name}`,
+      coverage.stores[1]!.name,
     ]);
   });
 });

@@ -1,7 +1,13 @@
 // Helpers the report formatters share: how locations, statuses and missing
 // links read in words, and the context every formatter receives.
 import type { SourceLocation } from '../../analysis/model.js';
-import type { CacheStatus, CoverageModel, MissingKind, PairCoverage } from '../model.js';
+import {
+  storeId,
+  type CacheStatus,
+  type CoverageModel,
+  type MissingKind,
+  type PairCoverage,
+} from '../model.js';
 
 /** What every report formatter is: a pure function from the coverage model to text. */
 export type ReportFormatter = (coverage: CoverageModel, context: ReportContext) => string;
@@ -73,6 +79,17 @@ export function* allPairs(
       }
     }
   }
+}
+
+/** How the report names a store: its class name, or `file#Name` when another store shares it. */
+export function storeNamer(coverage: CoverageModel): (name: string, file: string) => string {
+  const files = new Map<string, Set<string>>();
+  for (const s of coverage.stores) {
+    const set = files.get(s.name) ?? new Set<string>();
+    set.add(s.file);
+    files.set(s.name, set);
+  }
+  return (name, file) => ((files.get(name)?.size ?? 0) > 1 ? storeId(file, name) : name);
 }
 
 /** `Store.method` of a pair's write path. */

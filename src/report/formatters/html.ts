@@ -7,20 +7,22 @@
 // the script adds the filters and keeps the selected cell in view.
 import type { SourceLocation } from '../../analysis/model.js';
 import { pctText } from '../metrics.js';
-import type {
-  AppCoverage,
-  CacheCoverage,
-  CacheStatus,
-  Counts,
-  CoverageModel,
-  Fact,
-  PairCoverage,
+import {
+  storeId,
+  type AppCoverage,
+  type CacheCoverage,
+  type CacheStatus,
+  type Counts,
+  type CoverageModel,
+  type Fact,
+  type PairCoverage,
 } from '../model.js';
 import {
   locationText,
   MISSING_WORD,
   plural,
   sourceHref,
+  storeNamer,
   writerName,
   type ReportContext,
 } from './common.js';
@@ -111,6 +113,7 @@ function detailHtml(
   id: string,
   app: AppCoverage,
   k: CacheCoverage,
+  store: string,
 ): string {
   const c = k.invalidations;
   const tables = k.tables.length
@@ -126,8 +129,8 @@ function detailHtml(
         .join('')
     : '<p class="none">It reads no table the analyser found.</p>';
   return (
-    `<article class="detail"${attr('id', id)}${attr('data-app', app.name)}${attr('data-store', k.store)}>` +
-    `<h3><code>${escapeHtml(k.name)}</code> <small>${escapeHtml(k.store)}</small> in app <code>${escapeHtml(app.name)}</code> ` +
+    `<article class="detail"${attr('id', id)}${attr('data-app', app.name)}${attr('data-store', store)}>` +
+    `<h3><code>${escapeHtml(k.name)}</code> <small>${escapeHtml(store)}</small> in app <code>${escapeHtml(app.name)}</code> ` +
     `<span class="badge s-${k.status}">${k.status}</span> <span class="count">${c.covered}/${c.total}</span></h3>` +
     `<p class="meta">${src(context, k.location)} · key of ${plural(k.keyArity, 'argument')}` +
     (k.fronts.length
@@ -137,16 +140,26 @@ function detailHtml(
   );
 }
 
+/** Key of a matrix row: a cached read, by its store (file and class) and name. */
+function rowKey(k: CacheCoverage): string {
+  return `${storeId(k.location.file, k.store)}\0${k.name}`;
+}
+
 function matrix(
   coverage: CoverageModel,
   detailIds: Map<string, string>,
 ): { html: string; rows: number } {
   // One row per cached read (store and name), one column per app.
+  const storeName = storeNamer(coverage);
   const rows = new Map<string, { store: string; name: string; streams: Set<string> }>();
   for (const app of coverage.apps) {
     for (const k of app.caches) {
-      const key = `${k.store}\0${k.name}`;
-      const row = rows.get(key) ?? { store: k.store, name: k.name, streams: new Set<string>() };
+      const key = rowKey(k);
+      const row = rows.get(key) ?? {
+        store: storeName(k.store, k.location.file),
+        name: k.name,
+        streams: new Set<string>(),
+      };
       for (const s of k.streams) row.streams.add(s);
       rows.set(key, row);
     }
@@ -165,7 +178,7 @@ function matrix(
     .map(([key, row]) => {
       const cells = coverage.apps
         .map((app) => {
-          const k = app.caches.find((x) => x.store === row.store && x.name === row.name);
+          const k = app.caches.find((x) => rowKey(x) === key);
           if (!k) {
             return `<td class="cell s-absent"${attr('data-col', app.name)}${attr('data-app', app.name)} data-status="absent" title="not composed into this app">·</td>`;
           }
@@ -295,16 +308,18 @@ export function formatHtml(coverage: CoverageModel, context: ReportContext): str
   const ids = new Ids();
   const detailIds = new Map<string, string>();
   const details: string[] = [];
+  const storeName = storeNamer(coverage);
   for (const app of coverage.apps) {
     for (const k of app.caches) {
-      const id = ids.make('d', app.name, k.store, k.name);
-      detailIds.set(`${app.name}\0${k.store}\0${k.name}`, id);
-      details.push(detailHtml(context, ids, id, app, k));
+      const store = storeName(k.store, k.location.file);
+      const id = ids.make('d', app.name, store, k.name);
+      detailIds.set(`${app.name}\0${rowKey(k)}`, id);
+      details.push(detailHtml(context, ids, id, app, k, store));
     }
   }
   const { html: matrixHtml, rows } = matrix(coverage, detailIds);
   const { invalidations, caches } = coverage.totals;
-  const stores = [...new Set(coverage.apps.flatMap((a) => a.caches.map((k) => k.store)))].sort();
+  const stores = [...new Set(coverage.stores.map((s) => storeName(s.name, s.file)))].sort();
   const extra = [
     invalidations.uncovered ? `${invalidations.uncovered} uncovered` : '',
     invalidations.unknown ? `${invalidations.unknown} unknown` : '',

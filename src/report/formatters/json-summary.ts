@@ -1,12 +1,12 @@
 // `json-summary`: `coverage-summary.json` in istanbul's shape, so the badges
 // and dashboards that read istanbul's file read ours: a `total` entry and one
 // entry per store that defines cached reads (keyed by the store's class
-// name), each holding `{ total, covered, skipped, pct }` under a metric key.
+// name, or `file#Name` when two stores share it), each holding `{ total, covered, skipped, pct }` under a metric key.
 // Metrics (docs/report.md): `invalidations`, the cache × write pairs whose
 // write is followed by an invalidation of the cache on the cache's app; and
 // `caches`, the cached reads (per app) all of whose pairs are.
 import type { Counts, CoverageModel, Metrics } from '../model.js';
-import type { ReportContext } from './common.js';
+import { storeNamer, type ReportContext } from './common.js';
 
 export interface IstanbulCounts {
   readonly total: number;
@@ -27,11 +27,8 @@ function entry(m: Metrics): Record<keyof Metrics, IstanbulCounts> {
 
 export function jsonSummary(coverage: CoverageModel): JsonSummary {
   const out: JsonSummary = { total: entry(coverage.totals) };
-  for (const store of coverage.stores) {
-    // Two stores of one name (in different files) keep apart by file.
-    const key = Object.hasOwn(out, store.name) ? `${store.file}#${store.name}` : store.name;
-    out[key] = entry(store.metrics);
-  }
+  const name = storeNamer(coverage);
+  for (const store of coverage.stores) out[name(store.name, store.file)] = entry(store.metrics);
   return out;
 }
 

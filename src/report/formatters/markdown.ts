@@ -20,6 +20,7 @@ import {
   MISSING_WORD,
   plural,
   sourceHref,
+  storeNamer,
   writerName,
   type ReportContext,
 } from './common.js';
@@ -128,6 +129,7 @@ function gapsSection(coverage: CoverageModel, context: ReportContext): string {
 }
 
 function cachesSection(coverage: CoverageModel): string {
+  const storeName = storeNamer(coverage);
   const out = ['## Cached reads by app'];
   for (const a of coverage.apps) {
     const i = a.metrics.invalidations;
@@ -150,7 +152,7 @@ function cachesSection(coverage: CoverageModel): string {
       );
       for (const k of a.caches) {
         out.push(
-          `| \`${k.name}\` | ${k.store} | ${k.tables.map((t) => `\`${t.table}\``).join(', ') || '–'} | ${STATUS_MARK[k.status]} ${k.status} | ${k.invalidations.covered}/${k.invalidations.total} | ${cell(coveredBy(k))} |`,
+          `| \`${k.name}\` | ${storeName(k.store, k.location.file)} | ${k.tables.map((t) => `\`${t.table}\``).join(', ') || '–'} | ${STATUS_MARK[k.status]} ${k.status} | ${k.invalidations.covered}/${k.invalidations.total} | ${cell(coveredBy(k))} |`,
         );
       }
       out.push('');

@@ -5,8 +5,15 @@
 // below 80%, green above) when the context allows colour.
 import { Chalk, type ChalkInstance } from 'chalk';
 import { addCounts, countCaches } from '../metrics.js';
-import type { CacheStatus, Counts, CoverageModel, MissingKind, PairCoverage } from '../model.js';
-import { writerName, type ReportContext } from './common.js';
+import {
+  storeId,
+  type CacheStatus,
+  type Counts,
+  type CoverageModel,
+  type MissingKind,
+  type PairCoverage,
+} from '../model.js';
+import { storeNamer, writerName, type ReportContext } from './common.js';
 
 const SHORT: Readonly<Record<MissingKind, string>> = {
   'duplicate-cache': 'duplicate cache name',
@@ -49,6 +56,7 @@ export function formatText(coverage: CoverageModel, context: ReportContext): str
       level: 0,
     },
   ];
+  const storeName = storeNamer(coverage);
   for (const app of coverage.apps) {
     rows.push({
       label: ` ${app.name} (${app.role})`,
@@ -58,13 +66,13 @@ export function formatText(coverage: CoverageModel, context: ReportContext): str
       gaps: app.unknownMixins.length ? `unknown mixins: ${app.unknownMixins.join(', ')}` : '',
       level: 1,
     });
-    const stores = [...new Set(app.caches.map((k) => k.store))];
+    const stores = [...new Set(app.caches.map((k) => storeId(k.location.file, k.store)))];
     for (const store of stores) {
-      const caches = app.caches.filter((k) => k.store === store);
+      const caches = app.caches.filter((k) => storeId(k.location.file, k.store) === store);
       const storeCounts = addCounts(caches.map((k) => k.invalidations));
       const full = countCaches(caches.map((k) => k.invalidations));
       rows.push({
-        label: `  ${store}`,
+        label: `  ${storeName(caches[0]!.store, caches[0]!.location.file)}`,
         counts: storeCounts,
         caches: `${full.covered}/${full.total}`,
         status: null,
