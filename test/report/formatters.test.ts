@@ -10,7 +10,7 @@ import {
   jsonSummary,
   reportFormatters,
 } from '../../src/report/index.js';
-import { receiptsApp } from '../lint/model-builder.js';
+import { model, receiptsApp } from '../lint/model-builder.js';
 import { galleryModel } from './models.js';
 
 const coverage = computeCoverage(galleryModel());
@@ -134,6 +134,62 @@ describe('md', () => {
     const piped = computeCoverage(receiptsApp().build());
     const out = reportFormatters.md(piped, { ...context, project: 'a|b' });
     expect(out).toContain('# Stream coverage: a|b');
+  });
+
+  it('keeps names with pipes, backticks and HTML in their cells, shown as text', () => {
+    const stream = 'alt|<i>x</i> `tick` & "q"';
+    const file = 'src/stores/we|rd <&> (dir)/audit.ts';
+    const hostile = computeCoverage(
+      model()
+        .schema('t')
+        .stream(stream, ['t'], { variable: 'AltStream' })
+        .mixin(
+          'W',
+          (s) =>
+            s.cached('getT', { line: 10, reads: ['t'] }).handler('onAlt', stream, { line: 12 }),
+          { file },
+        )
+        .mixin(
+          'S',
+          (s) =>
+            s
+              .idGen('altIdGen', stream, 18)
+              .method('write', { line: 20, writes: ['t'], allocates: [stream] }),
+          { composes: ['W'], file },
+        )
+        .suppress(
+          'cache-not-invalidated-on-worker',
+          file,
+          10,
+          'best | <img src=x onerror=alert(1)>',
+        )
+        .composition('Main', ['S'])
+        .composition('Reader', ['W'])
+        .app('ma|in <b>&', 'writer', 'Main')
+        .app('read|er <img src=x onerror=alert(1)>', 'worker', 'Reader')
+        .build(),
+    );
+    const out = reportFormatters.md(hostile, { ...context, sourceBase: '../' });
+    // GFM splits a row at every pipe not escaped, code spans included.
+    const cells = (line: string) => line.split(/(?<!\\)\|/).length;
+    const lines = out.split('\n');
+    lines.forEach((line, i) => {
+      if (!line.startsWith('| ---') && !line.startsWith('| :')) return;
+      const header = lines[i - 1]!;
+      for (let j = i + 1; lines[j]?.startsWith('|'); j++) {
+        expect(cells(lines[j]!), lines[j]).toBe(cells(header));
+      }
+    });
+    // Outside code spans, no HTML but the report's own folding.
+    const prose = out.replace(/(`+)(?!`)[\s\S]*?(?<!`)\1(?!`)/g, '');
+    const tags = [...prose.matchAll(/<\/?([a-z]+)/gi)].map((m) => m[1]);
+    expect(new Set(tags)).toEqual(new Set(['details', 'summary', 'code']));
+    expect(out).toContain('<code>read|er &lt;img src=x onerror=alert(1)&gt;</code>');
+    expect(out).toContain('(suppressed: best \\| &lt;img src=x onerror=alert(1)&gt;)');
+    // A backtick in a name gets a longer fence, so the span holds the whole name.
+    expect(out).toContain('| ``alt\\|<i>x</i> `tick` & "q"`` |');
+    // A parenthesis in a path would end the link early.
+    expect(out).toContain('](../src/stores/we%7Crd%20%3C%26%3E%20%28dir%29/audit.ts#L10)');
   });
 
   it('says so when everything is covered', () => {

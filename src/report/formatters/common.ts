@@ -30,6 +30,16 @@ export function defaultContext(overrides: Partial<ReportContext> = {}): ReportCo
   return { color: false, toolVersion: '0.0.0', sourceBase: null, project: 'project', ...overrides };
 }
 
+/** Text as HTML text or attribute value (the page, and the raw HTML lines of the Markdown). */
+export function escapeHtml(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
 export function locationText(loc: SourceLocation | null): string {
   return loc ? `${loc.file}:${loc.line}:${loc.column}` : '(runtime)';
 }

@@ -18,6 +18,7 @@ import {
   type PairCoverage,
 } from '../model.js';
 import {
+  escapeHtml,
   locationText,
   MISSING_WORD,
   plural,
@@ -28,14 +29,7 @@ import {
 } from './common.js';
 import { GRAPH_COLUMNS, GRAPH_GEOMETRY, layoutGraph, NODE_HEIGHT, NODE_WIDTH } from './graph.js';
 
-export function escapeHtml(text: string): string {
-  return text
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
-}
+export { escapeHtml };
 
 /** Escapes, then turns Markdown code spans into `<code>`. */
 function rich(text: string): string {

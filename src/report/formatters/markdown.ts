@@ -16,6 +16,7 @@ import type {
 } from '../model.js';
 import {
   allPairs,
+  escapeHtml,
   locationText,
   MISSING_WORD,
   plural,
@@ -35,8 +36,41 @@ const STATUS_MARK: Readonly<Record<CacheStatus, string>> = {
   unknown: '❔',
 };
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+// Names come from the analysed code and the config, so they may hold `|`,
+// backticks or HTML. GitHub renders raw HTML in a comment, and a `|` splits a
+// table cell even inside a code span: every name goes out through `code` or
+// `text`, and every table row through `row`, which escapes pipes.
+
+/** A table cell: pipes escaped (GFM unescapes `\|` inside code spans too), on one line. */
+function cell(content: string): string {
+  return content.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+}
+
+function row(out: string[], cells: readonly string[]): void {
+  out.push(`| ${cells.map(cell).join(' | ')} |`);
+}
+
+/** A code span that holds any text: a fence longer than any run of backticks in it. */
+function code(value: string): string {
+  const longest = Math.max(0, ...(value.match(/`+/g) ?? []).map((run) => run.length));
+  const fence = '`'.repeat(longest + 1);
+  const pad = /^[` ]|[` ]$/.test(value) ? ' ' : '';
+  return `${fence}${pad}${value}${pad}${fence}`;
+}
+
+/** Plain text that Markdown shows as written: no HTML, no emphasis, no code, no links. */
+function text(value: string): string {
+  return value.replace(/[\\`*_[\]]/g, '\\$&').replace(/[&<>]/g, (c) => ENTITY[c]!);
+}
+
+const ENTITY: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
+
+/** A sentence of the model: its `code` marks as code spans, the rest as plain text. */
+function inline(sentence: string): string {
+  return sentence
+    .split(/`([^`]+)`/)
+    .map((part, i) => (i % 2 === 1 ? code(part) : text(part)))
+    .join('');
 }
 
 function pctMark(c: Counts): string {
@@ -44,19 +78,20 @@ function pctMark(c: Counts): string {
 }
 
 function loc(context: ReportContext, l: SourceLocation | null): string {
-  const text = `\`${locationText(l)}\``;
-  const href = sourceHref(context, l);
-  return href ? `[${text}](${href})` : text;
+  const label = code(locationText(l));
+  // An unbalanced parenthesis would end the link destination early.
+  const href = sourceHref(context, l)?.replace(/[()]/g, (c) => (c === '(' ? '%28' : '%29'));
+  return href ? `[${label}](${href})` : label;
 }
 
 function routeText(r: Route): string {
   switch (r.kind) {
     case 'stream':
-      return `stream \`${r.stream}\` → \`${r.handler!.store}.${r.handler!.method}\``;
+      return `stream ${code(r.stream!)} → ${code(`${r.handler!.store}.${r.handler!.method}`)}`;
     case 'caches-stream':
-      return `caches stream (\`${r.invalidation!.store}.${r.invalidation!.method}\`)`;
+      return `caches stream (${code(`${r.invalidation!.store}.${r.invalidation!.method}`)})`;
     case 'after-commit':
-      return `after commit (\`${r.invalidation!.store}.${r.invalidation!.method}\`)`;
+      return `after commit (${code(`${r.invalidation!.store}.${r.invalidation!.method}`)})`;
     case 'self':
       return 'the write is the cached read';
   }
@@ -71,22 +106,33 @@ function coveredBy(cache: CacheCoverage): string {
 
 function chainList(context: ReportContext, chain: readonly Fact[]): string {
   return chain
-    .map((f, i) => `${i + 1}. ${f.ok ? '' : '❌ '}${f.text} — ${loc(context, f.location)}`)
+    .map((f, i) => `${i + 1}. ${f.ok ? '' : '❌ '}${inline(f.text)} — ${loc(context, f.location)}`)
     .join('\n');
 }
 
+function codes(values: readonly string[]): string {
+  return values.map(code).join(', ') || '–';
+}
+
 function appTable(apps: readonly AppCoverage[]): string {
-  const lines = [
+  const out = [
     '| App | Role | Composition | Cache invalidations | Cached reads | Uncovered | Unknown | Skipped |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
   ];
   for (const a of apps) {
     const i = a.metrics.invalidations;
-    lines.push(
-      `| \`${a.name}\` | ${a.role} | \`${a.composition}\` | ${pctMark(i)} ${pctText(i.pct)} (${i.covered}/${i.total}) | ${a.metrics.caches.covered}/${a.metrics.caches.total} | ${i.uncovered} | ${i.unknown} | ${i.skipped} |`,
-    );
+    row(out, [
+      code(a.name),
+      a.role,
+      code(a.composition),
+      `${pctMark(i)} ${pctText(i.pct)} (${i.covered}/${i.total})`,
+      `${a.metrics.caches.covered}/${a.metrics.caches.total}`,
+      String(i.uncovered),
+      String(i.unknown),
+      String(i.skipped),
+    ]);
   }
-  return lines.join('\n');
+  return out.join('\n');
 }
 
 function gapsSection(coverage: CoverageModel, context: ReportContext): string {
@@ -98,7 +144,7 @@ function gapsSection(coverage: CoverageModel, context: ReportContext): string {
   const rank = (p: PairCoverage) => (p.skipped ? 2 : p.status === 'uncovered' ? 0 : 1);
   gaps.sort((a, b) => rank(a.pair) - rank(b.pair));
   const shown = gaps.slice(0, MAX_GAPS);
-  const lines = [
+  const out = [
     '## Not covered',
     '',
     '| App | Cached read | Table | Write | Missing link | Reported as |',
@@ -108,24 +154,29 @@ function gapsSection(coverage: CoverageModel, context: ReportContext): string {
     const m = pair.missing;
     const mark = pair.skipped ? '⏭️ skipped:' : pair.status === 'unknown' ? '❔' : '❌';
     const finding = m?.finding
-      ? `\`${m.finding.ruleId}\` at ${loc(context, m.finding.location)}`
-      : '`analysis-unresolved`';
-    lines.push(
-      `| \`${app}\` | \`${cache}\` (${store}) | \`${table}\` | \`${writerName(pair)}\` | ${mark} ${cell(m ? `**${MISSING_WORD[m.kind]}**: ${m.text}` : '')} | ${finding}${m?.suppressed ? ` (suppressed: ${cell(m.suppressed.reason ?? 'no reason')})` : ''} |`,
-    );
+      ? `${code(m.finding.ruleId)} at ${loc(context, m.finding.location)}`
+      : code('analysis-unresolved');
+    row(out, [
+      code(app),
+      `${code(cache)} (${text(store)})`,
+      code(table),
+      code(writerName(pair)),
+      `${mark} ${m ? `**${MISSING_WORD[m.kind]}**: ${inline(m.text)}` : ''}`,
+      `${finding}${m?.suppressed ? ` (suppressed: ${text(m.suppressed.reason ?? 'no reason')})` : ''}`,
+    ]);
   }
-  if (gaps.length > shown.length) lines.push('', `… and ${gaps.length - shown.length} more.`);
-  lines.push('', '<details><summary>Chains of facts</summary>', '');
+  if (gaps.length > shown.length) out.push('', `… and ${gaps.length - shown.length} more.`);
+  out.push('', '<details><summary>Chains of facts</summary>', '');
   for (const { app, cache, table, pair } of shown) {
-    lines.push(
-      `#### \`${app}\` · \`${cache}\` ← \`${writerName(pair)}\` (\`${table}\`)`,
+    out.push(
+      `#### ${code(app)} · ${code(cache)} ← ${code(writerName(pair))} (${code(table)})`,
       '',
       chainList(context, pair.chain),
       '',
     );
   }
-  lines.push('</details>');
-  return lines.join('\n');
+  out.push('</details>');
+  return out.join('\n');
 }
 
 function cachesSection(coverage: CoverageModel): string {
@@ -133,14 +184,15 @@ function cachesSection(coverage: CoverageModel): string {
   const out = ['## Cached reads by app'];
   for (const a of coverage.apps) {
     const i = a.metrics.invalidations;
+    // A raw HTML line: Markdown is not parsed inside it, so names are escaped as HTML.
     out.push(
       '',
-      `<details><summary><code>${a.name}</code> (${a.role}, <code>${a.composition}</code>): ${pctText(i.pct)} of cache invalidations, ${a.metrics.caches.covered}/${a.metrics.caches.total} cached reads covered</summary>`,
+      `<details><summary><code>${escapeHtml(a.name)}</code> (${a.role}, <code>${escapeHtml(a.composition)}</code>): ${pctText(i.pct)} of cache invalidations, ${a.metrics.caches.covered}/${a.metrics.caches.total} cached reads covered</summary>`,
       '',
     );
     if (a.unknownMixins.length) {
       out.push(
-        `The composition names mixins the analyser did not find: ${a.unknownMixins.map((m) => `\`${m}\``).join(', ')}.`,
+        `The composition names mixins the analyser did not find: ${a.unknownMixins.map(code).join(', ')}.`,
         '',
       );
     }
@@ -151,9 +203,14 @@ function cachesSection(coverage: CoverageModel): string {
         '| --- | --- | --- | --- | ---: | --- |',
       );
       for (const k of a.caches) {
-        out.push(
-          `| \`${k.name}\` | ${storeName(k.store, k.location.file)} | ${k.tables.map((t) => `\`${t.table}\``).join(', ') || '–'} | ${STATUS_MARK[k.status]} ${k.status} | ${k.invalidations.covered}/${k.invalidations.total} | ${cell(coveredBy(k))} |`,
-        );
+        row(out, [
+          code(k.name),
+          text(storeName(k.store, k.location.file)),
+          codes(k.tables.map((t) => t.table)),
+          `${STATUS_MARK[k.status]} ${k.status}`,
+          `${k.invalidations.covered}/${k.invalidations.total}`,
+          coveredBy(k),
+        ]);
       }
       out.push('');
     }
@@ -173,9 +230,9 @@ function streamsSection(coverage: CoverageModel): string {
     const handlers = new Map<string, Set<string>>();
     for (const byApp of s.handlers) {
       for (const h of byApp.handlers) {
-        const key = h.runtime ? 'runtime' : `\`${h.store}.${h.method}\``;
+        const key = h.runtime ? 'runtime' : code(`${h.store}.${h.method}`);
         const set = handlers.get(key) ?? new Set<string>();
-        for (const c of h.invalidates) set.add(`\`${c}\``);
+        for (const c of h.invalidates) set.add(code(c));
         handlers.set(key, set);
       }
     }
@@ -184,16 +241,19 @@ function streamsSection(coverage: CoverageModel): string {
         .map(([h, caches]) => `${h} → ${caches.size ? [...caches].join(', ') : 'none'}`)
         .join('; ') || '–';
     const followed = s.followedBy.length
-      ? s.followedBy.map((a) => `\`${a}\``).join(', ')
+      ? codes(s.followedBy)
       : s.kind === 'caches'
         ? 'every app'
         : '⚠️ none';
-    lines(out, [
-      `\`${s.name}\``,
+    row(out, [
+      code(s.name),
       s.kind,
-      s.tables.map((t) => `\`${t}\``).join(', ') || '–',
-      s.writers.map((w) => `\`${w.store}.${w.method}\``).join(', ') ||
-        (s.announced ? 'announced' : '–'),
+      codes(s.tables),
+      s.writers.length
+        ? codes(s.writers.map((w) => `${w.store}.${w.method}`))
+        : s.announced
+          ? 'announced'
+          : '–',
       followed,
       handlerText,
       String(s.coveredPairs),
@@ -202,14 +262,10 @@ function streamsSection(coverage: CoverageModel): string {
   if (coverage.unfollowedStreams.length) {
     out.push(
       '',
-      `Streams no worker app follows: ${coverage.unfollowedStreams.map((s) => `\`${s}\``).join(', ')}.`,
+      `Streams no worker app follows: ${coverage.unfollowedStreams.map(code).join(', ')}.`,
     );
   }
   return out.join('\n');
-}
-
-function lines(out: string[], cells: readonly string[]): void {
-  out.push(`| ${cells.map(cell).join(' | ')} |`);
 }
 
 function tablesSection(coverage: CoverageModel): string {
@@ -222,14 +278,16 @@ function tablesSection(coverage: CoverageModel): string {
     '| --- | --- | --- | --- | --- |',
   ];
   const methods = (list: readonly { store: string; method: string; apps: readonly string[] }[]) =>
-    list.map((m) => `\`${m.store}.${m.method}\` (${m.apps.join(', ')})`).join(', ') || '–';
+    list
+      .map((m) => `${code(`${m.store}.${m.method}`)} (${m.apps.map(code).join(', ')})`)
+      .join(', ') || '–';
   for (const t of coverage.tables) {
-    lines(out, [
-      `\`${t.name}\`${t.inSchema ? '' : ' (not in schema)'}`,
+    row(out, [
+      `${code(t.name)}${t.inSchema ? '' : ' (not in schema)'}`,
       methods(t.readers.filter((r) => r.cached !== null)),
       methods(t.readers.filter((r) => r.cached === null)),
       methods(t.writers),
-      t.streams.map((s) => `\`${s}\``).join(', ') || '–',
+      codes(t.streams),
     ]);
   }
   out.push('', '</details>');
@@ -244,7 +302,7 @@ export function formatMarkdown(coverage: CoverageModel, context: ReportContext):
     invalidations.skipped ? `${invalidations.skipped} skipped` : '',
   ].filter(Boolean);
   const head = [
-    `# Stream coverage: ${context.project}`,
+    `# Stream coverage: ${text(context.project)}`,
     '',
     `${pctMark(invalidations)} **Cache invalidations: ${pctText(invalidations.pct)}** (${invalidations.covered}/${invalidations.total} cache × write pairs) · ` +
       `cached reads fully covered: ${pctText(caches.pct)} (${caches.covered}/${caches.total})` +
