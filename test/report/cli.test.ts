@@ -1,7 +1,7 @@
 // store-lint's report options: --report <dir>, --report-format (comma-separated
 // or repeated), --check-coverage <pct>; run in this process on a rule fixture.
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -94,6 +94,19 @@ describe('store-lint --report', { timeout: 120_000 }, () => {
     // Source links lead from the report directory back to the project.
     const html = await readFile(join(dir, 'index.html'), 'utf8');
     expect(html).toMatch(/href="(\.\.\/)+[^"]*test\/fixtures\/rules\/clean-app\/src\/[^"]+#L\d+"/);
+  });
+
+  it('writes no file at all when one of them cannot be written (exit 2, one line)', async () => {
+    const dir = join(tmp, 'blocked');
+    await mkdir(join(dir, 'index.html'), { recursive: true });
+    await writeFile(join(dir, 'coverage.md'), 'an older report\n');
+    const r = await run(['--report', dir], CLEAN);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `store-lint: cannot write the coverage report to ${join(dir, 'index.html')}: it is a directory\n`,
+    );
+    expect((await readdir(dir)).sort()).toEqual(['coverage.md', 'index.html']);
+    expect(await readFile(join(dir, 'coverage.md'), 'utf8')).toBe('an older report\n');
   });
 
   it('fails --check-coverage with an istanbul-style ERROR line, even when the baseline hides the findings', async () => {
