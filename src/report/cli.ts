@@ -100,11 +100,13 @@ export async function runReport(
   options: RunReportOptions,
 ): Promise<number> {
   const coverage = computeCoverage(model);
+  // From the report directory back to the project; '' when they are one directory.
+  const up = request.dir ? relative(request.dir, model.root).split(sep).join('/') : null;
   const context: ReportContext = {
     color: false,
     toolVersion: options.toolVersion,
     project: basename(model.root),
-    sourceBase: request.dir ? `${relative(request.dir, model.root).split(sep).join('/')}/` : null,
+    sourceBase: up === null ? null : up && `${up}/`,
   };
   if (request.dir) {
     const written = await writeReport(coverage, request.dir, request.formats, context);

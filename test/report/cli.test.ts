@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/lint/cli.js';
+import { runReport } from '../../src/report/index.js';
+import { galleryModel } from './models.js';
 
 const FAILING = fileURLToPath(
   new URL('../fixtures/rules/cache-not-invalidated-on-worker/failing/', import.meta.url),
@@ -107,6 +109,24 @@ describe('store-lint --report', { timeout: 120_000 }, () => {
     );
     expect((await readdir(dir)).sort()).toEqual(['coverage.md', 'index.html']);
     expect(await readFile(join(dir, 'coverage.md'), 'utf8')).toBe('an older report\n');
+  });
+
+  it('links sources relative to the report when the report directory is the project root', async () => {
+    const root = join(tmp, 'root');
+    await mkdir(root);
+    const io = { stdout: { write: () => true }, stderr: { write: () => true }, cwd: root };
+    const request = { dir: root, formats: ['md', 'html'] as const, threshold: null };
+    await runReport({ ...galleryModel(), root }, request, io, {
+      toolVersion: '0',
+      machineOutput: false,
+      color: { stdout: false, stderr: false },
+    });
+    const md = await readFile(join(root, 'coverage.md'), 'utf8');
+    expect(md).toContain('](src/stores/receipts-count.ts#L270)');
+    expect(md).not.toContain('](/');
+    const html = await readFile(join(root, 'index.html'), 'utf8');
+    expect(html).toContain('href="src/stores/receipts-count.ts#L270"');
+    expect(html).not.toContain('href="/');
   });
 
   it('fails --check-coverage with an istanbul-style ERROR line, even when the baseline hides the findings', async () => {
