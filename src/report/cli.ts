@@ -46,6 +46,10 @@ export function parseReportOptions(options: ReportCliOptions, cwd: string): Repo
   if (options.report === undefined && given.length === 0 && options.checkCoverage === undefined) {
     return null;
   }
+  // `--report=` (or an unset variable in `--report "$DIR"`) would write into the current directory.
+  if (options.report !== undefined && options.report.trim() === '') {
+    throw new UsageError('--report: expected a directory, got an empty value');
+  }
   for (const name of given) {
     if (!isReportFormatName(name)) {
       throw new UsageError(

@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 describe('store-lint --report', { timeout: 120_000 }, () => {
-  it('rejects an unknown format, a file format without a directory and a bad threshold (exit 2, one line)', async () => {
+  it('rejects an unknown format, a file format without a directory, an empty directory and a bad threshold (exit 2, one line)', async () => {
     const unknown = await run(['--report-format', 'text,pdf'], CLEAN);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toBe(
@@ -68,6 +68,14 @@ describe('store-lint --report', { timeout: 120_000 }, () => {
     expect(bad.code).toBe(2);
     const printModel = await run(['--print-model', '--report', tmp], CLEAN);
     expect(printModel.code).toBe(2);
+    const empty = join(tmp, 'empty-cwd');
+    await mkdir(empty);
+    const noValue = await run([CLEAN, '--report='], empty);
+    expect(noValue).toMatchObject({
+      code: 2,
+      stderr: 'store-lint: --report: expected a directory, got an empty value\n',
+    });
+    expect(await readdir(empty)).toEqual([]);
   });
 
   it('writes the default formats and prints the summary line on a clean project', async () => {
