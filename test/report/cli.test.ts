@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/lint/cli.js';
+import { DEFAULT_REPORT_FORMATS, REPORT_FILES } from '../../src/report/formatters/index.js';
 import { runReport } from '../../src/report/index.js';
 import { galleryModel } from './models.js';
 
@@ -135,6 +136,18 @@ describe('store-lint --report', { timeout: 120_000 }, () => {
     const html = await readFile(join(root, 'index.html'), 'utf8');
     expect(html).toContain('href="src/stores/receipts-count.ts#L270"');
     expect(html).not.toContain('href="/');
+  });
+
+  it('is described in the README as it behaves: the files --report writes by default', async () => {
+    const readme = await readFile(new URL('../../README.md', import.meta.url), 'utf8');
+    const paragraph = readme.slice(readme.indexOf('`--report <dir>` writes')).split('\n\n')[0]!;
+    const named = [...paragraph.matchAll(/`([\w-]+\.\w+)`/g)].map((m) => m[1]);
+    const text = REPORT_FILES.text;
+    expect(named.filter((f) => f !== text)).toEqual(
+      DEFAULT_REPORT_FORMATS.map((f) => REPORT_FILES[f]),
+    );
+    // The terminal table only on request.
+    expect(paragraph).toContain(`\`--report-format text\` adds the terminal table (\`${text}\`)`);
   });
 
   it('fails --check-coverage with an istanbul-style ERROR line, even when the baseline hides the findings', async () => {
