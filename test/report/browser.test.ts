@@ -10,6 +10,7 @@ import { pathToFileURL } from 'node:url';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeCoverage, defaultContext, writeReport } from '../../src/report/index.js';
+import { model } from '../lint/model-builder.js';
 import { chromiumAvailable, CHROMIUM, launchChromium, type Browser } from './browser.js';
 import { galleryModel } from './models.js';
 import { decodePng, pixelAt, pixelStats } from './png.js';
@@ -158,6 +159,48 @@ describe.skipIf(!available && !inCI)(title, { timeout: 90_000 }, () => {
     const [r, g, b] = pixelAt(png, Math.round(box.x + 4), Math.round(box.y + 4));
     expect(r).toBeGreaterThan(g + 10);
     expect(r).toBeGreaterThan(b + 10);
+  });
+
+  it('keeps the matrix in its own column when names are long', async () => {
+    const method = `getAuditEntryForTheGivenIdentifier${'WhichKeepsGoing'.repeat(6)}`;
+    const store = 'AuditWorkerStoreWithAnEquallyLongClassNameForTheMatrixStoreColumn';
+    const long = computeCoverage(
+      model()
+        .schema('audit')
+        .mixin(store, (s) => s.cached(method, { reads: ['audit'] }))
+        .mixin('AuditStore', (s) => s.method('logAudit', { writes: ['audit'] }), {
+          composes: [store],
+        })
+        .composition('Main', ['AuditStore'])
+        .composition('Reader', [store])
+        .app('main', 'writer', 'Main')
+        .app('reader', 'worker', 'Reader')
+        .build(),
+    );
+    const longDir = join(dir, 'long');
+    await writeReport(long, longDir, ['html'], defaultContext({ project: 'long' }));
+    const p = await browser!.context.newPage();
+    try {
+      await p.setViewportSize({ width: 1280, height: 900 });
+      await p.goto(pathToFileURL(join(longDir, 'index.html')).href);
+      const box = async (selector: string) => (await p.locator(selector).boundingBox())!;
+      const section = await box('#matrix-section');
+      const details = await box('#details-section');
+      expect(section.x + section.width).toBeLessThanOrEqual(details.x);
+      // Every app column is on screen, inside the matrix's own column.
+      for (const cell of await p.locator('#matrix td.cell').all()) {
+        const b = (await cell.boundingBox())!;
+        expect(b.x + b.width).toBeLessThanOrEqual(section.x + section.width + 1);
+      }
+      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
+        1280,
+      );
+      await p.locator('#matrix td.cell[data-app="reader"] a').click();
+      const open = await box('article.detail.active');
+      expect(open.x).toBeGreaterThanOrEqual(section.x + section.width);
+    } finally {
+      await p.close();
+    }
   });
 
   it('fetched nothing but the file, and raised no error', () => {

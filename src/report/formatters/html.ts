@@ -36,6 +36,18 @@ function rich(text: string): string {
   return escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
 }
 
+/**
+ * Escaped, with break opportunities between the words of an identifier
+ * (`get<wbr>Audit<wbr>Entry`, after `.`, `_`, `/`): a long name wraps at its
+ * words instead of widening the matrix past its column.
+ */
+function breakable(text: string): string {
+  return text
+    .split(/(?<=[a-z0-9])(?=[A-Z])|(?<=[._/|-])/)
+    .map(escapeHtml)
+    .join('<wbr>');
+}
+
 function attr(name: string, value: string): string {
   return ` ${name}="${escapeHtml(value)}"`;
 }
@@ -164,7 +176,7 @@ function matrix(
     coverage.apps
       .map(
         (a) =>
-          `<th scope="col" class="col"${attr('data-col', a.name)}>${escapeHtml(a.name)}<small>${a.role} · ${pctText(a.metrics.invalidations.pct)}</small></th>`,
+          `<th scope="col" class="col"${attr('data-col', a.name)}>${breakable(a.name)}<small>${a.role} · ${pctText(a.metrics.invalidations.pct)}</small></th>`,
       )
       .join('') +
     '</tr></thead>';
@@ -187,7 +199,7 @@ function matrix(
         .join('');
       return (
         `<tr class="cache-row"${attr('data-store', row.store)}${attr('data-cache', row.name)}${attr('data-streams', [...row.streams].sort().join(' '))}>` +
-        `<th scope="row"><code>${escapeHtml(row.name)}</code></th><td class="store">${escapeHtml(row.store)}</td>${cells}</tr>`
+        `<th scope="row"><code>${breakable(row.name)}</code></th><td class="store">${breakable(row.store)}</td>${cells}</tr>`
       );
     })
     .join('');
@@ -402,6 +414,7 @@ small{color:var(--muted)}
 main{display:grid;grid-template-columns:minmax(0,1.15fr) minmax(0,1fr);gap:0 28px;align-items:start}
 #graph-section,#streams-section,#tables-section{grid-column:1/-1;overflow-x:auto}
 .list{width:100%}.list td{overflow-wrap:anywhere}
+#matrix-section{overflow-x:auto}
 #details-section{position:sticky;top:52px;max-height:calc(100vh - 60px);overflow:auto}
 .hint{color:var(--muted);margin:0 0 8px}
 table{border-collapse:collapse}
