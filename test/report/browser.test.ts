@@ -192,9 +192,9 @@ describe.skipIf(!available && !inCI)(title, { timeout: 90_000 }, () => {
         const b = (await cell.boundingBox())!;
         expect(b.x + b.width).toBeLessThanOrEqual(section.x + section.width + 1);
       }
-      expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(
-        1280,
-      );
+      // A string: the tests' tsconfig has no DOM types.
+      const pageWidth = await p.evaluate<number>('document.documentElement.scrollWidth');
+      expect(pageWidth).toBeLessThanOrEqual(1280);
       await p.locator('#matrix td.cell[data-app="reader"] a').click();
       const open = await box('article.detail.active');
       expect(open.x).toBeGreaterThanOrEqual(section.x + section.width);
