@@ -110,6 +110,33 @@ describe.skipIf(!available && !inCI)(title, { timeout: 90_000 }, () => {
     expect(await page.locator('#f-count').textContent()).toBe('9 of 9 cached reads');
   });
 
+  it('dims the graph by store and by "only gaps", as it does by app and stream', async () => {
+    try {
+      const lit = (selector: string) => page.locator(`#graph ${selector}:not(.dim)`);
+      expect(await page.locator('#graph .dim').count()).toBe(0);
+
+      await page.selectOption('#f-store', 'ReceiptsWorkerStore');
+      const labels = (selector: string) =>
+        page.locator(`#graph ${selector}:not(.dim) text.label`).allTextContents();
+      expect(await labels('g.node.cache')).toEqual(['getLastReceipt', 'getReceiptsForRoom']);
+      expect(await labels('g.node.stream')).toEqual(['receipts']);
+      expect(await lit('path.edge').count()).toBe(3); // receipts → onReceipts → both caches
+      await page.selectOption('#f-store', '');
+
+      await page.check('#f-gaps');
+      const shown = await visible('#matrix tbody tr.cache-row');
+      expect(await lit('g.node.cache').count()).toBe(shown);
+      expect(await lit('g.node.cache.s-covered').count()).toBe(0);
+      expect(await page.locator('#graph g.node.cache.s-covered.dim').count()).toBeGreaterThan(0);
+      await page.uncheck('#f-gaps');
+      expect(await page.locator('#graph .dim').count()).toBe(0);
+    } finally {
+      // Leave the filters as the other tests expect them, pass or fail.
+      await page.selectOption('#f-store', '');
+      await page.uncheck('#f-gaps');
+    }
+  });
+
   it('opens the chain of facts and source locations of a clicked cell', async () => {
     expect(await visible('article.detail')).toBe(0);
     const cell = page.locator(

@@ -3,6 +3,7 @@
 import type { SourceLocation } from '../../analysis/model.js';
 import {
   storeId,
+  type CacheCoverage,
   type CacheStatus,
   type CoverageModel,
   type MissingKind,
@@ -89,6 +90,11 @@ export function* allPairs(
       }
     }
   }
+}
+
+/** A cached read's identity across apps: its store (file and class) and its name. */
+export function cacheKey(k: CacheCoverage): string {
+  return `${storeId(k.location.file, k.store)}\0${k.name}`;
 }
 
 /** How the report names a store: its class name, or `file#Name` when another store shares it. */

@@ -3,9 +3,10 @@
 // handlers under the streams they follow, caches at the mean height of what
 // invalidates them (one barycentre pass, enough to keep edges short for the
 // few dozen nodes a project has), caches nothing invalidates at the bottom.
-// Every node and edge carries the apps and streams it belongs to, so the
-// page's filters can dim the rest.
+// Every node and edge carries the apps and streams it belongs to, and the
+// cached reads it leads to, so the page's filters can dim the rest.
 import type { CacheStatus, CoverageModel } from '../model.js';
+import { cacheKey } from './common.js';
 
 export interface GraphNode {
   readonly id: string;
@@ -16,6 +17,8 @@ export interface GraphNode {
   readonly classes: readonly string[];
   readonly apps: ReadonlySet<string>;
   readonly streams: ReadonlySet<string>;
+  /** The cached reads (`cacheKey`) it is or leads to. */
+  readonly caches: ReadonlySet<string>;
   readonly x: number;
   readonly y: number;
 }
@@ -25,6 +28,8 @@ export interface GraphEdge {
   readonly to: string;
   readonly apps: ReadonlySet<string>;
   readonly streams: ReadonlySet<string>;
+  /** The cached reads (`cacheKey`) it leads to. */
+  readonly caches: ReadonlySet<string>;
   /** The runtime's own application of `caches` stream rows. */
   readonly runtime: boolean;
 }
@@ -52,6 +57,7 @@ interface Draft {
   classes: string[];
   apps: Set<string>;
   streams: Set<string>;
+  caches: Set<string>;
   order: number;
 }
 
@@ -63,10 +69,13 @@ export function layoutGraph(coverage: CoverageModel): GraphLayout {
     string,
     { from: string; to: string; apps: Set<string>; streams: Set<string>; runtime: boolean }
   >();
-  const node = (id: string, make: () => Omit<Draft, 'apps' | 'streams' | 'order'>): Draft => {
+  const node = (
+    id: string,
+    make: () => Omit<Draft, 'apps' | 'streams' | 'caches' | 'order'>,
+  ): Draft => {
     let n = nodes.get(id);
     if (!n) {
-      n = { ...make(), apps: new Set(), streams: new Set(), order: 0 };
+      n = { ...make(), apps: new Set(), streams: new Set(), caches: new Set(), order: 0 };
       nodes.set(id, n);
     }
     return n;
@@ -101,6 +110,7 @@ export function layoutGraph(coverage: CoverageModel): GraphLayout {
         classes: ['cache'],
       }));
       n.apps.add(app.name);
+      n.caches.add(cacheKey(k));
       for (const s of k.streams) n.streams.add(s);
       statuses.set(id, [...(statuses.get(id) ?? []), k.status]);
     }
@@ -156,6 +166,15 @@ export function layoutGraph(coverage: CoverageModel): GraphLayout {
     }
   }
 
+  // What each handler, then each stream, leads to: the caches at the end of its edges.
+  for (const column of [1, 0]) {
+    for (const e of edges.values()) {
+      const from = nodes.get(e.from)!;
+      if (from.column !== column) continue;
+      for (const c of nodes.get(e.to)!.caches) from.caches.add(c);
+    }
+  }
+
   // Order: streams as listed; handlers under their streams; caches at their barycentre.
   const column = (c: 0 | 1 | 2) => [...nodes.values()].filter((n) => n.column === c);
   const streams = column(0);
@@ -194,6 +213,7 @@ export function layoutGraph(coverage: CoverageModel): GraphLayout {
         classes: n.classes,
         apps: n.apps,
         streams: n.streams,
+        caches: n.caches,
         x: MARGIN + c * (NODE_WIDTH + GAP_X),
         y: Math.round(top + i * (NODE_HEIGHT + GAP_Y)),
       });
@@ -203,7 +223,9 @@ export function layoutGraph(coverage: CoverageModel): GraphLayout {
     width: MARGIN * 2 + 3 * NODE_WIDTH + 2 * GAP_X,
     height: TOP + tallest + MARGIN,
     nodes: placed,
-    edges: [...edges.values()].sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to)),
+    edges: [...edges.values()]
+      .map((e) => ({ ...e, caches: nodes.get(e.to)!.caches }))
+      .sort((a, b) => cmp(a.from, b.from) || cmp(a.to, b.to)),
   };
 }
 

@@ -7,17 +7,17 @@
 // the script adds the filters and keeps the selected cell in view.
 import type { SourceLocation } from '../../analysis/model.js';
 import { pctText } from '../metrics.js';
-import {
-  storeId,
-  type AppCoverage,
-  type CacheCoverage,
-  type CacheStatus,
-  type Counts,
-  type CoverageModel,
-  type Fact,
-  type PairCoverage,
+import type {
+  AppCoverage,
+  CacheCoverage,
+  CacheStatus,
+  Counts,
+  CoverageModel,
+  Fact,
+  PairCoverage,
 } from '../model.js';
 import {
+  cacheKey,
   escapeHtml,
   locationText,
   MISSING_WORD,
@@ -146,21 +146,20 @@ function detailHtml(
   );
 }
 
-/** Key of a matrix row: a cached read, by its store (file and class) and name. */
-function rowKey(k: CacheCoverage): string {
-  return `${storeId(k.location.file, k.store)}\0${k.name}`;
-}
-
+/**
+ * The matrix; `tokens` names each row (a cached read, `cacheKey`) by a short
+ * token that the graph's elements list in `data-caches`.
+ */
 function matrix(
   coverage: CoverageModel,
   detailIds: Map<string, string>,
-): { html: string; rows: number } {
+): { html: string; rows: number; tokens: ReadonlyMap<string, string> } {
   // One row per cached read (store and name), one column per app.
   const storeName = storeNamer(coverage);
   const rows = new Map<string, { store: string; name: string; streams: Set<string> }>();
   for (const app of coverage.apps) {
     for (const k of app.caches) {
-      const key = rowKey(k);
+      const key = cacheKey(k);
       const row = rows.get(key) ?? {
         store: storeName(k.store, k.location.file),
         name: k.name,
@@ -171,6 +170,7 @@ function matrix(
     }
   }
   const sorted = [...rows.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const tokens = new Map(sorted.map(([key], i) => [key, `r${i}`]));
   const head =
     '<thead><tr><th scope="col">Cached read</th><th scope="col">Store</th>' +
     coverage.apps
@@ -184,7 +184,7 @@ function matrix(
     .map(([key, row]) => {
       const cells = coverage.apps
         .map((app) => {
-          const k = app.caches.find((x) => rowKey(x) === key);
+          const k = app.caches.find((x) => cacheKey(x) === key);
           if (!k) {
             return `<td class="cell s-absent"${attr('data-col', app.name)}${attr('data-app', app.name)} data-status="absent" title="not composed into this app">·</td>`;
           }
@@ -198,7 +198,7 @@ function matrix(
         })
         .join('');
       return (
-        `<tr class="cache-row"${attr('data-store', row.store)}${attr('data-cache', row.name)}${attr('data-streams', [...row.streams].sort().join(' '))}>` +
+        `<tr class="cache-row"${attr('data-key', tokens.get(key)!)}${attr('data-store', row.store)}${attr('data-cache', row.name)}${attr('data-streams', [...row.streams].sort().join(' '))}>` +
         `<th scope="row"><code>${breakable(row.name)}</code></th><td class="store">${breakable(row.store)}</td>${cells}</tr>`
       );
     })
@@ -206,13 +206,16 @@ function matrix(
   return {
     html: `<table class="matrix" id="matrix">${head}<tbody>${body}</tbody></table>`,
     rows: sorted.length,
+    tokens,
   };
 }
 
-function graphSvg(coverage: CoverageModel): string {
+function graphSvg(coverage: CoverageModel, tokens: ReadonlyMap<string, string>): string {
   const g = layoutGraph(coverage);
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   const list = (s: ReadonlySet<string>) => [...s].sort().join(' ');
+  const caches = (s: ReadonlySet<string>) =>
+    attr('data-caches', [...s].map((k) => tokens.get(k)!).join(' '));
   const clip = (text: string, max: number) =>
     text.length > max ? `${text.slice(0, max - 1)}…` : text;
   // Past what fits at the font's width, squeeze the text into the box.
@@ -227,13 +230,13 @@ function graphSvg(coverage: CoverageModel): string {
       const x2 = b.x;
       const y2 = b.y + NODE_HEIGHT / 2;
       const mid = (x1 + x2) / 2;
-      return `<path class="edge${e.runtime ? ' runtime' : ''}"${attr('data-apps', list(e.apps))}${attr('data-streams', list(e.streams))} d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}"/>`;
+      return `<path class="edge${e.runtime ? ' runtime' : ''}"${attr('data-apps', list(e.apps))}${attr('data-streams', list(e.streams))}${caches(e.caches)} d="M${x1},${y1} C${mid},${y1} ${mid},${y2} ${x2},${y2}"/>`;
     })
     .join('');
   const nodes = g.nodes
     .map(
       (n) =>
-        `<g class="node ${n.classes.join(' ')}"${attr('data-apps', list(n.apps))}${attr('data-streams', list(n.streams))} transform="translate(${n.x},${n.y})">` +
+        `<g class="node ${n.classes.join(' ')}"${attr('data-apps', list(n.apps))}${attr('data-streams', list(n.streams))}${caches(n.caches)} transform="translate(${n.x},${n.y})">` +
         `<title>${escapeHtml(n.title)}</title><rect width="${NODE_WIDTH}" height="${NODE_HEIGHT}" rx="6"/>` +
         `<text x="10" y="15" class="label"${fit(n.label, 28)}>${escapeHtml(clip(n.label, 44))}</text>` +
         `<text x="10" y="28" class="sub"${fit(n.sub, 38)}>${escapeHtml(clip(n.sub, 54))}</text></g>`,
@@ -319,11 +322,11 @@ export function formatHtml(coverage: CoverageModel, context: ReportContext): str
     for (const k of app.caches) {
       const store = storeName(k.store, k.location.file);
       const id = ids.make('d', app.name, store, k.name);
-      detailIds.set(`${app.name}\0${rowKey(k)}`, id);
+      detailIds.set(`${app.name}\0${cacheKey(k)}`, id);
       details.push(detailHtml(context, ids, id, app, k, store));
     }
   }
-  const { html: matrixHtml, rows } = matrix(coverage, detailIds);
+  const { html: matrixHtml, rows, tokens } = matrix(coverage, detailIds);
   const { invalidations, caches } = coverage.totals;
   const stores = [...new Set(coverage.stores.map((s) => storeName(s.name, s.file)))].sort();
   const extra = [
@@ -382,7 +385,7 @@ ${details.join('\n')}
 </section>
 <section id="graph-section"><h2>Streams → handlers → caches</h2>
 <p class="hint">Dashed: the runtime applies <code>caches</code> stream rows itself, in every app. Red border: a stream no worker app follows. Purple dashes: a handler holding something the analyser could not resolve.</p>
-<div class="graph-wrap">${graphSvg(coverage)}</div>
+<div class="graph-wrap">${graphSvg(coverage, tokens)}</div>
 </section>
 <section id="streams-section"><h2>Streams</h2>${streamsTable(coverage, context)}</section>
 <section id="tables-section"><h2>Tables</h2>${tablesTable(coverage)}</section>
@@ -467,7 +470,7 @@ const SCRIPT = `
   var GAPS = { uncovered: 1, partly: 1, unknown: 1 };
   function has(list, value) { return (' ' + list + ' ').indexOf(' ' + value + ' ') >= 0; }
   function apply() {
-    var app = fApp.value, stream = fStream.value, store = fStore.value, gaps = fGaps.checked, shown = 0;
+    var app = fApp.value, stream = fStream.value, store = fStore.value, gaps = fGaps.checked, shown = 0, kept = {};
     $$('[data-col]').forEach(function (el) { el.hidden = app !== '' && el.getAttribute('data-col') !== app; });
     rows.forEach(function (row) {
       var cells = $$('td.cell', row).filter(function (c) { return app === '' || c.getAttribute('data-app') === app; });
@@ -476,12 +479,18 @@ const SCRIPT = `
       if (ok) ok = cells.some(function (c) { return c.getAttribute('data-status') !== 'absent'; });
       if (ok && gaps) ok = cells.some(function (c) { return GAPS[c.getAttribute('data-status')] === 1; });
       row.hidden = !ok;
-      if (ok) shown++;
+      if (ok) { shown++; kept[row.getAttribute('data-key')] = 1; }
     });
+    // The store filter and "only gaps" keep what leads to a cached read still shown.
+    var narrowed = store !== '' || gaps;
+    function leads(el) {
+      return (el.getAttribute('data-caches') || '').split(' ').some(function (k) { return kept[k] === 1; });
+    }
     count.textContent = shown + ' of ' + rows.length + ' cached reads';
     $$('#graph [data-apps]').forEach(function (el) {
       var dim = (app !== '' && !has(el.getAttribute('data-apps'), app)) ||
-        (stream !== '' && !has(el.getAttribute('data-streams'), stream));
+        (stream !== '' && !has(el.getAttribute('data-streams'), stream)) ||
+        (narrowed && !leads(el));
       el.classList.toggle('dim', dim);
     });
   }
