@@ -15,7 +15,8 @@ export class OutputPathError extends StoreLintUserError {
 /** File-system refusals a user causes: a file where a directory should be, no permission, a full disk. */
 const USER_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC']);
 
-function asUserError(error: unknown, what: string, path: string): unknown {
+/** A refusal the user caused, as a one-line `OutputPathError`; any other error as it is. */
+export function asUserError(error: unknown, what: string, path: string): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code !== 'string' || !USER_CODES.has(code)) return error;
   const reason =

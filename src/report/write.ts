@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ensureOutputDirectory, OutputPathError } from '../lint/output-file.js';
+import { asUserError, ensureOutputDirectory, OutputPathError } from '../lint/output-file.js';
 import {
   REPORT_FILES,
   reportFormatters,
@@ -22,18 +22,6 @@ export interface WrittenFile {
 }
 
 const WHAT = 'coverage report';
-
-// As src/lint/output-file.ts: file-system refusals a user causes are a
-// one-line error, anything else stays a stack trace.
-const USER_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC']);
-
-function asUserError(error: unknown, path: string): unknown {
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code !== 'string' || !USER_CODES.has(code)) return error;
-  const reason =
-    code === 'EISDIR' ? 'it is a directory' : (error as Error).message.replace(/^\w+: /, '');
-  return new OutputPathError(`cannot write the ${WHAT} to ${path}: ${reason}`);
-}
 
 export async function writeReport(
   coverage: CoverageModel,
@@ -65,7 +53,7 @@ export async function writeReport(
       await writeFile(temp, reportFormatters[format](coverage, { ...context, color: false }));
     } catch (error) {
       await removeTemps();
-      throw asUserError(error, path);
+      throw asUserError(error, WHAT, path);
     }
   }
   for (const { path, temp } of files) {
@@ -73,7 +61,7 @@ export async function writeReport(
       await rename(temp, path);
     } catch (error) {
       await removeTemps();
-      throw asUserError(error, path);
+      throw asUserError(error, WHAT, path);
     }
   }
   return files.map(({ format, path }) => ({ format, path }));
