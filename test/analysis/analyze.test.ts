@@ -29,6 +29,17 @@ const TSCONFIG = JSON.stringify({
   include: ['src'],
 });
 
+/** A worker composition of one empty mixin. */
+const READER_STORES = [
+  "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+  'export function PositionsStore<B extends StoreBase>(Base: B) {',
+  '  abstract class PositionsStore extends Base {}',
+  '  return PositionsStore;',
+  '}',
+  'export class ReaderDataStore extends PositionsStore(SQLBaseStore) {}',
+  '',
+].join('\n');
+
 describe('analyzeProject', () => {
   it('is deterministic: two runs print identical models', async () => {
     const first = printModel(await analyzeProject(fixtureConfig('transactions')));
@@ -161,15 +172,7 @@ describe('analyzeProject', () => {
         "export const Receipts = defineStream({ name: 'receipts', tables: ['public.Receipts'], getUpdates: null! });",
         '',
       ].join('\n'),
-      'src/stores.ts': [
-        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
-        'export function PositionsStore<B extends StoreBase>(Base: B) {',
-        '  abstract class PositionsStore extends Base {}',
-        '  return PositionsStore;',
-        '}',
-        'export class ReaderDataStore extends PositionsStore(SQLBaseStore) {}',
-        '',
-      ].join('\n'),
+      'src/stores.ts': READER_STORES,
     });
     const model = await analyzeProject(
       configFor(root, {
@@ -193,15 +196,7 @@ describe('analyzeProject', () => {
   it('reports a relative import of app code that names no file, at the import', async () => {
     const root = project('missing-app-import', {
       'tsconfig.json': TSCONFIG,
-      'src/stores.ts': [
-        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
-        'export function PositionsStore<B extends StoreBase>(Base: B) {',
-        '  abstract class PositionsStore extends Base {}',
-        '  return PositionsStore;',
-        '}',
-        'export class ReaderDataStore extends PositionsStore(SQLBaseStore) {}',
-        '',
-      ].join('\n'),
+      'src/stores.ts': READER_STORES,
       'src/app.ts': "import { handlers } from './generated/handlers.js';\nexport { handlers };\n",
     });
     const model = await analyzeProject(
