@@ -268,6 +268,7 @@ export async function analyzeWithDependencies(
       receiver: call.receiver,
       store,
       reference: call.reference,
+      inTransaction: call.inTransaction,
       location: call.location,
     };
   };

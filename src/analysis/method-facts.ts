@@ -97,6 +97,7 @@ export interface CallFact {
   /** For a receiver typed as a composition: resolved in that composition. */
   readonly composition: CompositionDecl | null;
   readonly reference: boolean;
+  readonly inTransaction: boolean;
   readonly location: SourceLocation;
 }
 
@@ -508,7 +509,7 @@ export class UnitWalker {
 
       // Calls to store methods and helper functions.
       if (receiver) {
-        this.#storeCall(callee as ts.PropertyAccessExpression, receiver, false);
+        this.#storeCall(callee as ts.PropertyAccessExpression, receiver, false, env.inTxn);
         this.#staticReference(receiver, name);
       } else this.#helperReference(callee as ts.Identifier);
     }
@@ -794,13 +795,14 @@ export class UnitWalker {
   /** A `this.method` used as a value (not called): a method reference. */
   #methodReference(access: ts.PropertyAccessExpression): void {
     if (ts.isCallExpression(access.parent) && access.parent.expression === access) return;
-    this.#storeCall(access, access.expression, true);
+    this.#storeCall(access, access.expression, true, false);
   }
 
   #storeCall(
     access: ts.PropertyAccessExpression,
     receiver: ts.Expression,
     reference: boolean,
+    inTransaction: boolean,
   ): void {
     const method = access.name.text;
     const { index } = this.ctx;
@@ -821,6 +823,7 @@ export class UnitWalker {
         units: target.units,
         composition: null,
         reference,
+        inTransaction,
         location,
       });
       return;
@@ -837,6 +840,7 @@ export class UnitWalker {
         units: [unit],
         composition: null,
         reference,
+        inTransaction,
         location,
       });
     } else if (found.kind === 'composition') {
@@ -848,6 +852,7 @@ export class UnitWalker {
         units: [],
         composition: found.composition,
         reference,
+        inTransaction,
         location,
       });
     }

@@ -179,6 +179,8 @@ export interface MethodCall {
   readonly store: string | null;
   /** True for a method reference passed as a value (`qb.select(this.withOwner)`), not called here. */
   readonly reference: boolean;
+  /** True when the call happens inside a transaction body, as `InvalidationInfo.inTransaction`. */
+  readonly inTransaction: boolean;
   readonly location: SourceLocation;
 }
 

@@ -577,3 +577,29 @@ function buildComposition(
     writeLocation,
   };
 }
+
+/** The method `name` resolves to from `store`: in each composition holding it, else along its own mixin chain. */
+export function resolveMethod(facts: ModelFacts, store: StoreInfo, name: string): Resolved[] {
+  const compositions = facts.compositionsContaining(store);
+  if (compositions.length) {
+    return compositions.flatMap((c) => {
+      const r = c.methods.get(name);
+      return r ? [r] : [];
+    });
+  }
+  const seen = new Set<StoreInfo>();
+  const find = (s: StoreInfo): Resolved | undefined => {
+    if (seen.has(s)) return undefined;
+    seen.add(s);
+    const own = s.methods.find((m) => m.name === name);
+    if (own) return { store: s, method: own, reads: own.reads, writes: own.writes };
+    for (const inner of [...s.composes].reverse()) {
+      const base = facts.store(inner);
+      const found = base && find(base);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  const found = find(store);
+  return found ? [found] : [];
+}

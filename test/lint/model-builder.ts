@@ -47,7 +47,14 @@ export interface MethodSpec {
   readonly allocates?: readonly string[];
   /** `this.x()` calls, or full call specs. */
   readonly calls?: readonly (
-    string | { method: string; receiver?: string; line?: number; reference?: boolean }
+    | string
+    | {
+        method: string;
+        receiver?: string;
+        line?: number;
+        reference?: boolean;
+        inTransaction?: boolean;
+      }
   )[];
   readonly cached?:
     { kind?: 'cached' | 'cachedList'; keyArity?: number; fronts?: string } | boolean;
@@ -331,6 +338,7 @@ export class ModelBuilder {
             receiver: 'receiver' in call && call.receiver ? call.receiver : 'this',
             store: null,
             reference: 'reference' in call ? Boolean(call.reference) : false,
+            inTransaction: 'inTransaction' in call ? Boolean(call.inTransaction) : false,
             location: loc(
               s.file,
               ('line' in call && call.line) || line + 1,
@@ -625,6 +633,7 @@ export function thisCall(method: string, file: string, line: number): MethodCall
     receiver: 'this',
     store: null,
     reference: false,
+    inTransaction: false,
     location: loc(file, line, 12, method.length),
   };
 }

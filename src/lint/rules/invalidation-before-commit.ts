@@ -3,8 +3,17 @@
 // caches it again, and nothing invalidates it afterwards. Invalidate after
 // `runInteraction` returns, in `txn.callAfter(...)`, or with
 // `invalidateCacheAndStream(txn, ...)`, which defers the local part itself.
-import { STREAM_INVALIDATION_KINDS } from '../facts.js';
-import { defineRule } from '../rule.js';
+// The same holds for a store method called inside the transaction body that
+// invalidates at once in its own body (`this.#forget(id)`): reported at the
+// call, one call deep.
+import type { InvalidationInfo } from '../../analysis/model.js';
+import { factsOf, resolveMethod, STREAM_INVALIDATION_KINDS } from '../facts.js';
+import { defineRule, type Finding } from '../rule.js';
+
+/** An invalidation that takes effect where it runs: not deferred to after commit, local. */
+function immediate(inv: InvalidationInfo): boolean {
+  return !inv.afterCommit && !STREAM_INVALIDATION_KINDS.has(inv.kind);
+}
 
 export const invalidationBeforeCommit = defineRule({
   id: 'invalidation-before-commit',
@@ -14,22 +23,54 @@ export const invalidationBeforeCommit = defineRule({
     messages: {
       beforeCommit:
         '`{{store}}.{{method}}` calls `{{kind}}(this.{{cache}}, …)` inside the transaction body; a read between it and the commit re-caches the old row — invalidate after `runInteraction` returns, in `txn.callAfter`, or with `invalidateCacheAndStream`',
+      viaCall:
+        '`{{store}}.{{method}}` calls `{{callee}}` inside the transaction body, and `{{callee}}` ({{calleeStore}}, line {{line}}) calls `{{kind}}(this.{{cache}}, …)` at once; a read between it and the commit re-caches the old row — call it after `runInteraction` returns or in `txn.callAfter`, or use `invalidateCacheAndStream`',
     },
     docs: 'docs/rules/invalidation-before-commit.md',
   },
   check(model) {
-    const findings = [];
+    const facts = factsOf(model);
+    const findings: Finding<'beforeCommit' | 'viaCall'>[] = [];
     for (const store of model.stores) {
       for (const method of store.methods) {
         for (const inv of method.invalidations) {
-          if (!inv.inTransaction || inv.afterCommit || STREAM_INVALIDATION_KINDS.has(inv.kind))
-            continue;
+          if (!inv.inTransaction || !immediate(inv)) continue;
           findings.push({
-            messageId: 'beforeCommit' as const,
+            messageId: 'beforeCommit',
             data: { store: store.name, method: method.name, kind: inv.kind, cache: inv.cache },
             location: inv.location,
             subject: { store: store.name, method: method.name, cache: inv.cache },
           });
+        }
+        // A method called in the transaction that invalidates at once in its own
+        // body (one taking the transaction is reported above, in itself).
+        const seen = new Set<string>();
+        for (const call of method.calls) {
+          if (!call.inTransaction || call.reference) continue;
+          if (call.receiver !== 'this' && call.receiver !== 'super') continue;
+          for (const target of resolveMethod(facts, store, call.method)) {
+            if (target.method === method) continue;
+            for (const inv of target.method.invalidations) {
+              if (inv.inTransaction || !immediate(inv)) continue;
+              const key = `${call.location.line}:${call.location.column}:${inv.cache}`;
+              if (seen.has(key)) continue;
+              seen.add(key);
+              findings.push({
+                messageId: 'viaCall',
+                data: {
+                  store: store.name,
+                  method: method.name,
+                  callee: call.method,
+                  calleeStore: target.store.name,
+                  line: inv.location.line,
+                  kind: inv.kind,
+                  cache: inv.cache,
+                },
+                location: call.location,
+                subject: { store: store.name, method: method.name, cache: inv.cache },
+              });
+            }
+          }
         }
       }
     }

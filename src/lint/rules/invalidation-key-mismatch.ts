@@ -5,37 +5,11 @@
 // invalidations silent no-ops). Also: invalidating a method that is not
 // `@cached()` (an undecorated override hides the cached one) or a
 // `@cachedList()` front instead of the cache it fills.
-import type { InvalidationInfo, StoreInfo } from '../../analysis/model.js';
-import { factsOf, type ModelFacts, type Resolved } from '../facts.js';
+import type { InvalidationInfo } from '../../analysis/model.js';
+import { factsOf, resolveMethod, type ModelFacts, type Resolved } from '../facts.js';
 import { defineRule } from '../rule.js';
 
 type MessageId = 'arity' | 'prefixArity' | 'notCached' | 'cachedListTarget';
-
-/** The method `name` resolves to from `store`: in each composition holding it, else along its own mixin chain. */
-function targets(facts: ModelFacts, store: StoreInfo, name: string): Resolved[] {
-  const compositions = facts.compositionsContaining(store);
-  if (compositions.length) {
-    return compositions.flatMap((c) => {
-      const r = c.methods.get(name);
-      return r ? [r] : [];
-    });
-  }
-  const seen = new Set<StoreInfo>();
-  const find = (s: StoreInfo): Resolved | undefined => {
-    if (seen.has(s)) return undefined;
-    seen.add(s);
-    const own = s.methods.find((m) => m.name === name);
-    if (own) return { store: s, method: own, reads: own.reads, writes: own.writes };
-    for (const inner of [...s.composes].reverse()) {
-      const base = facts.store(inner);
-      const found = base && find(base);
-      if (found) return found;
-    }
-    return undefined;
-  };
-  const found = find(store);
-  return found ? [found] : [];
-}
 
 /** The cache's `numArgs` could not be read: its key arity is a guess, so say nothing about it. */
 function keyUnresolved(facts: ModelFacts, target: Resolved): boolean {
@@ -73,7 +47,7 @@ export const invalidationKeyMismatch = defineRule({
     for (const store of model.stores) {
       for (const method of store.methods) {
         for (const inv of method.invalidations) {
-          for (const target of targets(facts, store, inv.cache)) {
+          for (const target of resolveMethod(facts, store, inv.cache)) {
             const cached = target.method.cached;
             let messageId: MessageId | null = null;
             const data: Record<string, string | number> = {
