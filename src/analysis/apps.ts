@@ -129,11 +129,9 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
     order.push(m);
     for (const spec of m.specifiers) {
       const target = ctx.project.resolveImport(spec, m.file.abs);
-      if (
-        !target &&
-        spec.startsWith('.') &&
-        isInside(ctx.config.root, path.resolve(path.dirname(m.file.abs), spec))
-      )
+      const named = path.resolve(path.dirname(m.file.abs), spec);
+      // Only a name with nothing behind it: a `.js` with declarations or a `.css` file exists.
+      if (!target && spec.startsWith('.') && isInside(ctx.config.root, named) && !existsSync(named))
         missingImport(ctx, m, spec);
       if (!target || seen.has(target) || !isInside(ctx.config.root, target)) continue;
       queue.push(moduleAt(ctx, target, `import "${spec}" in ${m.file.rel}`));

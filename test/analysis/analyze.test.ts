@@ -197,7 +197,17 @@ describe('analyzeProject', () => {
     const root = project('missing-app-import', {
       'tsconfig.json': TSCONFIG,
       'src/stores.ts': READER_STORES,
-      'src/app.ts': "import { handlers } from './generated/handlers.js';\nexport { handlers };\n",
+      'src/app.ts': [
+        "import { handlers } from './generated/handlers.js';",
+        // Files that exist but are not TypeScript: not analysed, and not missing.
+        "import './styles.css';",
+        "import { api } from './gen/api.js';",
+        'export { handlers, api };',
+        '',
+      ].join('\n'),
+      'src/styles.css': 'body {}\n',
+      'src/gen/api.js': 'export const api = 1;\n',
+      'src/gen/api.d.ts': 'export declare const api: number;\n',
     });
     const model = await analyzeProject(
       configFor(root, {
