@@ -10,7 +10,8 @@ import type { Suppression } from './model.js';
 import type { ProjectFile } from './project.js';
 
 const MARKER = 'store-lint-disable-next-line';
-const PATTERN = /^(?:\/\/|\/\*)\s*store-lint-disable-next-line(?=\s|\*\/|$)(.*?)(?:\*\/)?\s*$/s;
+// JSDoc-style openings count too: `/** marker …` and `/*` then ` * marker …`.
+const PATTERN = /^(?:\/\/|\/\*)[\s*]*store-lint-disable-next-line(?=\s|\*\/|$)(.*?)(?:\*\/)?\s*$/s;
 const ALL_RULES = '*';
 /** The `*` that JSDoc-style block comments put at the start of each further line. */
 const LINE_DECORATION = /\n[ \t]*\*+/g;

@@ -33,15 +33,20 @@ export interface Baseline {
 /**
  * Identity text without layout: whitespace runs become one space, and none is
  * kept just inside brackets or before `)`, `,`, `.` or `;`, where a line break
- * can come and go. `analysis-unresolved` quotes source code in its identity,
- * and re-indenting or re-wrapping that code must not make its entry stale.
+ * can come and go; nor is a trailing comma before a closing bracket.
+ * `analysis-unresolved` quotes source code in its identity, and re-indenting
+ * or re-wrapping that code must not make its entry stale.
  */
 export function normaliseIdentity(text: string): string {
-  return text
-    .replace(/\s+/g, ' ')
-    .replace(/([([{]) /g, '$1')
-    .replace(/ ([)\]},.;])/g, '$1')
-    .trim();
+  return (
+    text
+      .replace(/\s+/g, ' ')
+      .replace(/([([{]) /g, '$1')
+      .replace(/ ([)\]},.;])/g, '$1')
+      // The trailing comma a formatter adds when it wraps the arguments.
+      .replace(/,([)\]}])/g, '$1')
+      .trim()
+  );
 }
 
 /** The identity a finding is baselined under. */

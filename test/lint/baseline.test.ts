@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   baselineEntriesFor,
   baselineKeyOf,
+  normaliseIdentity,
   parseBaseline,
   readBaseline,
   serializeBaseline,
@@ -38,6 +39,13 @@ describe('baseline', () => {
       e('r', 'S', 'm', 'c'),
     );
     expect(baselineKeyOf('r', { stream: 'receipts' })).toEqual(e('r', '', '', 'receipts'));
+  });
+
+  it('keys quoted code the same when a formatter wraps it with a trailing comma', () => {
+    expect(normaliseIdentity("selectFrom(pick(\n  t,\n  'room tags',\n) as any)")).toBe(
+      normaliseIdentity("selectFrom(pick(t, 'room tags') as any)"),
+    );
+    expect(normaliseIdentity('f([\n  a,\n  b,\n])')).toBe('f([a, b])');
   });
 
   it('keys quoted source code without its layout, so re-indenting it keeps the entry', () => {

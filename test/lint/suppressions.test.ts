@@ -3,6 +3,8 @@
 // (a `*` at the start of each further line) name only the rules they name.
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { findSuppressions } from '../../src/analysis/suppressions.js';
+import { ts } from '../../src/analysis/typescript.cjs';
 import { loadAnalyzer } from '../../src/lint/analyzer.js';
 import { loadConfig } from '../../src/lint/config-loader.js';
 import { lint } from '../../src/lint/engine.js';
@@ -28,5 +30,24 @@ describe('inline suppressions', () => {
       ['worker-writes', 'write', 20],
     ]);
     expect(report.suppressedInline).toBe(0);
+  });
+
+  it('reads JSDoc-style openings: `/** marker` and a first line holding only `*`', () => {
+    const text = [
+      'const a = 1;',
+      '/** store-lint-disable-next-line worker-writes */',
+      'const b = 2;',
+      '/*',
+      ' * store-lint-disable-next-line unknown-table -- generated',
+      ' */',
+      'const c = 3;',
+      '',
+    ].join('\n');
+    const sf = ts.createSourceFile('/p/src/a.ts', text, ts.ScriptTarget.Latest, true);
+    const found = findSuppressions({ abs: '/p/src/a.ts', rel: 'src/a.ts', sf });
+    expect(found.map((x) => [x.ruleId, x.reason, x.appliesToLine])).toEqual([
+      ['worker-writes', null, 3],
+      ['unknown-table', 'generated', 7],
+    ]);
   });
 });
