@@ -118,6 +118,8 @@ interface Flow {
 interface Env {
   readonly inTxn: boolean;
   readonly afterCommit: boolean;
+  /** Inside a function nested in the unit's body: calling the unit need not run it. */
+  readonly nested: boolean;
   readonly flow: Flow;
 }
 
@@ -163,9 +165,12 @@ function isSelf(e: ts.Expression): boolean {
 }
 
 /**
- * For `const after = () => …` whose every use is as the argument of
- * `txn.callAfter(after)` (or `callOnException`), the hook: the function runs
- * then, as it would written inline there. Null for any other function.
+ * For `const after = () => …` whose every use hands it to `txn.callAfter` /
+ * `callOnException` (as the argument, or called from a function that is the
+ * argument), the hook: the function runs then, as it would written inline
+ * there (`callAfter` when both hooks take it). Null for any other
+ * function. Uses are found by name within the declaring block, leaving out
+ * property names, object keys and scopes that declare the name again.
  */
 function deferredTo(fn: ts.FunctionLikeDeclaration): 'callAfter' | 'callOnException' | null {
   const decl = fn.parent;
@@ -177,27 +182,82 @@ function deferredTo(fn: ts.FunctionLikeDeclaration): 'callAfter' | 'callOnExcept
   )
     return null;
   const name = decl.name.text;
-  let hook: 'callAfter' | 'callOnException' | null = null;
+  const scope = decl.parent.parent.parent;
+  const hooks = new Set<'callAfter' | 'callOnException'>();
   let otherUse = false;
   const visit = (n: ts.Node): void => {
     if (otherUse) return;
-    if (ts.isIdentifier(n) && n.text === name && n !== decl.name) {
-      const used = hookTakingArgument(n);
-      if (used && (hook === null || hook === used)) hook = used;
+    if (n !== scope && redeclares(n, name)) return;
+    if (ts.isIdentifier(n) && n.text === name && n !== decl.name && isReference(n)) {
+      const hook = hookOfUse(n);
+      if (hook) hooks.add(hook);
       else otherUse = true;
       return;
     }
     ts.forEachChild(n, visit);
   };
-  visit(decl.parent.parent.parent);
-  return otherUse ? null : hook;
+  visit(scope);
+  if (otherUse || hooks.size === 0) return null;
+  return hooks.has('callAfter') ? 'callAfter' : 'callOnException';
 }
 
-/** `callAfter`/`callOnException` when `id` is (one of) the arguments of such a call. */
-function hookTakingArgument(id: ts.Identifier): 'callAfter' | 'callOnException' | null {
+/** An identifier that reads a variable: not a property name, an object key or a declared name. */
+function isReference(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
+  if (
+    (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) &&
+    p.name === id
+  )
+    return false;
+  if ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p)) && p.name === id)
+    return false;
+  return true;
+}
+
+/** A block or function that declares `name` itself, so uses inside it are another binding's. */
+function redeclares(n: ts.Node, name: string): boolean {
+  if (ts.isFunctionLike(n))
+    return n.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === name);
+  if (!ts.isBlock(n) && !ts.isSourceFile(n) && !ts.isForStatement(n) && !ts.isForOfStatement(n))
+    return false;
+  const lists =
+    ts.isBlock(n) || ts.isSourceFile(n)
+      ? n.statements.flatMap((st) => (ts.isVariableStatement(st) ? [st.declarationList] : []))
+      : n.initializer && ts.isVariableDeclarationList(n.initializer)
+        ? [n.initializer]
+        : [];
+  return lists.some((l) =>
+    l.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name),
+  );
+}
+
+/**
+ * `callAfter`/`callOnException` when `id` is an argument of such a hook, or
+ * is called in a function that is one (`txn.callAfter(() => after())`).
+ */
+function hookOfUse(id: ts.Identifier): 'callAfter' | 'callOnException' | null {
   let arg: ts.Node = id;
   while (ts.isParenthesizedExpression(arg.parent) || ts.isAsExpression(arg.parent))
     arg = arg.parent;
+  const direct = hookTaking(arg);
+  if (direct) return direct;
+  // `after()` as the body of a function passed to the hook.
+  const call = arg.parent;
+  if (!ts.isCallExpression(call) || call.expression !== arg) return null;
+  let fn: ts.Node | undefined = call.parent;
+  while (fn && !ts.isFunctionLike(fn)) {
+    if (ts.isBlock(fn) || ts.isExpressionStatement(fn) || ts.isParenthesizedExpression(fn)) {
+      fn = fn.parent;
+      continue;
+    }
+    return null;
+  }
+  return fn && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) ? hookTaking(fn) : null;
+}
+
+/** The hook `arg` is passed to, if it is an argument of `….callAfter(…)` / `….callOnException(…)`. */
+function hookTaking(arg: ts.Node): 'callAfter' | 'callOnException' | null {
   const call = arg.parent;
   if (!ts.isCallExpression(call) || !call.arguments.includes(arg as ts.Expression)) return null;
   const callee = unwrapExpression(call.expression);
@@ -235,7 +295,12 @@ export class UnitWalker {
     const fn = this.unit.fn;
     this.#visitFunction(
       fn,
-      { inTxn: hasTxnParameter(fn), afterCommit: false, flow: { afterInteraction: false } },
+      {
+        inTxn: hasTxnParameter(fn),
+        afterCommit: false,
+        nested: false,
+        flow: { afterInteraction: false },
+      },
       new Set(),
     );
     return this.facts;
@@ -261,6 +326,7 @@ export class UnitWalker {
   #nestedEnv(fn: ts.FunctionLikeDeclaration, env: Env): Env {
     return {
       inTxn: env.inTxn || hasTxnParameter(fn),
+      nested: true,
       afterCommit: env.afterCommit || env.flow.afterInteraction,
       flow: { afterInteraction: false },
     };
@@ -271,7 +337,12 @@ export class UnitWalker {
     if (isFunctionWithBody(node)) {
       const hook = deferredTo(node);
       const nested: Env = hook
-        ? { inTxn: false, afterCommit: hook === 'callAfter', flow: { afterInteraction: false } }
+        ? {
+            inTxn: false,
+            afterCommit: hook === 'callAfter',
+            nested: true,
+            flow: { afterInteraction: false },
+          }
         : this.#nestedEnv(node, env);
       this.#visitFunction(node, nested, ctes);
       return;
@@ -457,7 +528,7 @@ export class UnitWalker {
           handled.add(cbIndex);
           this.#visitFunction(
             cb,
-            { inTxn: true, afterCommit: false, flow: { afterInteraction: false } },
+            { inTxn: true, afterCommit: false, nested: true, flow: { afterInteraction: false } },
             argCtes,
           );
         }
@@ -474,7 +545,7 @@ export class UnitWalker {
             handled.add(i);
             this.#visitFunction(
               fn,
-              { inTxn: false, afterCommit: after, flow: { afterInteraction: false } },
+              { inTxn: false, afterCommit: after, nested: true, flow: { afterInteraction: false } },
               argCtes,
             );
           }
@@ -788,6 +859,7 @@ export class UnitWalker {
       keyArity,
       inTransaction: env.inTxn,
       afterCommit: kind.includes('CacheAndStream') || env.afterCommit || env.flow.afterInteraction,
+      inNestedFunction: env.nested,
       location,
     });
   }

@@ -156,6 +156,11 @@ export interface InvalidationInfo {
    * `*CacheAndStream*` kind (the runtime defers the local part to after commit itself).
    */
   readonly afterCommit: boolean;
+  /**
+   * True when it sits in a function nested in the method's body (a callback,
+   * a returned closure): calling the method need not run it there and then.
+   */
+  readonly inNestedFunction: boolean;
   readonly location: SourceLocation;
 }
 

@@ -35,6 +35,7 @@ export interface InvalidationSpec {
   readonly keyArity?: number | null;
   readonly inTransaction?: boolean;
   readonly afterCommit?: boolean;
+  readonly inNestedFunction?: boolean;
   readonly line?: number;
 }
 
@@ -54,6 +55,8 @@ export interface MethodSpec {
         line?: number;
         reference?: boolean;
         inTransaction?: boolean;
+        /** The store the analyser fixed the call to (`super.`, `#private`). */
+        store?: string;
       }
   )[];
   readonly cached?:
@@ -328,6 +331,7 @@ export class ModelBuilder {
             keyArity: inv.keyArity === undefined ? (all ? null : 1) : inv.keyArity,
             inTransaction: inv.inTransaction ?? kind.includes('CacheAndStream'),
             afterCommit: inv.afterCommit ?? kind.includes('CacheAndStream'),
+            inNestedFunction: inv.inNestedFunction ?? false,
             location: loc(s.file, inv.line ?? line + 2, 7, 20),
           };
         });
@@ -336,7 +340,7 @@ export class ModelBuilder {
           return {
             method: call.method,
             receiver: 'receiver' in call && call.receiver ? call.receiver : 'this',
-            store: null,
+            store: ('store' in call && call.store) || null,
             reference: 'reference' in call ? Boolean(call.reference) : false,
             inTransaction: 'inTransaction' in call ? Boolean(call.inTransaction) : false,
             location: loc(
@@ -621,6 +625,7 @@ export function invalidation(
     keyArity: all ? null : 1,
     inTransaction: false,
     afterCommit: false,
+    inNestedFunction: false,
     location: loc('src/stores/receipts.ts', line, 7, 20),
     ...extra,
   };

@@ -6,9 +6,29 @@
 // The same holds for a store method called inside the transaction body that
 // invalidates at once in its own body (`this.#forget(id)`): reported at the
 // call, one call deep.
-import type { InvalidationInfo } from '../../analysis/model.js';
-import { factsOf, resolveMethod, STREAM_INVALIDATION_KINDS } from '../facts.js';
+import type { InvalidationInfo, MethodCall, StoreInfo } from '../../analysis/model.js';
+import {
+  factsOf,
+  resolveMethod,
+  STREAM_INVALIDATION_KINDS,
+  type ModelFacts,
+  type Resolved,
+} from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
+
+/**
+ * The methods a `this.`/`super.` call runs. `super.m()` and a private `#m()`
+ * are fixed by the calling store (the analyser's `call.store`); any other
+ * `this.m()` is whatever each composition holding the store defines.
+ */
+function calledMethods(facts: ModelFacts, store: StoreInfo, call: MethodCall): Resolved[] {
+  if (call.receiver === 'super' || call.method.startsWith('#')) {
+    const owner = call.store === null ? undefined : facts.store(call.store);
+    const m = owner?.methods.find((x) => x.name === call.method);
+    return owner && m ? [{ store: owner, method: m, reads: m.reads, writes: m.writes }] : [];
+  }
+  return resolveMethod(facts, store, call.method);
+}
 
 /** An invalidation that takes effect where it runs: not deferred to after commit, local. */
 function immediate(inv: InvalidationInfo): boolean {
@@ -48,10 +68,10 @@ export const invalidationBeforeCommit = defineRule({
         for (const call of method.calls) {
           if (!call.inTransaction || call.reference) continue;
           if (call.receiver !== 'this' && call.receiver !== 'super') continue;
-          for (const target of resolveMethod(facts, store, call.method)) {
+          for (const target of calledMethods(facts, store, call)) {
             if (target.method === method) continue;
             for (const inv of target.method.invalidations) {
-              if (inv.inTransaction || !immediate(inv)) continue;
+              if (inv.inTransaction || inv.inNestedFunction || !immediate(inv)) continue;
               const key = `${call.location.line}:${call.location.column}:${inv.cache}`;
               if (seen.has(key)) continue;
               seen.add(key);
