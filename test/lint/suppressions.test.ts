@@ -1,19 +1,45 @@
 // Inline suppressions end to end: comments read by the real analyser from a
-// fixture project, applied by the engine. Block comments decorated JSDoc-style
-// (a `*` at the start of each further line) name only the rules they name.
+// project (the worker-writes failing fixture with block comments added),
+// applied by the engine. Block comments decorated JSDoc-style (a `*` at the
+// start of each further line) name only the rules they name.
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSuppressions } from '../../src/analysis/suppressions.js';
 import { ts } from '../../src/analysis/typescript.cjs';
 import { loadAnalyzer } from '../../src/lint/analyzer.js';
 import { loadConfig } from '../../src/lint/config-loader.js';
 import { lint } from '../../src/lint/engine.js';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/outputs/block-suppression/', import.meta.url));
+const WORKER_WRITES = fileURLToPath(
+  new URL('../fixtures/rules/worker-writes/failing/', import.meta.url),
+);
+let project: string;
+
+beforeAll(async () => {
+  project = await mkdtemp(join(tmpdir(), 'store-lint-block-suppression-'));
+  await cp(WORKER_WRITES, project, { recursive: true });
+  const file = join(project, 'src/stores/positions.ts');
+  const lines = (await readFile(file, 'utf8')).split('\n');
+  // Above the insert (now line 11) and the update (now line 20) of the reader's store.
+  lines.splice(
+    8,
+    0,
+    '        /* store-lint-disable-next-line unknown-table',
+    '         * -- the reader owns this table */',
+  );
+  lines.splice(18, 0, '        /* store-lint-disable-next-line * */');
+  await writeFile(file, lines.join('\n'));
+});
+afterAll(async () => {
+  await rm(project, { recursive: true, force: true });
+});
 
 describe('inline suppressions', () => {
   it('ignores the `*` decoration of block comment lines, and never reads a named `*` as every rule', async () => {
-    const config = await loadConfig({ cwd: FIXTURE });
+    const config = await loadConfig({ cwd: project });
     const model = await (await loadAnalyzer()).analyzeProject(config);
     expect(
       model.suppressions.map((s) => [s.ruleId, s.reason, s.location.line, s.appliesToLine]),
