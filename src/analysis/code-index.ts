@@ -56,21 +56,26 @@ export class CodeIndex {
       if (s.name !== s.exportName) push(this.#byClassName, s.exportName, s);
       this.#byExtent.set(s.extent, s);
       for (const m of s.members) {
-        const unit: Unit = {
-          id: this.units.length,
+        const unit = this.#addUnit({
           store: s,
           name: m.name,
           module: s.module,
           fn: m.fn,
           nameNode: m.nameNode,
           member: m,
-        };
-        this.units.push(unit);
+        });
         this.#memberUnits.set(m, unit);
         push(this.#implementers, m.name, unit);
       }
     }
     for (const c of compositions) push(this.#compositionsByName, c.name, c);
+  }
+
+  /** Appends a unit, numbered in the order units are found. */
+  #addUnit(unit: Omit<Unit, 'id'>): Unit {
+    const added: Unit = { id: this.units.length, ...unit };
+    this.units.push(added);
+    return added;
   }
 
   /** Top-level functions of a module become units (mixin functions are stores, not helpers). */
@@ -90,16 +95,7 @@ export class CodeIndex {
         }
       }
       if (!fn || !nameNode) continue;
-      const unit: Unit = {
-        id: this.units.length,
-        store: null,
-        name,
-        module,
-        fn,
-        nameNode,
-        member: null,
-      };
-      this.units.push(unit);
+      const unit = this.#addUnit({ store: null, name, module, fn, nameNode, member: null });
       this.#functionUnits.set(node, unit);
     }
   }
@@ -128,16 +124,14 @@ export class CodeIndex {
           }
         }
         for (const [nameNode, fn] of found) {
-          const unit: Unit = {
-            id: this.units.length,
+          const unit = this.#addUnit({
             store: null,
             name: nameNode.text,
             module: store.module,
             fn,
             nameNode,
             member: null,
-          };
-          this.units.push(unit);
+          });
           locals.set(nameNode.text, unit);
         }
       }
@@ -162,16 +156,14 @@ export class CodeIndex {
           if (ts.isArrowFunction(init) || ts.isFunctionExpression(init)) fn = init;
         }
         if (!fn || name === null) continue;
-        const unit: Unit = {
-          id: this.units.length,
+        const unit = this.#addUnit({
           store: null,
           name: `${store.name}.${name}`,
           module: store.module,
           fn,
           nameNode: m.name,
           member: null,
-        };
-        this.units.push(unit);
+        });
         this.#statics.set(`${store.module.file.abs}\0${store.name}\0${name}`, unit);
       }
     }

@@ -8,8 +8,7 @@ import { nodeLocation } from './location.js';
 import type { CachedInfo, ConstructorInfo, IdGeneratorField, MethodInfo } from './model.js';
 import type { ModuleInfo } from './module-index.js';
 import type { StoreDecl } from './stores.js';
-import { isConst } from './query-consts.js';
-import { findLocalDeclaration } from './receivers.js';
+import { constantValue } from './query-consts.js';
 import { unwrapExpression, type StreamRef } from './streams.js';
 import type { UnresolvedSink } from './unresolved.js';
 
@@ -125,8 +124,9 @@ export function cachedInfo(
   }
   const numArgs = objectProperty(d.args[0], 'numArgs');
   if (numArgs) {
-    const count = numberLiteral(numArgs);
-    if (count !== null) return { kind: 'cached', keyArity: count, fronts: null };
+    const count = constantValue(numArgs);
+    if (ts.isNumericLiteral(count))
+      return { kind: 'cached', keyArity: Number(count.text), fronts: null };
     unresolved.add(
       'cache-options',
       `@cached on ${methodName}: \`numArgs\` is not a number literal or a const holding one; assuming the declared parameter count`,
@@ -135,17 +135,6 @@ export function cachedInfo(
     );
   }
   return { kind: 'cached', keyArity: declaredLength(fn), fronts: null };
-}
-
-/** A number literal, or a `const` of this file's enclosing scopes initialised with one. */
-function numberLiteral(expr: ts.Expression): number | null {
-  const e = unwrapExpression(expr);
-  if (ts.isNumericLiteral(e)) return Number(e.text);
-  if (!ts.isIdentifier(e)) return null;
-  const decl = findLocalDeclaration(e);
-  if (!decl || !ts.isVariableDeclaration(decl) || !isConst(decl) || !decl.initializer) return null;
-  const init = unwrapExpression(decl.initializer);
-  return ts.isNumericLiteral(init) ? Number(init.text) : null;
 }
 
 export function handlerInfo(

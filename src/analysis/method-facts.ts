@@ -49,13 +49,14 @@ import {
 import {
   importedQueryModule,
   isQuery,
+  constantValue,
   isConst,
   queryConstNames,
   READ_METHODS,
   WRITE_METHODS,
   type QueryKind,
 } from './query-consts.js';
-import { hasTxnParameter, type TransactionOpeners } from './transactions.js';
+import { deferringHook, hasTxnParameter, type TransactionOpeners } from './transactions.js';
 import type { UnresolvedSink } from './unresolved.js';
 
 const INVALIDATIONS = new Map<
@@ -256,14 +257,10 @@ function hookOfUse(id: ts.Identifier): 'callAfter' | 'callOnException' | null {
   return fn && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) ? hookTaking(fn) : null;
 }
 
-/** The hook `arg` is passed to, if it is an argument of `….callAfter(…)` / `….callOnException(…)`. */
+/** `callAfter` or `callOnException` when `arg` is handed to that hook. */
 function hookTaking(arg: ts.Node): 'callAfter' | 'callOnException' | null {
-  const call = arg.parent;
-  if (!ts.isCallExpression(call) || !call.arguments.includes(arg as ts.Expression)) return null;
-  const callee = unwrapExpression(call.expression);
-  if (!ts.isPropertyAccessExpression(callee)) return null;
-  const name = callee.name.text;
-  return name === 'callAfter' || name === 'callOnException' ? name : null;
+  const hook = deferringHook(arg);
+  return hook === 'callAfter' || hook === 'callOnException' ? hook : null;
 }
 
 export class UnitWalker {
@@ -559,7 +556,8 @@ export class UnitWalker {
         this.#tableArgument(args[0], 'read', 'sql.table', env, argCtes, 0);
       } else if (helper === 'raw' && args[0]) {
         handled.add(0);
-        const text = constantText(args[0]);
+        const value = constantValue(args[0]);
+        const text = ts.isStringLiteralLike(value) ? value : null;
         if (text)
           this.#rawSql(
             analyseSqlText(text, (e) => this.#namesOf(e)),
@@ -1049,17 +1047,6 @@ export class UnitWalker {
         : this.unit.store && index.mixinLocalUnit(this.unit.store, id.text);
     if (unit && unit !== this.unit) this.facts.helpers.add(unit);
   }
-}
-
-/** A string literal, or a same-file `const` holding one (`sql.raw(PURGE)`). */
-function constantText(arg: ts.Expression): ts.StringLiteralLike | null {
-  const e = unwrapExpression(arg);
-  if (ts.isStringLiteralLike(e)) return e;
-  if (!ts.isIdentifier(e)) return null;
-  const decl = findLocalDeclaration(e);
-  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl)) return null;
-  const init = unwrapExpression(decl.initializer);
-  return ts.isStringLiteralLike(init) ? init : null;
 }
 
 function isWithin(node: ts.Node, container: ts.Node): boolean {

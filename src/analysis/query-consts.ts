@@ -6,6 +6,7 @@ import { ts } from './typescript.cjs';
 import type { CodeIndex } from './code-index.js';
 import type { ModuleInfo } from './module-index.js';
 import { isSqlTemplate } from './raw-sql.js';
+import { findLocalDeclaration } from './receivers.js';
 import { unwrapExpression } from './streams.js';
 
 /** Kysely methods that read the table they name. */
@@ -96,4 +97,17 @@ export function isConst(decl: ts.VariableDeclaration): boolean {
   return (
     ts.isVariableDeclarationList(decl.parent) && (decl.parent.flags & ts.NodeFlags.Const) !== 0
   );
+}
+
+/**
+ * `expr` unwrapped, or, for an identifier naming a `const` of its enclosing
+ * scopes (this file), that const's initializer: where a literal written once
+ * under a name is read (`sql.raw(PURGE)`, `numArgs: KEY_ARGS`).
+ */
+export function constantValue(expr: ts.Expression): ts.Expression {
+  const e = unwrapExpression(expr);
+  if (!ts.isIdentifier(e)) return e;
+  const decl = findLocalDeclaration(e);
+  if (!decl || !ts.isVariableDeclaration(decl) || !decl.initializer || !isConst(decl)) return e;
+  return unwrapExpression(decl.initializer);
 }

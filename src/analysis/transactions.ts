@@ -61,13 +61,15 @@ function mayBeCallback(type: ts.TypeNode | undefined): boolean {
 /** Hooks whose callbacks run after the transaction settles, not inside it. */
 const DEFERRING_HOOKS = new Set(['callAfter', 'callOnException', 'callOnRollback']);
 
-/** True for a function passed to `txn.callAfter(…)` and the like. */
-function isDeferred(fn: ts.Node): boolean {
-  const call = fn.parent;
-  if (!call || !ts.isCallExpression(call) || !call.arguments.includes(fn as ts.Expression))
-    return false;
+/** The hook `arg` is handed to, when it is an argument of `txn.callAfter(…)` and the like. */
+export function deferringHook(arg: ts.Node): string | null {
+  const call = arg.parent;
+  if (!call || !ts.isCallExpression(call) || !call.arguments.includes(arg as ts.Expression))
+    return null;
   const callee = unwrapExpression(call.expression);
-  return ts.isPropertyAccessExpression(callee) && DEFERRING_HOOKS.has(callee.name.text);
+  return ts.isPropertyAccessExpression(callee) && DEFERRING_HOOKS.has(callee.name.text)
+    ? callee.name.text
+    : null;
 }
 
 export class TransactionOpeners {
@@ -131,7 +133,7 @@ export class TransactionOpeners {
       const calledParams = (fn: ts.Node): number[] => {
         const found = new Set<number>();
         const visit = (n: ts.Node): void => {
-          if (n !== fn && ts.isFunctionLike(n) && isDeferred(n)) return;
+          if (n !== fn && ts.isFunctionLike(n) && deferringHook(n) !== null) return;
           if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) {
             const i = paramIndex.get(n.expression.text);
             if (i !== undefined) found.add(i);
