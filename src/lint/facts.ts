@@ -132,6 +132,13 @@ export interface CompositionFacts {
   readonly caches: ReadonlyMap<string, CacheFacts>;
   /** Handlers by stream name. */
   readonly handlers: ReadonlyMap<string, readonly HandlerFacts[]>;
+  /**
+   * Where work enters the composition: methods no other method of it calls,
+   * or that app code calls; not `prepare()`, which runs before any cache
+   * holds an entry.
+   */
+  readonly entryPoints: readonly Resolved[];
+  /** The entry points that write a table the analyser named. */
   readonly writePaths: readonly WritePath[];
   /**
    * Whether a handler in this composition of one of `streams` invalidates
@@ -519,12 +526,12 @@ function buildComposition(
     }
   }
   const appCalled = new Set(apps.flatMap((a) => a.calls.map((c) => c.method)));
-  const writePaths: WritePath[] = [];
-  for (const r of methods.values()) {
-    if (r.method.name === 'prepare' || r.writes.length === 0) continue;
-    if (called.has(r) && !appCalled.has(r.method.name)) continue;
-    writePaths.push({ root: r, writes: new Set(r.writes), ...reach(r) });
-  }
+  const entryPoints = [...methods.values()].filter(
+    (r) => r.method.name !== 'prepare' && (!called.has(r) || appCalled.has(r.method.name)),
+  );
+  const writePaths: WritePath[] = entryPoints
+    .filter((r) => r.writes.length > 0)
+    .map((r) => ({ root: r, writes: new Set(r.writes), ...reach(r) }));
 
   const writeLocation = (r: Resolved, table: string): SourceLocation => {
     const own = r.method.tableAccesses.find((a) => a.access === 'write' && a.table === table);
@@ -569,6 +576,7 @@ function buildComposition(
     definitions,
     caches,
     handlers,
+    entryPoints,
     writePaths,
     handlerInvalidates,
     cachesReading,

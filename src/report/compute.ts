@@ -169,27 +169,15 @@ const unnamedWritePathsMemo = new WeakMap<CompositionFacts, readonly WritePath[]
 /**
  * Write paths the rules' facts leave out because they write no table the
  * analyser named, though they hold a table name it could not resolve: they
- * may write any table. Roots are picked as facts.ts picks write paths (called
- * by no other method of the composition, or by app code; not `prepare()`);
- * cached reads are reads.
+ * may write any table. They start where the rules' write paths do (the
+ * composition's roots); cached reads are reads.
  */
 function unnamedWritePaths(facts: ModelFacts, comp: CompositionFacts): readonly WritePath[] {
   const memo = unnamedWritePathsMemo.get(comp);
   if (memo) return memo;
-  const called = new Set<Resolved>();
-  for (const defs of comp.definitions.values()) {
-    for (const r of defs) {
-      for (const call of r.method.calls) {
-        const target = comp.resolveCall(r, call);
-        if (typeof target === 'object' && target !== r) called.add(target);
-      }
-    }
-  }
-  const appCalled = new Set(comp.apps.flatMap((a) => a.calls.map((c) => c.method)));
   const paths: WritePath[] = [];
-  for (const r of comp.methods.values()) {
-    if (r.writes.length > 0 || r.method.cached || r.method.name === 'prepare') continue;
-    if (called.has(r) && !appCalled.has(r.method.name)) continue;
+  for (const r of comp.entryPoints) {
+    if (r.writes.length > 0 || r.method.cached) continue;
     const reach = comp.reach(r);
     if (unnamedTable(facts, reach.members)) {
       paths.push({ root: r, writes: new Set<string>(), ...reach });
