@@ -143,13 +143,10 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
 /** A relative import of app code that names no file: what that file would run is not checked. */
 function missingImport(ctx: AppsContext, m: ModuleInfo, spec: string): void {
   const { sf, rel } = m.file;
-  let at: ts.Node = sf;
-  const find = (n: ts.Node): void => {
-    if (at !== sf) return;
-    if (ts.isStringLiteralLike(n) && n.text === spec && !ts.isSourceFile(n.parent)) at = n;
-    else ts.forEachChild(n, find);
-  };
-  find(sf);
+  // The first string naming it: the import's specifier (the file's start if none).
+  const find = (n: ts.Node): ts.Node | undefined =>
+    ts.isStringLiteralLike(n) && n.text === spec ? n : ts.forEachChild(n, find);
+  const at = find(sf) ?? sf;
   ctx.unresolved.add(
     'app-call',
     `\`${spec}\`, imported by app code in ${rel}, names no file; the store calls made there are not checked`,
