@@ -11,6 +11,10 @@
 //     a one-file change, so both are measured; (d') `--cache` after a change
 //     to a seed script the model does not depend on (one more call), and
 //     after restoring it: the model must be reused, not rebuilt;
+//   - the floor under (d): Node's start-up alone, and a process that loads
+//     TypeScript's parser (plainly, and from V8's code cache) and parses the
+//     changed file (parse-one-file.cjs); a hit plus that parse, less one
+//     Node start-up, is the least any incremental `--cache` run could cost;
 //   - (e) TypeScript 7 (native) `tsc --noEmit -p`;
 //   - (f) the same with the TypeScript that ts-morph bundles (tsmorph-tsc.mjs).
 // The corpus imports the runtime as `storesplit` (the laid-out package,
@@ -55,6 +59,7 @@ const PKG = join(WORK, 'store-lint-bench-pkg');
 const STORE_LINT = join(PKG, 'bin', 'store-lint');
 const TSC7 = join(REPO, 'node_modules', 'typescript7', 'bin', 'tsc');
 const TSMORPH_TSC = join(REPO, 'bench', 'tsmorph-tsc.mjs');
+const PARSE_ONE_FILE = join(REPO, 'bench', 'parse-one-file.cjs');
 const GNU_TIME = '/usr/bin/time';
 const DEFAULT_SIZES = [50, 500, 2000];
 const CACHE_FILE = join('.storesplit-cache', 'store-lint.json');
@@ -184,11 +189,16 @@ async function storeLint(dir: string, cache: boolean): Promise<LintRun> {
   return { ...run, findings };
 }
 
-/** A type check of the corpus; it must pass. */
-async function typeCheck(name: string, args: readonly string[], dir: string): Promise<Run> {
+/** A helper process of the benchmark; it must succeed. */
+async function checked(name: string, args: readonly string[], dir: string): Promise<Run> {
   const run = await timed(args, dir);
-  if (run.code !== 0) throw failure(`${name} on the generated corpus`, run);
+  if (run.code !== 0) throw failure(name, run);
   return run;
+}
+
+/** A type check of the corpus; it must pass. */
+function typeCheck(name: string, args: readonly string[], dir: string): Promise<Run> {
+  return checked(`${name} on the generated corpus`, args, dir);
 }
 
 async function countLines(dir: string): Promise<number> {
@@ -314,6 +324,28 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
 
     // A file in the middle of the first group (every file is in an app).
     const target = join(dir, 'src', 'stores', `store${Math.floor(Math.min(files, GROUP) / 2)}.ts`);
+
+    // The floor under any `--cache` run after a one-file change: what a hit
+    // does (start Node, hash the inputs, read the stored result) plus
+    // loading TypeScript's parser and parsing the changed file, at best from
+    // V8's code cache. Node's own start-up is counted once.
+    const floor = { node: [] as Run[], parse: [] as Run[], parseCodeCache: [] as Run[] };
+    const codeCache = join(WORK, `store-lint-bench-${mixins}.v8-code-cache`);
+    await rm(codeCache, { force: true });
+    await checked(
+      'parse-one-file.cjs (writing the code cache)',
+      [PARSE_ONE_FILE, target, codeCache],
+      dir,
+    );
+    for (let r = 0; r < runs; r++) {
+      step(`floor: Node start-up, parsing one file ${r + 1}/${runs}`);
+      floor.node.push(await checked('node -e 0', ['-e', '0'], dir));
+      floor.parse.push(await checked('parse-one-file.cjs', [PARSE_ONE_FILE, target], dir));
+      floor.parseCodeCache.push(
+        await checked('parse-one-file.cjs (code cache)', [PARSE_ONE_FILE, target, codeCache], dir),
+      );
+    }
+    await rm(codeCache, { force: true });
     const original = await readFile(target, 'utf8');
     const changed = dropOneInvalidation(original);
     const oneFile: LintRun[] = [];
@@ -387,7 +419,11 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       scriptChange: summarise(scriptChange),
       tsc7: summarise(tsc7),
       tsmorph: summarise(tsmorph),
+      node: summarise(floor.node),
+      parse: summarise(floor.parse),
+      parseCodeCache: summarise(floor.parseCodeCache),
     };
+    const floorMs = s.hit.ms + s.parseCodeCache.ms - s.node.ms;
     const line = {
       bench: 'store-lint',
       subject: 'store-lint cold',
@@ -418,6 +454,12 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       ratio_one_file_change_vs_cold: round(s.oneFile.ms / s.cold.ms, 2),
       ratio_cache_hit_vs_cold: round(s.hit.ms / s.cold.ms, 2),
       ratio_independent_change_vs_cold: round(s.scriptChange.ms / s.cold.ms, 2),
+      node_start_ms: s.node.ms,
+      parse_one_file_ms: s.parse.ms,
+      parse_one_file_code_cache_ms: s.parseCodeCache.ms,
+      one_file_change_floor_ms: round(floorMs),
+      ratio_one_file_change_floor_vs_cold: round(floorMs / s.cold.ms, 2),
+      ratio_parse_one_file_code_cache_vs_cold: round(s.parseCodeCache.ms / s.cold.ms, 2),
       cache_hit_reused_cache_file: hitReusedCache,
       findings: cold[0]!.findings.length,
       findings_after_change: changedFindings ?? null,
