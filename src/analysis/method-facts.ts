@@ -166,6 +166,47 @@ function isSelf(e: ts.Expression): boolean {
 }
 
 /**
+ * Methods of arrays, maps and sets that call their callback (the first
+ * argument) before they return: `forEach`, `map`, `filter`, `reduce`, ….
+ */
+const CALLS_CALLBACK_AT_ONCE = new Set([
+  'forEach',
+  'map',
+  'flatMap',
+  'filter',
+  'find',
+  'findIndex',
+  'findLast',
+  'findLastIndex',
+  'some',
+  'every',
+  'reduce',
+  'reduceRight',
+  'sort',
+  'toSorted',
+]);
+
+/**
+ * A synchronous callback that runs where it is written: `rows.forEach((r) =>
+ * this.invalidate(…))` invalidates before the enclosing call returns, so
+ * calling the unit runs it. An `async` one runs only up to its first await
+ * there, and is treated as any nested function.
+ */
+function runsAtOnce(fn: ts.FunctionLikeDeclaration): boolean {
+  if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return false;
+  if (fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return false;
+  let arg: ts.Node = fn;
+  while (ts.isParenthesizedExpression(arg.parent)) arg = arg.parent;
+  const call = arg.parent;
+  return (
+    ts.isCallExpression(call) &&
+    call.arguments[0] === arg &&
+    ts.isPropertyAccessExpression(call.expression) &&
+    CALLS_CALLBACK_AT_ONCE.has(call.expression.name.text)
+  );
+}
+
+/**
  * For `const after = () => …` whose every use hands it to `txn.callAfter` /
  * `callOnException` (as the argument, or called from a function that is the
  * argument), the hook: the function runs then, as it would written inline
@@ -340,7 +381,10 @@ export class UnitWalker {
             nested: true,
             flow: { afterInteraction: false },
           }
-        : this.#nestedEnv(node, env);
+        : runsAtOnce(node)
+          ? // The same flow: the callback runs in order with its surroundings.
+            { ...env, inTxn: env.inTxn || hasTxnParameter(node) }
+          : this.#nestedEnv(node, env);
       this.#visitFunction(node, nested, ctes);
       return;
     }

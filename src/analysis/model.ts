@@ -159,6 +159,8 @@ export interface InvalidationInfo {
   /**
    * True when it sits in a function nested in the method's body (a callback,
    * a returned closure): calling the method need not run it there and then.
+   * A synchronous callback of `forEach`, `map`, `filter`, … runs at once and
+   * does not count as nested.
    */
   readonly inNestedFunction: boolean;
   readonly location: SourceLocation;

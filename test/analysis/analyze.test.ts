@@ -284,6 +284,49 @@ describe('analyzeProject', () => {
     expect(model.unresolved.map((u) => [u.kind, u.location.line])).toEqual([['invalidation', 3]]);
   });
 
+  it('counts an invalidation in a synchronous forEach/map callback as run by the method, not in other callbacks', async () => {
+    const root = project('invalidation-callbacks', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { cached, type StoreBase } from 'storesplit';",
+        'export function RoomsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class RoomsStore extends Base {',
+        '    @cached()',
+        '    async getRoom(id: string) { return id; }',
+        '    forgetAll(ids: string[]) {',
+        '      ids.forEach((id) => this.invalidate(this.getRoom, id));',
+        '      ids.map(function (id) { return this.invalidate(this.getRoom, id); }, this);',
+        '      ids.filter(((id) => { this.invalidate(this.getRoom, id); return true; }));',
+        '    }',
+        '    forgetLater(ids: string[]) {',
+        '      ids.forEach(async (id) => this.invalidate(this.getRoom, id));',
+        '      setTimeout(() => this.invalidate(this.getRoom, ids[0]!), 10);',
+        '      return () => ids.forEach((id) => this.invalidate(this.getRoom, id));',
+        '    }',
+        '  }',
+        '  return RoomsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, {}));
+    const nested = (name: string) =>
+      model.stores[0]!.methods.find((m) => m.name === name)!.invalidations.map((i) => [
+        i.location.line,
+        i.inNestedFunction,
+      ]);
+    expect(nested('forgetAll')).toEqual([
+      [7, false],
+      [8, false],
+      [9, false],
+    ]);
+    expect(nested('forgetLater')).toEqual([
+      [12, true],
+      [13, true],
+      [14, true],
+    ]);
+  });
+
   it('finds an app’s composition under the name a module exports it by', async () => {
     const root = project('export-alias', {
       'tsconfig.json': TSCONFIG,
