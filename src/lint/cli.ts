@@ -10,6 +10,7 @@ import type { StoreModel } from '../analysis/model.js';
 import { collectFormats, parseReportOptions, runReport } from '../report/cli.js';
 import { DEFAULT_REPORT_FORMATS, reportFormatNames } from '../report/formatters/index.js';
 import { loadAnalyzer } from './analyzer.js';
+import { codeCacheBeside, typeScriptCodeCache } from './typescript-code-cache.js';
 import { baselineEntriesFor, readBaseline, writeBaseline, type Baseline } from './baseline.js';
 import {
   analyzeWithCache,
@@ -215,7 +216,13 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
       return { model: () => Promise.resolve(model), cached: null };
     }
     const location = cacheFile(config.root, options.cacheLocation);
-    const result = await analyzeWithCache(config, loadAnalyzer, location, { onProgress });
+    const typeScript = typeScriptCodeCache(codeCacheBeside(location));
+    const load = () => {
+      typeScript.preload();
+      return loadAnalyzer();
+    };
+    const result = await analyzeWithCache(config, load, location, { onProgress });
+    await typeScript.save();
     progress.done();
     if (tty) {
       const n = result.changed.length;
