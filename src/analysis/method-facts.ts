@@ -166,6 +166,31 @@ function isSelf(e: ts.Expression): boolean {
 }
 
 /**
+ * Whether a field's initializer holds code that runs when the field's value
+ * is used: a function expression, or a reference to a store method
+ * (`this.dropA`), outside any function of its own.
+ */
+function holdsCode(init: ts.Expression, index: CodeIndex): boolean {
+  let found = false;
+  const visit = (n: ts.Node): void => {
+    if (found) return;
+    if (
+      ts.isArrowFunction(n) ||
+      ts.isFunctionExpression(n) ||
+      (ts.isPropertyAccessExpression(n) &&
+        isThis(n.expression) &&
+        index.isStoreMethodName(n.name.text))
+    ) {
+      found = true;
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(init);
+  return found;
+}
+
+/**
  * Methods of arrays, maps and sets that call their callback (the first
  * argument) before they return: `forEach`, `map`, `filter`, `reduce`, ….
  */
@@ -412,6 +437,14 @@ export class UnitWalker {
     }
     if (ts.isVariableDeclaration(node)) {
       if (!node.initializer) return;
+      // `const { m } = this`: the store's own methods, taken as values.
+      if (ts.isObjectBindingPattern(node.name) && isSelf(node.initializer)) {
+        for (const el of node.name.elements) {
+          const key = el.propertyName ?? el.name;
+          if (ts.isIdentifier(key) || ts.isStringLiteralLike(key))
+            this.#storeCall(key.text, key, node.initializer, true, false);
+        }
+      }
       const state = this.#chain(node.initializer, env, ctes);
       if (ts.isIdentifier(node.name) && (state.ctes.size > ctes.size || state.query !== null)) {
         this.#vars.set(node.name.text, state);
@@ -439,6 +472,7 @@ export class UnitWalker {
         this.#methodReference(e);
         const field = this.#fieldQuery(e, env, ctes);
         if (field) return { ...field, ctes: new Set([...ctes, ...field.ctes]), interaction: false };
+        this.#fieldCode(e, env, ctes);
       }
       return this.#chain(e.expression, env, ctes);
     }
@@ -464,9 +498,19 @@ export class UnitWalker {
       name = callee.name.text;
       receiver = callee.expression;
       state = this.#chain(receiver, env, ctes);
+      if (isThis(receiver)) this.#fieldCode(callee, env, ctes);
     } else if (ts.isIdentifier(callee)) {
       name = callee.text;
     } else {
+      // `this['m'](…)`: a store call by a literal name.
+      if (ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression))
+        this.#storeCall(
+          callee.argumentExpression.text,
+          callee.argumentExpression,
+          callee.expression,
+          false,
+          env.inTxn,
+        );
       this.#visit(callee, env, ctes);
     }
     let result: ChainState = { ...state, interaction: state.interaction };
@@ -622,7 +666,13 @@ export class UnitWalker {
 
       // Calls to store methods and helper functions.
       if (receiver) {
-        this.#storeCall(callee as ts.PropertyAccessExpression, receiver, false, env.inTxn);
+        this.#storeCall(
+          name,
+          (callee as ts.PropertyAccessExpression).name,
+          receiver,
+          false,
+          env.inTxn,
+        );
         this.#staticReference(receiver, name);
       } else this.#helperReference(callee as ts.Identifier);
     }
@@ -909,24 +959,27 @@ export class UnitWalker {
   /** A `this.method` used as a value (not called): a method reference. */
   #methodReference(access: ts.PropertyAccessExpression): void {
     if (ts.isCallExpression(access.parent) && access.parent.expression === access) return;
-    this.#storeCall(access, access.expression, true, false);
+    this.#storeCall(access.name.text, access.name, access.expression, true, false);
   }
 
+  /** `recv.method` (`nameNode` names the method): a call, or a reference when `reference`. */
   #storeCall(
-    access: ts.PropertyAccessExpression,
+    method: string,
+    nameNode: ts.Node,
     receiver: ts.Expression,
     reference: boolean,
     inTransaction: boolean,
   ): void {
-    const method = access.name.text;
     const { index } = this.ctx;
     if (!index.isStoreMethodName(method)) return;
     const r = unwrapExpression(receiver);
-    const location = this.#loc(access.name);
-    const receiverText = r.getText(this.#sf);
-    if (r.kind === ts.SyntaxKind.ThisKeyword || r.kind === ts.SyntaxKind.SuperKeyword) {
+    const location = this.#loc(nameNode);
+    const viaSuper = r.kind === ts.SyntaxKind.SuperKeyword;
+    // `const self = this; self.m()` is a call on the store itself, as `this.m()`.
+    const onSelf = viaSuper || isSelf(r);
+    const receiverText = onSelf ? (viaSuper ? 'super' : 'this') : r.getText(this.#sf);
+    if (onSelf) {
       if (!this.unit.store) return;
-      const viaSuper = r.kind === ts.SyntaxKind.SuperKeyword;
       const target = index.resolveThis(this.unit.store, method, viaSuper);
       if (!target) return;
       this.facts.calls.push({
@@ -1024,6 +1077,30 @@ export class UnitWalker {
       return null;
     }
     return this.#walkInline(decl, init, env, ctes);
+  }
+
+  /**
+   * `this.f` where the field `f` holds code in a value that is not itself a
+   * function: an object of handlers, `once((row) => …)`, `{ a: this.dropA }`.
+   * What that code does counts for the unit that reaches it, walked where it
+   * is declared (its functions as nested functions). In a field of another
+   * file it is said, so the rules hold back.
+   */
+  #fieldCode(e: ts.PropertyAccessExpression, env: Env, ctes: ReadonlySet<string>): void {
+    const store = this.unit.store;
+    const found = store && this.ctx.index.fieldInChain(store, e.name.text);
+    const init = found?.field.initializer && unwrapExpression(found.field.initializer);
+    if (!found || !init || isQuery(init) || !holdsCode(init, this.ctx.index)) return;
+    const decl = found.field.node;
+    if (decl.getSourceFile() !== this.#sf) {
+      this.#unresolved(
+        'invalidation',
+        `\`this.${e.name.text}\` holds functions in a field of \`${found.store.name}\` in another file, and store-lint does not follow them there`,
+        this.#loc(e),
+      );
+      return;
+    }
+    this.#walkInline(decl, init, env, ctes);
   }
 
   /** Walks a query declared elsewhere where it runs; one that names itself is walked once. */

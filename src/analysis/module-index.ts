@@ -26,8 +26,14 @@ export interface ModuleInfo {
   /** exported name → local name. */
   readonly exports: ReadonlyMap<string, string>;
   readonly reExports: readonly ReExport[];
-  /** Relative module specifiers this module imports or re-exports (for following app entries). */
+  /** Module specifiers this module imports or re-exports, types included (what the model may read). */
   readonly specifiers: readonly string[];
+  /**
+   * The specifiers whose modules run when this one does (for following app
+   * entries): all but `import type` and `export type … from`, which the
+   * compiler erases.
+   */
+  readonly runSpecifiers: readonly string[];
 }
 
 /** A declaration found for a name: the module it lives in and the top-level node. */
@@ -51,11 +57,16 @@ export function indexModule(file: ProjectFile): ModuleInfo {
   const exports = new Map<string, string>();
   const reExports: ReExport[] = [];
   const specifiers: string[] = [];
+  const runSpecifiers: string[] = [];
+  const depend = (specifier: string, typeOnly: boolean): void => {
+    specifiers.push(specifier);
+    if (!typeOnly) runSpecifiers.push(specifier);
+  };
   for (const stmt of file.sf.statements) {
     if (ts.isImportDeclaration(stmt) && ts.isStringLiteral(stmt.moduleSpecifier)) {
       const specifier = stmt.moduleSpecifier.text;
-      specifiers.push(specifier);
       const clause = stmt.importClause;
+      depend(specifier, clause?.isTypeOnly === true);
       if (clause?.name) imports.set(clause.name.text, { specifier, imported: 'default' });
       const bindings = clause?.namedBindings;
       if (bindings && ts.isNamespaceImport(bindings))
@@ -75,7 +86,7 @@ export function indexModule(file: ProjectFile): ModuleInfo {
           : null;
       const clause = stmt.exportClause;
       if (specifier !== null) {
-        specifiers.push(specifier);
+        depend(specifier, stmt.isTypeOnly);
         if (!clause) reExports.push({ specifier, names: null });
         else if (ts.isNamedExports(clause)) {
           const names = new Map<string, string>();
@@ -116,13 +127,13 @@ export function indexModule(file: ProjectFile): ModuleInfo {
         node.arguments[0] &&
         ts.isStringLiteralLike(node.arguments[0])
       ) {
-        specifiers.push(node.arguments[0].text);
+        depend(node.arguments[0].text, false);
       }
       ts.forEachChild(node, visit);
     };
     visit(file.sf);
   }
-  return { file, locals, imports, exports, reExports, specifiers };
+  return { file, locals, imports, exports, reExports, specifiers, runSpecifiers };
 }
 
 /** All modules of the project and name resolution across them. */

@@ -327,6 +327,104 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it("records calls on the store itself through `self`, `this['m']` and `const { m } = this`", async () => {
+    const root = project('self-calls', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { type StoreBase } from 'storesplit';",
+        'export function RoomsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class RoomsStore extends Base {',
+        '    async writeA() {}',
+        '    async writeB() {}',
+        '    async writeC() {}',
+        '    async run() {',
+        '      const self = this;',
+        '      await self.writeA();',
+        "      await this['writeB']();",
+        '      const { writeC } = this;',
+        '      await writeC.call(this);',
+        '    }',
+        '  }',
+        '  return RoomsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, {}));
+    const run = model.stores[0]!.methods.find((m) => m.name === 'run')!;
+    expect(
+      run.calls.map((c) => [c.method, c.receiver, c.store, c.reference, c.location.line]),
+    ).toEqual([
+      ['writeA', 'this', 'RoomsStore', false, 9],
+      ['writeB', 'this', 'RoomsStore', false, 10],
+      ['writeC', 'this', 'RoomsStore', true, 11],
+    ]);
+  });
+
+  it('counts what functions held in a field do for the method that uses the field', async () => {
+    const root = project('field-code', {
+      'tsconfig.json': TSCONFIG,
+      'src/once.ts': [
+        'export function once<A extends unknown[]>(f: (...a: A) => void): (...a: A) => void {',
+        '  return f;',
+        '}',
+        '',
+      ].join('\n'),
+      'src/base.ts': [
+        "import { cached, type StoreBase } from 'storesplit';",
+        'export function BaseRooms<B extends StoreBase>(Base: B) {',
+        '  abstract class BaseRooms extends Base {',
+        '    @cached()',
+        '    async getName(id: string) { return id; }',
+        '    protected readonly dropInBase = { name: (id: string) => this.invalidate(this.getName, id) };',
+        '  }',
+        '  return BaseRooms;',
+        '}',
+        '',
+      ].join('\n'),
+      'src/stores.ts': [
+        "import { cached, type StoreBase } from 'storesplit';",
+        "import { once } from './once.js';",
+        "import { BaseRooms } from './base.js';",
+        'export function RoomsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class RoomsStore extends BaseRooms(Base) {',
+        '    @cached()',
+        '    async getRoom(id: string) { return id; }',
+        '    private readonly dropByType: Record<string, (id: string) => void> = {',
+        '      room: (id) => this.invalidate(this.getRoom, id),',
+        '    };',
+        '    private readonly dropOnce = once((id: string) => this.invalidate(this.getRoom, id));',
+        '    private readonly byName = { room: this.dropRoom };',
+        '    dropRoom(id: string) { this.invalidate(this.getRoom, id); }',
+        "    onTable(id: string) { this.dropByType['room']?.(id); }",
+        '    onOnce(id: string) { this.dropOnce(id); }',
+        "    onRef(id: string) { this.byName['room'].call(this, id); }",
+        '    onBase(id: string) { this.dropInBase.name(id); }',
+        '  }',
+        '  return RoomsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, {}));
+    const store = model.stores.find((s) => s.exportName === 'RoomsStore')!;
+    const method = (name: string) => store.methods.find((m) => m.name === name)!;
+    expect(method('onTable').invalidations.map((i) => [i.cache, i.location.line])).toEqual([
+      ['getRoom', 9],
+    ]);
+    expect(method('onOnce').invalidations.map((i) => [i.cache, i.location.line])).toEqual([
+      ['getRoom', 11],
+    ]);
+    expect(method('onRef').calls.map((c) => [c.method, c.receiver, c.reference])).toEqual([
+      ['dropRoom', 'this', true],
+    ]);
+    // In a field of another file: said, so that the rules hold back.
+    expect(method('onBase').invalidations).toEqual([]);
+    expect(model.unresolved.map((u) => [u.kind, u.location.file, u.location.line])).toEqual([
+      ['invalidation', 'src/stores.ts', 17],
+    ]);
+  });
+
   it('finds an app’s composition under the name a module exports it by', async () => {
     const root = project('export-alias', {
       'tsconfig.json': TSCONFIG,
