@@ -183,6 +183,27 @@ function declaredOfDeclaration(
   return init ? declaredOf(init, store, index, depth + 1) : null;
 }
 
+/**
+ * `x as T` or `<T>x` (under parentheses, `!` and `satisfies`): `T`, the type
+ * the code says `x` holds. Null for one that says nothing: `as const`,
+ * `as unknown`, `as any`.
+ */
+function assertedType(expr: ts.Expression): ts.TypeNode | null {
+  let e = expr;
+  while (
+    ts.isParenthesizedExpression(e) ||
+    ts.isNonNullExpression(e) ||
+    ts.isSatisfiesExpression(e)
+  )
+    e = e.expression;
+  if (!ts.isAsExpression(e) && !ts.isTypeAssertionExpression(e)) return null;
+  const t = e.type;
+  if (t.kind === ts.SyntaxKind.AnyKeyword || t.kind === ts.SyntaxKind.UnknownKeyword) return null;
+  if (ts.isTypeReferenceNode(t) && ts.isIdentifier(t.typeName) && t.typeName.text === 'const')
+    return null;
+  return t;
+}
+
 /** The declared type of `expr`, followed through fields, variables, destructuring and members. */
 function declaredOf(
   expr: ts.Expression,
@@ -191,6 +212,11 @@ function declaredOf(
   depth: number,
 ): Declared | null {
   if (depth > MAX_DEPTH) return null;
+  const asserted = assertedType(expr);
+  if (asserted) {
+    const module = moduleOf(expr, index);
+    return module ? { kind: 'type', type: asserted, module } : null;
+  }
   const e = unwrapExpression(expr);
   if (e.kind === ts.SyntaxKind.ThisKeyword) {
     if (store) return { kind: 'store', store };
