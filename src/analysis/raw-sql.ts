@@ -261,15 +261,18 @@ export function isSqlTemplate(node: ts.Node): node is ts.TaggedTemplateExpressio
   );
 }
 
-/** `sql.raw`, `sql.table`, `sql.id`, …: the helper's name for a call on the `sql` tag. */
+/**
+ * `sql.raw`, `sql.table`, `sql.id`, …: the helper's name for a call on the
+ * `sql` tag. Kysely's `CompiledQuery.raw(text, parameters)`, a statement run
+ * with `executeQuery`, is `raw` too.
+ */
 export function sqlHelper(node: ts.Node): string | null {
   if (!ts.isCallExpression(node)) return null;
   const callee = node.expression;
-  return ts.isPropertyAccessExpression(callee) &&
-    ts.isIdentifier(callee.expression) &&
-    callee.expression.text === 'sql'
-    ? callee.name.text
-    : null;
+  if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.expression)) return null;
+  const on = callee.expression.text;
+  if (on === 'sql') return callee.name.text;
+  return on === 'CompiledQuery' && callee.name.text === 'raw' ? 'raw' : null;
 }
 
 const FRAGMENT_SHAPES: readonly (readonly [string, string])[] = [
