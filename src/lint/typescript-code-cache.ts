@@ -12,9 +12,9 @@ import { createRequire, Module } from 'node:module';
 import { dirname, join } from 'node:path';
 import { Script } from 'node:vm';
 
-/** The file beside the cache file `location`. */
+/** The file beside the cache file `location`, named after it as the model file is. */
 export function codeCacheBeside(location: string): string {
-  return join(dirname(location), 'typescript.v8-code-cache');
+  return `${location.replace(/\.json$/, '')}.typescript.v8-code-cache`;
 }
 
 export interface TypeScriptCodeCache {

@@ -404,6 +404,22 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it("keeps TypeScript's compiled code beside the --cache index, and finds the same with it", async () => {
+    const dir = await copyFixture('unannounced-write', 'failing', 'code-cache');
+    const cache = join(tmp, 'code-cache', 'lint.json');
+    const args = ['--cache', '--cache-location', cache, '-f', 'json'];
+    const first = await run(args, dir);
+    expect(first.code).toBe(1);
+    const codeCache = join(tmp, 'code-cache', 'lint.typescript.v8-code-cache');
+    const written = await readFile(codeCache);
+    expect(written.length).toBeGreaterThan(0);
+    // A change makes the next run analyse, with TypeScript from the code cache.
+    await writeFile(join(dir, 'src', 'streams.ts'), '\n// touched\n', { flag: 'a' });
+    const second = await run(args, dir);
+    expect(second).toEqual(first);
+    expect((await readFile(codeCache)).equals(written)).toBe(true);
+  });
+
   it('--cache notices a file appearing where an app module’s import named none', async () => {
     const dir = await copyFixture('missing-worker-method', 'passing', 'appearing');
     const args = ['--cache', '--cache-location', join(tmp, 'cache-appearing', 'c.json')];
