@@ -127,7 +127,10 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
     if (seen.has(m.file.abs)) continue;
     seen.add(m.file.abs);
     order.push(m);
-    for (const spec of m.runSpecifiers) {
+    const runs = ctx.project.keepsInlineTypeImports
+      ? [...m.runSpecifiers, ...m.inlineTypeSpecifiers]
+      : m.runSpecifiers;
+    for (const spec of runs) {
       const target = ctx.project.resolveImport(spec, m.file.abs);
       const named = path.resolve(path.dirname(m.file.abs), spec);
       // Only a name with nothing behind it: a `.js` with declarations or a `.css` file exists.

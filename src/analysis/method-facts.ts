@@ -166,6 +166,24 @@ function isSelf(e: ts.Expression): boolean {
 }
 
 /**
+ * The field `this.f` whose code runs when `callee` is called: `this.f(…)`,
+ * `this.f.x(…)`, `this.f['x']?.(…)`, `this.f.x.call(this, …)`.
+ */
+function fieldRunBy(callee: ts.Expression): ts.PropertyAccessExpression | null {
+  if (
+    ts.isPropertyAccessExpression(callee) &&
+    (callee.name.text === 'call' || callee.name.text === 'apply')
+  )
+    return fieldRunBy(unwrapExpression(callee.expression));
+  if (ts.isPropertyAccessExpression(callee) && isThis(callee.expression)) return callee;
+  if (ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee)) {
+    const owner = unwrapExpression(callee.expression);
+    if (ts.isPropertyAccessExpression(owner) && isThis(owner.expression)) return owner;
+  }
+  return null;
+}
+
+/**
  * Whether a field's initializer holds code that runs when the field's value
  * is used: a function expression, or a reference to a store method
  * (`this.dropA`), outside any function of its own.
@@ -211,11 +229,45 @@ const CALLS_CALLBACK_AT_ONCE = new Set([
   'toSorted',
 ]);
 
+/** `T[]`, `readonly T[]`, a tuple, `Array<T>`, `Map<K, V>`, `Set<T>` and their read-only forms. */
+const COLLECTION_TYPES = new Set([
+  'Array',
+  'ReadonlyArray',
+  'Map',
+  'ReadonlyMap',
+  'Set',
+  'ReadonlySet',
+]);
+
+function isCollectionType(type: ts.TypeNode): boolean {
+  if (ts.isTypeOperatorNode(type)) return isCollectionType(type.type);
+  if (ts.isParenthesizedTypeNode(type)) return isCollectionType(type.type);
+  if (ts.isArrayTypeNode(type) || ts.isTupleTypeNode(type)) return true;
+  return (
+    ts.isTypeReferenceNode(type) &&
+    ts.isIdentifier(type.typeName) &&
+    COLLECTION_TYPES.has(type.typeName.text)
+  );
+}
+
+/**
+ * Whether `receiver` may be an array, a map or a set: anything but a local
+ * name declared with another type (`signal: Signal`, whose `forEach` may
+ * keep the callback for later).
+ */
+function mayBeCollection(receiver: ts.Expression): boolean {
+  const r = unwrapExpression(receiver);
+  if (!ts.isIdentifier(r)) return true;
+  const decl = findLocalDeclaration(r);
+  const type = decl && 'type' in decl ? decl.type : undefined;
+  return type === undefined || isCollectionType(type);
+}
+
 /**
  * A synchronous callback that runs where it is written: `rows.forEach((r) =>
  * this.invalidate(…))` invalidates before the enclosing call returns, so
- * calling the unit runs it. An `async` one runs only up to its first await
- * there, and is treated as any nested function.
+ * calling the unit runs it; so does `Array.from(xs, cb)`. An `async` one runs
+ * only up to its first await there, and is treated as any nested function.
  */
 function runsAtOnce(fn: ts.FunctionLikeDeclaration): boolean {
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return false;
@@ -223,11 +275,12 @@ function runsAtOnce(fn: ts.FunctionLikeDeclaration): boolean {
   let arg: ts.Node = fn;
   while (ts.isParenthesizedExpression(arg.parent)) arg = arg.parent;
   const call = arg.parent;
+  if (!ts.isCallExpression(call) || !ts.isPropertyAccessExpression(call.expression)) return false;
+  const { expression: receiver, name } = call.expression;
+  if (ts.isIdentifier(receiver) && receiver.text === 'Array' && name.text === 'from')
+    return call.arguments[1] === arg;
   return (
-    ts.isCallExpression(call) &&
-    call.arguments[0] === arg &&
-    ts.isPropertyAccessExpression(call.expression) &&
-    CALLS_CALLBACK_AT_ONCE.has(call.expression.name.text)
+    call.arguments[0] === arg && CALLS_CALLBACK_AT_ONCE.has(name.text) && mayBeCollection(receiver)
   );
 }
 
@@ -472,7 +525,6 @@ export class UnitWalker {
         this.#methodReference(e);
         const field = this.#fieldQuery(e, env, ctes);
         if (field) return { ...field, ctes: new Set([...ctes, ...field.ctes]), interaction: false };
-        this.#fieldCode(e, env, ctes);
       }
       return this.#chain(e.expression, env, ctes);
     }
@@ -494,11 +546,12 @@ export class UnitWalker {
     let name: string | null = null;
     let receiver: ts.Expression | null = null;
     let state: ChainState = { ctes, query: null, interaction: false };
+    const field = fieldRunBy(callee);
+    if (field) this.#fieldCode(field, env, ctes);
     if (ts.isPropertyAccessExpression(callee)) {
       name = callee.name.text;
       receiver = callee.expression;
       state = this.#chain(receiver, env, ctes);
-      if (isThis(receiver)) this.#fieldCode(callee, env, ctes);
     } else if (ts.isIdentifier(callee)) {
       name = callee.text;
     } else {
@@ -626,13 +679,19 @@ export class UnitWalker {
         const after = name !== 'callOnException';
         args.forEach((arg, i) => {
           const fn = unwrapExpression(arg);
+          const deferred: Env = {
+            inTxn: false,
+            afterCommit: after,
+            nested: true,
+            flow: { afterInteraction: false },
+          };
           if (isFunctionWithBody(fn)) {
             handled.add(i);
-            this.#visitFunction(
-              fn,
-              { inTxn: false, afterCommit: after, nested: true, flow: { afterInteraction: false } },
-              argCtes,
-            );
+            this.#visitFunction(fn, deferred, argCtes);
+          } else {
+            // `txn.callAfter(this.recounts.all)`: code held in a field, run by the hook.
+            const field = fieldRunBy(fn);
+            if (field) this.#fieldCode(field, deferred, argCtes);
           }
         });
       }
@@ -1080,11 +1139,13 @@ export class UnitWalker {
   }
 
   /**
-   * `this.f` where the field `f` holds code in a value that is not itself a
-   * function: an object of handlers, `once((row) => …)`, `{ a: this.dropA }`.
-   * What that code does counts for the unit that reaches it, walked where it
-   * is declared (its functions as nested functions). In a field of another
-   * file it is said, so the rules hold back.
+   * `this.f` called (`this.f(…)`, `this.f.x(…)`) or handed to a commit hook,
+   * where the field `f` holds code in a value that is not itself a function:
+   * an object of handlers, `once((row) => …)`, `{ a: this.dropA }`. What that
+   * code does counts for the unit that runs it, walked where it is declared
+   * (its functions as nested functions); a field only read, or handed
+   * elsewhere, is not walked. In a field of another file it is said, so the
+   * rules hold back.
    */
   #fieldCode(e: ts.PropertyAccessExpression, env: Env, ctes: ReadonlySet<string>): void {
     const store = this.unit.store;

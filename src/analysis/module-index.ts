@@ -34,6 +34,12 @@ export interface ModuleInfo {
    * compiler erases.
    */
   readonly runSpecifiers: readonly string[];
+  /**
+   * Specifiers of imports whose every binding is an inline type (`import {
+   * type A } from`): the compiler drops them unless `verbatimModuleSyntax`
+   * keeps them as `import {} from`, which runs the module.
+   */
+  readonly inlineTypeSpecifiers: readonly string[];
 }
 
 /** A declaration found for a name: the module it lives in and the top-level node. */
@@ -58,6 +64,7 @@ export function indexModule(file: ProjectFile): ModuleInfo {
   const reExports: ReExport[] = [];
   const specifiers: string[] = [];
   const runSpecifiers: string[] = [];
+  const inlineTypeSpecifiers: string[] = [];
   const depend = (specifier: string, typeOnly: boolean): void => {
     specifiers.push(specifier);
     if (!typeOnly) runSpecifiers.push(specifier);
@@ -66,7 +73,16 @@ export function indexModule(file: ProjectFile): ModuleInfo {
     if (ts.isImportDeclaration(stmt) && ts.isStringLiteral(stmt.moduleSpecifier)) {
       const specifier = stmt.moduleSpecifier.text;
       const clause = stmt.importClause;
-      depend(specifier, clause?.isTypeOnly === true);
+      const named = clause?.namedBindings;
+      const inlineTypesOnly =
+        clause !== undefined &&
+        !clause.name &&
+        named !== undefined &&
+        ts.isNamedImports(named) &&
+        named.elements.length > 0 &&
+        named.elements.every((el) => el.isTypeOnly);
+      depend(specifier, clause?.isTypeOnly === true || inlineTypesOnly);
+      if (inlineTypesOnly && !clause.isTypeOnly) inlineTypeSpecifiers.push(specifier);
       if (clause?.name) imports.set(clause.name.text, { specifier, imported: 'default' });
       const bindings = clause?.namedBindings;
       if (bindings && ts.isNamespaceImport(bindings))
@@ -133,7 +149,16 @@ export function indexModule(file: ProjectFile): ModuleInfo {
     };
     visit(file.sf);
   }
-  return { file, locals, imports, exports, reExports, specifiers, runSpecifiers };
+  return {
+    file,
+    locals,
+    imports,
+    exports,
+    reExports,
+    specifiers,
+    runSpecifiers,
+    inlineTypeSpecifiers,
+  };
 }
 
 /** All modules of the project and name resolution across them. */

@@ -57,6 +57,11 @@ export function parseProjectFile(root: string, abs: string): ProjectFile {
 
 export class AnalysisProject {
   readonly #options: ts.CompilerOptions;
+
+  /** `verbatimModuleSyntax`: an `import { type A } from` stays, as `import {} from`, and runs the module. */
+  get keepsInlineTypeImports(): boolean {
+    return this.#options.verbatimModuleSyntax === true;
+  }
   readonly #files = new Map<string, ProjectFile>();
   /** Files of a lazily loaded project not parsed yet: parsed when first asked for. */
   readonly #unparsed = new Set<string>();

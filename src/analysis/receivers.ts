@@ -212,10 +212,14 @@ function declaredOf(
   depth: number,
 ): Declared | null {
   if (depth > MAX_DEPTH) return null;
+  // An assertion to a store or composition type says what the value holds;
+  // one to another type (an interface it satisfies) says less than the value's own.
   const asserted = assertedType(expr);
-  if (asserted) {
-    const module = moduleOf(expr, index);
-    return module ? { kind: 'type', type: asserted, module } : null;
+  const module = asserted && moduleOf(expr, index);
+  if (asserted && module) {
+    const declared = { kind: 'type', type: asserted, module } as const;
+    const target = targetOfTypeNode(declared, index, depth + 1);
+    if (target.kind === 'store' || target.kind === 'composition') return declared;
   }
   const e = unwrapExpression(expr);
   if (e.kind === ts.SyntaxKind.ThisKeyword) {

@@ -298,8 +298,12 @@ describe('analyzeProject', () => {
         '      ids.map(function (id) { return this.invalidate(this.getRoom, id); }, this);',
         '      ids.filter(((id) => { this.invalidate(this.getRoom, id); return true; }));',
         '    }',
-        '    forgetLater(ids: string[]) {',
+        '    forgetFrom(ids: Set<string>) {',
+        '      Array.from(ids, (id) => this.invalidate(this.getRoom, id));',
+        '    }',
+        '    forgetLater(ids: string[], signal: { forEach(cb: () => void): void }) {',
         '      ids.forEach(async (id) => this.invalidate(this.getRoom, id));',
+        '      signal.forEach(() => this.invalidate(this.getRoom, ids[0]!));',
         '      setTimeout(() => this.invalidate(this.getRoom, ids[0]!), 10);',
         '      return () => ids.forEach((id) => this.invalidate(this.getRoom, id));',
         '    }',
@@ -320,10 +324,13 @@ describe('analyzeProject', () => {
       [8, false],
       [9, false],
     ]);
+    expect(nested('forgetFrom')).toEqual([[12, false]]);
+    // Async, a receiver declared as something else than a collection, a timer, a returned closure.
     expect(nested('forgetLater')).toEqual([
-      [12, true],
-      [13, true],
-      [14, true],
+      [15, true],
+      [16, true],
+      [17, true],
+      [18, true],
     ]);
   });
 
@@ -395,11 +402,13 @@ describe('analyzeProject', () => {
         '    };',
         '    private readonly dropOnce = once((id: string) => this.invalidate(this.getRoom, id));',
         '    private readonly byName = { room: this.dropRoom };',
+        "    private readonly settings = { limit: 5, load: async () => this.dbConn.selectFrom('rooms').execute() };",
         '    dropRoom(id: string) { this.invalidate(this.getRoom, id); }',
         "    onTable(id: string) { this.dropByType['room']?.(id); }",
         '    onOnce(id: string) { this.dropOnce(id); }',
         "    onRef(id: string) { this.byName['room'].call(this, id); }",
         '    onBase(id: string) { this.dropInBase.name(id); }',
+        '    limit() { return this.settings.limit; }',
         '  }',
         '  return RoomsStore;',
         '}',
@@ -418,10 +427,12 @@ describe('analyzeProject', () => {
     expect(method('onRef').calls.map((c) => [c.method, c.receiver, c.reference])).toEqual([
       ['dropRoom', 'this', true],
     ]);
+    // Only read, not called: what the field's functions do is not the reader's.
+    expect(method('limit').reads).toEqual([]);
     // In a field of another file: said, so that the rules hold back.
     expect(method('onBase').invalidations).toEqual([]);
     expect(model.unresolved.map((u) => [u.kind, u.location.file, u.location.line])).toEqual([
-      ['invalidation', 'src/stores.ts', 17],
+      ['invalidation', 'src/stores.ts', 18],
     ]);
   });
 
