@@ -1,6 +1,7 @@
 // The writer's side of replication, independent of the transport: answers
 // `REPLICATE` with a `POSITION` for every stream this process is the source of
-// (its store's ID generators and in-memory streams), then announces each new
+// (its store's ID generators and in-memory streams), its own position only (on
+// a multi-writer stream every writer answers for itself), then announces each new
 // token to every link that asked: `RDATA` for its rows (`batch` for all but
 // the last row of a token), or a `POSITION` when the token moved without rows.
 // It is woken by the generators' and memory sources' listeners, never by
@@ -58,8 +59,6 @@ interface DatabaseSource {
   readonly generator: StreamIdGenerator;
   /** Every token of ours at or below this has been announced (or skipped while nobody listened). */
   lastSent: number;
-  /** Other writers' positions as last announced. */
-  readonly othersAnnounced: Map<string, number>;
 }
 
 interface MemorySource {
@@ -140,7 +139,6 @@ export class ReplicationServer {
         definition: definition,
         generator,
         lastSent: generator.currentTokenFor(this.#instance),
-        othersAnnounced: new Map(),
       };
       this.#sources.push(source);
       // currentToken() moves with our own position on a single-writer stream;
@@ -239,15 +237,9 @@ export class ReplicationServer {
     const lines: string[] = [];
     for (const source of this.#sources) {
       if (source.kind === 'database') {
+        // Our own position only, also on a multi-writer stream: each writer
+        // answers for itself (docs/protocol.md, 11.7).
         lines.push(this.#position(source.name, this.#instance, source.lastSent, source.lastSent));
-        for (const [instance, token] of Object.entries(source.generator.positions())) {
-          if (instance === this.#instance) continue;
-          lines.push(this.#position(source.name, instance, token, token));
-          source.othersAnnounced.set(
-            instance,
-            Math.max(token, source.othersAnnounced.get(instance) ?? 0),
-          );
-        }
       } else {
         // Replay what is still held: POSITION F F, then the rows after F.
         const all = source.source.getPage(0, source.lastSent, Number.MAX_SAFE_INTEGER);
@@ -394,17 +386,6 @@ export class ReplicationServer {
       }
       this.#broadcast(this.#linesFor(source.name, from, page));
       source.lastSent = page.upTo;
-    }
-    this.#announceOtherWriters(source);
-  }
-
-  /** Other writers' positions this writer learnt: `POSITION s w p p`, so that workers fetch their rows. */
-  #announceOtherWriters(source: DatabaseSource): void {
-    for (const [instance, token] of Object.entries(source.generator.positions())) {
-      if (instance === this.#instance || token <= (source.othersAnnounced.get(instance) ?? 0))
-        continue;
-      source.othersAnnounced.set(instance, token);
-      this.#broadcast([this.#position(source.name, instance, token, token)]);
     }
   }
 

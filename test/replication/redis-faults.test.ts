@@ -10,7 +10,9 @@
 // noticed although no worker's connection drops (it announces its positions,
 // with a new epoch, when it starts); a lost connection to Redis (a worker's or
 // the writer's own) closes the link and starts again with REPLICATE and
-// catch-up; and every process ignores its own echoes.
+// catch-up; every process ignores its own echoes; and on a stream with two
+// writers, each answers for itself only, so one writer's answer neither
+// positions nor cuts the other's rows.
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../src/replication/commands.js';
@@ -22,9 +24,9 @@ import type { ReplicationServer } from '../../src/replication/server.js';
 import { onStreamReset } from '../../src/replication/stream-reset.js';
 import type { CommandLink } from '../../src/replication/transport.js';
 import type { DatabaseHandle } from '../../src/runtime/database.js';
-import { createServerContext } from '../../src/runtime/server-context.js';
+import { createServerContext, type StoresplitConfig } from '../../src/runtime/server-context.js';
 import { openStore } from '../../src/runtime/store.js';
-import { TypingStream, type AppDB } from '../support/receipts-app.js';
+import { MainDataStore, TypingStream, type AppDB } from '../support/receipts-app.js';
 import {
   cleanups,
   counterValue,
@@ -43,6 +45,7 @@ import {
 import { LoggingReader, outOfOrder } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
 import { TcpProxy } from './fixtures/proxy.js';
+import { RedisProxy } from './fixtures/redis-proxy.js';
 import {
   bulkReceipts,
   cacheMismatches,
@@ -84,6 +87,13 @@ function openTypingReader(db: DatabaseHandle<AppDB>, instanceName: string): Prom
 async function slowReaderDisconnects(server: ReplicationServer): Promise<number> {
   return (await server.metrics.disconnects.get()).values
     .filter((v) => v.labels.reason === 'slow-reader')
+    .reduce((sum, v) => sum + v.value, 0);
+}
+
+/** How many `RDATA` of `stream` the writer sent. */
+async function rdataSent(server: ReplicationServer, stream: string): Promise<number> {
+  return (await server.metrics.rdataSent.get()).values
+    .filter((v) => v.labels.stream === stream)
     .reduce((sum, v) => sum + v.value, 0);
 }
 
@@ -153,6 +163,44 @@ function childEnv(schema: string, prefix: string): Record<string, string> {
     REDIS_URL: REDIS_URL!,
     CHANNEL_PREFIX: prefix,
   };
+}
+
+/** `receipts` written by two writer processes, `main` and `w2` (docs/protocol.md, 9.1). */
+const TWO_WRITERS: StoresplitConfig = {
+  writer: 'main',
+  streamWriters: { receipts: ['main', 'w2'] },
+};
+
+/** A writer store of the two-writer deployment, closed after the test. */
+async function openTwoWriterStore(
+  db: DatabaseHandle<AppDB>,
+  instanceName: 'main' | 'w2',
+): Promise<MainDataStore> {
+  const store = await openStore(
+    MainDataStore,
+    db,
+    createServerContext({ instanceName, role: 'writer', config: TWO_WRITERS }),
+  );
+  cleanups.push(() => store.close());
+  return store;
+}
+
+function openTwoWriterReader(
+  db: DatabaseHandle<AppDB>,
+  instanceName: string,
+): Promise<LoggingReader> {
+  return openStore(
+    LoggingReader,
+    db,
+    createServerContext({ instanceName, role: 'worker', config: TWO_WRITERS }),
+  );
+}
+
+/** A proxy to Redis (closed after the test), for a process whose traffic a test delays. */
+async function delayingRedisProxy(): Promise<RedisProxy> {
+  const proxy = await RedisProxy.start(REDIS_URL!);
+  cleanups.push(() => proxy.close());
+  return proxy;
 }
 
 function redis(): ReturnType<typeof rawRedis> {
@@ -482,5 +530,97 @@ describe.skipIf(skipped)(
         expect(await counterValue(client, 'reconnects')).toBe(0);
       }
     });
+    it('two writers of one stream: a reconnecting worker that hears one writer answer REPLICATE before the other drops the other’s live rows until it answers, and catches up the rows it missed', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      const main = await openTwoWriterStore(db, 'main');
+      const w2 = await openTwoWriterStore(db, 'w2');
+      const proxy = await delayingRedisProxy();
+      track((await startRedisServer(main, prefix)).server);
+      const w2Server = track((await startRedisServer(w2, prefix, { url: proxy.url })).server);
+      const reader = await openTwoWriterReader(db, 'reader1');
+      const first = startRedisClient(reader, prefix);
+      await first.ready;
+      const before = await w2.insertReceipt('!room0', '@alice', '$before');
+      await first.waitForStreamPosition('receipts', 'w2', before, 10_000);
+      await readAll(reader);
+      // The worker is away while w2 writes a row it will have to catch up.
+      await first.stop();
+      await w2.insertReceipt('!room1', '@bob', '$missed');
+      // Published while nobody listened (heard later, it would fill the gap by chance).
+      await until(async () => (await rdataSent(w2Server, 'receipts')) >= 2);
+      // It comes back; w2 hears its REPLICATE late (main at once), and meanwhile writes live.
+      proxy.freezeSubscribers();
+      const client = track(startRedisClient(reader, prefix));
+      // main's answer ends with its typing POSITION: all of it has arrived.
+      await until(
+        async () => (await counterValue(client, 'positionReceived', { stream: 'typing' })) >= 1,
+      );
+      const live = await w2.insertReceipt('!room2', '@carol', '$live');
+      await until(
+        async () => (await counterValue(client, 'rdataReceived', { stream: 'receipts' })) >= 1,
+      );
+      // Not positioned for w2 on this link yet: dropped, for w2's own answer to cover.
+      expect(
+        await counterValue(client, 'rdataDropped', {
+          stream: 'receipts',
+          reason: 'not-positioned',
+        }),
+      ).toBe(1);
+      proxy.thaw();
+      await client.ready;
+      await client.waitForStreamPosition('receipts', 'w2', live, 10_000);
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(outOfOrder(reader.applied)).toEqual([]);
+    }, 60_000);
+
+    it('two writers of one stream: another worker connecting in the middle of one writer’s batch does not cut the batch on this worker', async () => {
+      const prefix = uniquePrefix();
+      const { db } = await openSchema();
+      const main = await openTwoWriterStore(db, 'main');
+      const w2 = await openTwoWriterStore(db, 'w2');
+      const proxy = await delayingRedisProxy();
+      track((await startRedisServer(main, prefix)).server);
+      track((await startRedisServer(w2, prefix, { url: proxy.url })).server);
+      const reader = await openTwoWriterReader(db, 'reader1');
+      const client = track(startRedisClient(reader, prefix));
+      await client.ready;
+      await readAll(reader);
+      // One token of w2 with two rows; w2's PUBLISHes are delayed after the first (`batch`) one.
+      const held = proxy.holdPublishesAfter('RDATA receipts w2 batch');
+      const token = await w2.receiptsIdGen.withNextId(async (id) => {
+        await w2.dbConn
+          .insertInto('receipts')
+          .values(
+            ROOMS.slice(0, 2).map((room) => ({
+              stream_id: id,
+              instance_name: 'w2',
+              room_id: room,
+              user_id: '@batch',
+              event_id: '$batch',
+            })),
+          )
+          .execute();
+        return id;
+      });
+      await held;
+      // Another worker starts: main answers its REPLICATE on the channel, which this worker hears.
+      const typingPositions = await counterValue(client, 'positionReceived', { stream: 'typing' });
+      const other = await openTwoWriterReader(db, 'reader2');
+      const otherClient = track(startRedisClient(other, prefix));
+      await until(
+        async () =>
+          (await counterValue(client, 'positionReceived', { stream: 'typing' })) > typingPositions,
+      );
+      proxy.release();
+      await client.waitForStreamPosition('receipts', 'w2', token, 10_000);
+      await otherClient.ready;
+      await otherClient.waitForStreamPosition('receipts', 'w2', token, 10_000);
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+      expect(reader.applied.filter(([stream, t]) => stream === 'receipts' && t === token)).toEqual([
+        ['receipts', token, 2],
+      ]);
+      expect(await cacheMismatches(other, db, STATE)).toEqual([]);
+    }, 60_000);
   },
 );
