@@ -30,7 +30,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { catchUpStream } from '../runtime/catch-up.js';
 import { applyStreamBatch } from '../runtime/replication-handlers.js';
-import { writersOf } from '../runtime/server-context.js';
+import { writersOf, type ServerContext } from '../runtime/server-context.js';
 import type { SQLBaseStore } from '../runtime/store.js';
 import type { StreamDefinition } from '../runtime/stream.js';
 import { backoffDelay, type BackoffOptions } from './backoff.js';
@@ -41,6 +41,11 @@ import { resetStream } from './stream-reset.js';
 import type { ClientTransport, CommandLink } from './transport.js';
 
 export interface ReplicationClientOptions {
+  /**
+   * How to reach the writers. One that does not hear every writer (TCP)
+   * cannot serve a store that follows a stream with more than one writer:
+   * the constructor throws (docs/protocol.md, 9.1).
+   */
   readonly transport: ClientTransport;
   /** Rows per catch-up page; default 100. */
   readonly pageSize?: number;
@@ -126,6 +131,7 @@ export class ReplicationClient {
   // The store's row types do not matter here: rows come from each stream's own `getPage`.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   constructor(store: SQLBaseStore<any>, options: ReplicationClientOptions) {
+    checkWritersHeard(store.hs, options.transport);
     this.#store = store as SQLBaseStore<unknown>;
     this.#options = options;
     this.#pageSize = options.pageSize ?? 100;
@@ -487,6 +493,27 @@ export class ReplicationClient {
     this.#isReady = true;
     this.#logger.info('replication caught up');
     this.#resolveReady();
+  }
+}
+
+/**
+ * Throws unless `transport` hears every writer of each stream `hs` follows
+ * that has more than one. A link to one writer never carries another
+ * writer's rows or positions (each writer speaks for itself only,
+ * docs/protocol.md 9.1): such a worker would stay stale on those rows, or
+ * never be ready.
+ */
+function checkWritersHeard(hs: ServerContext, transport: ClientTransport): void {
+  if (transport.hearsEveryWriter) return;
+  for (const stream of hs.streams.names()) {
+    const writers = writersOf(hs, stream);
+    if (writers.length < 2) continue;
+    throw new Error(
+      `stream ${stream} has ${writers.length} writers (${writers.join(', ')}), but the ` +
+        `replication transport ${transport.describe()} links this worker to one writer only, ` +
+        `so it would never see the other writers' rows: use the Redis transport ` +
+        `(RedisClientTransport), on which every writer is heard, or give ${stream} one writer`,
+    );
   }
 }
 

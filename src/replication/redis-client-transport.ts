@@ -21,6 +21,8 @@ export interface RedisClientTransportOptions extends Omit<RedisTransportOptions,
 }
 
 export class RedisClientTransport implements ClientTransport {
+  /** Every writer publishes on the channel, and answers `REPLICATE` for itself. */
+  readonly hearsEveryWriter = true;
   readonly registry: Registry;
   readonly #options: RedisTransportOptions;
 

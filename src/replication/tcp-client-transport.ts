@@ -31,6 +31,8 @@ export interface TcpClientTransportOptions {
 }
 
 export class TcpClientTransport implements ClientTransport {
+  /** A connection to one writer: one writer per followed stream (docs/protocol.md, 9.1). */
+  readonly hearsEveryWriter = false;
   readonly #options: TcpClientTransportOptions;
   readonly #logger: Logger;
 

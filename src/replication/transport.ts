@@ -48,6 +48,16 @@ export interface ServerTransport {
 /** A worker's side of a transport: opens one link to the writer(s). */
 export interface ClientTransport {
   /**
+   * Whether one link hears every writer of the deployment (`true` on Redis,
+   * where every writer publishes on the one channel and answers `REPLICATE`
+   * for itself) or a single writer (`false` on TCP: a connection to one
+   * writer). A worker that follows a stream with more than one writer needs
+   * `true`: a writer announces its own position and rows only
+   * (docs/protocol.md, 9.1), so `ReplicationClient` refuses such a store on a
+   * transport that says `false`.
+   */
+  readonly hearsEveryWriter: boolean;
+  /**
    * Opens a link and resolves once the peer may be sent `REPLICATE` (on TCP:
    * after `SERVER`, `AUTH` and `NAME`; on pub/sub: once subscribed). Rejects
    * if the link cannot be opened; aborting `signal` abandons the attempt.

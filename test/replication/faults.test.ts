@@ -6,6 +6,8 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import { createServerContext } from '../../src/runtime/server-context.js';
+import { openStore } from '../../src/runtime/store.js';
 import {
   cleanups,
   counterValue,
@@ -20,7 +22,7 @@ import {
   killWorkerMidStreamAndRestart,
   unknownStreamIsIgnored,
 } from './fault-kit.js';
-import { outOfOrder } from './fixtures/app.js';
+import { LoggingReader, outOfOrder } from './fixtures/app.js';
 import { Child } from './fixtures/children.js';
 import { TcpProxy } from './fixtures/proxy.js';
 import {
@@ -213,6 +215,31 @@ describe.skipIf(!url)(
         const reader = await openReader(db);
         return { reader, client: track(startClient(reader, port)) };
       });
+    });
+
+    it('a worker following a stream with two writers refuses a TCP link (one writer only) at once, naming the stream, its writers and the Redis transport', async () => {
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer);
+      track(server);
+      const reader = await openStore(
+        LoggingReader,
+        db,
+        createServerContext({
+          instanceName: 'reader1',
+          role: 'worker',
+          config: { writer: 'main', streamWriters: { receipts: ['main', 'w2'] } },
+        }),
+      );
+      // Connected to main alone it would never see w2's rows: an error, not a stale worker.
+      expect(() => startClient(reader, port)).toThrow(
+        /^stream receipts has 2 writers \(main, w2\), but the replication transport tcp:\/\/127\.0\.0\.1:\d+ links this worker to one writer only, .* use the Redis transport \(RedisClientTransport\)/,
+      );
+      // The same deployment with one writer per stream is served as usual.
+      const single = await openReader(db, 'reader2');
+      const client = track(startClient(single, port));
+      await client.ready;
+      expect(client.connected).toBe(true);
     });
 
     it('a garbage line and an over-long line from a client get ERROR and close that connection; workers keep being served', async () => {

@@ -86,6 +86,8 @@ function memoryTransport(): {
       describe: () => 'memory',
     },
     client: {
+      // One link to one writer, as over TCP.
+      hearsEveryWriter: false,
       connect: () => {
         if (!accept) return Promise.reject(new Error('not listening'));
         const [a, b] = [new MemoryLink(), new MemoryLink()];
