@@ -1,7 +1,9 @@
 // One direct TCP connection of the replication protocol, as a `CommandLink`:
 // line framing in both directions (the codec's `LineDecoder` and
 // `serializeCommand`), the output queue and its limit (a reader that does not
-// read is disconnected rather than buffered without bound), keep-alive
+// read is disconnected rather than buffered without bound; the answer to
+// `REPLICATE`, bounded by the writer's history, is queued but not counted),
+// keep-alive
 // (`PING` when idle, a timeout once the peer has pinged), and the `ERROR`
 // line that precedes a close. What the commands mean is the protocol's
 // business (server.ts, client.ts), not this module's.
@@ -55,6 +57,13 @@ export class LineConnection implements CommandLink {
   readonly #pending: Command[] = [];
   /** Lines refused by the socket's buffer, waiting for 'drain'. */
   #queue: string[] = [];
+  /**
+   * The queue holds `#aheadOfAnswer` counted lines, then `#answerQueued`
+   * lines of a `REPLICATE` answer (not counted against `maxQueue`), then
+   * counted lines again.
+   */
+  #aheadOfAnswer = 0;
+  #answerQueued = 0;
   #paused = false;
   #lastSent = Date.now();
   #lastReceived = Date.now();
@@ -90,6 +99,11 @@ export class LineConnection implements CommandLink {
     return this.#queue.length;
   }
 
+  /** Queued lines the slow-reader limit counts: all but those of a `REPLICATE` answer. */
+  get #counted(): number {
+    return this.#queue.length - this.#answerQueued;
+  }
+
   /** Starts keep-alive: a `PING` now (so that the peer can time us out) and whenever idle. */
   startKeepAlive(): void {
     if (this.#closed || this.#keepAlive) return;
@@ -114,7 +128,7 @@ export class LineConnection implements CommandLink {
     if (this.#closed) return;
     const line = typeof command === 'string' ? command : serializeCommand(command, this.#limits);
     if (this.#paused) {
-      if (this.#queue.length >= this.#maxQueue) {
+      if (this.#counted >= this.#maxQueue) {
         this.close(`slow-reader: more than ${this.#maxQueue} commands queued`);
         return;
       }
@@ -123,6 +137,26 @@ export class LineConnection implements CommandLink {
     }
     this.#lastSent = Date.now();
     if (!this.#socket.write(`${line}\n`)) this.#paused = true;
+  }
+
+  sendAnswer(lines: readonly string[]): void {
+    if (this.#answerQueued > 0) {
+      // The previous answer has not been read yet: this one counts.
+      for (const line of lines) this.send(line);
+      return;
+    }
+    const ahead = this.#queue.length;
+    for (const line of lines) {
+      if (this.#closed) return;
+      if (this.#paused) {
+        this.#queue.push(line);
+        continue;
+      }
+      this.#lastSent = Date.now();
+      if (!this.#socket.write(`${line}\n`)) this.#paused = true;
+    }
+    this.#aheadOfAnswer = ahead;
+    this.#answerQueued = this.#queue.length - ahead;
   }
 
   close(reason?: string): void {
@@ -153,6 +187,8 @@ export class LineConnection implements CommandLink {
     this.#closed = true;
     clearInterval(this.#keepAlive);
     this.#queue = [];
+    this.#aheadOfAnswer = 0;
+    this.#answerQueued = 0;
     this.#pending.length = 0;
     this.#handler = undefined;
     this.#logger.debug({ peer: this.label, reason }, 'replication connection closed');
@@ -164,6 +200,10 @@ export class LineConnection implements CommandLink {
     this.#paused = false;
     while (this.#queue.length && !this.#paused && !this.#closed) {
       const batch = this.#queue.splice(0, DRAIN_BATCH);
+      // Counted lines ahead of the answer leave first, then the answer's.
+      const ahead = Math.min(batch.length, this.#aheadOfAnswer);
+      this.#aheadOfAnswer -= ahead;
+      this.#answerQueued = Math.max(0, this.#answerQueued - (batch.length - ahead));
       this.#lastSent = Date.now();
       if (!this.#socket.write(`${batch.join('\n')}\n`)) this.#paused = true;
     }

@@ -268,6 +268,11 @@ export class RedisChannelLink implements CommandLink {
     );
   }
 
+  /** One synchronous run of sends, which the `maxPending` rule never cuts (see `send`). */
+  sendAnswer(lines: readonly string[]): void {
+    for (const line of lines) this.send(line);
+  }
+
   setHandler(handler: ((command: Command) => void) | undefined): void {
     this.#handler = handler;
     while (handler && this.#handler === handler && !this.#closed && this.#queued.length)

@@ -253,7 +253,8 @@ export class ReplicationServer {
           lines.push(...this.#linesFor(source.name, forgotten, page, source.epoch));
       }
     }
-    for (const line of lines) link.send(line);
+    // Bounded by what we hold, and possibly larger than the slow-reader limit by itself.
+    link.sendAnswer(lines);
     this.#subscribers.add(link);
     this.#logger.info({ peer: link.label }, 'replication client sent REPLICATE');
   }

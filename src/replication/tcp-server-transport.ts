@@ -192,6 +192,10 @@ class SessionLink implements CommandLink {
     this.#link.send(command);
   }
 
+  sendAnswer(lines: readonly string[]): void {
+    this.#link.sendAnswer(lines);
+  }
+
   close(reason?: string): void {
     this.#link.close(reason);
   }

@@ -26,6 +26,16 @@ export interface CommandLink {
    */
   send(command: Command | string): void;
   /**
+   * Sends the answer to a `REPLICATE` (its `POSITION`s and the replay of the
+   * in-memory streams), in order, as `send` would each line, except that a
+   * slow-reader limit does not count these lines while they wait: the
+   * answer's size is bounded by the history the writer holds, not by how far
+   * the reader fell behind, and it may exceed the limit by itself. What is
+   * sent after it counts as usual. One answer at a time: lines of another
+   * answer sent while one still waits count as usual.
+   */
+  sendAnswer(lines: readonly string[]): void;
+  /**
    * Receives every command from the peer, in order; commands that arrived
    * before a handler was set are delivered to it at once. `undefined` holds
    * them again.

@@ -6,8 +6,12 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
+import type { ReplicationServer } from '../../src/replication/server.js';
+import { onReplication } from '../../src/runtime/replication-handlers.js';
 import { createServerContext } from '../../src/runtime/server-context.js';
-import { openStore } from '../../src/runtime/store.js';
+import { openStore, type StoreBase } from '../../src/runtime/store.js';
+import { defineMemoryStream } from '../../src/runtime/stream.js';
+import { MainDataStore, type AppDB } from '../support/receipts-app.js';
 import {
   cleanups,
   counterValue,
@@ -38,6 +42,50 @@ import {
 } from './helpers.js';
 
 runCleanupsAfterEach();
+
+/** An in-memory stream with a long history (the default 1,000 tokens), for big REPLICATE answers. */
+const PresenceStream = defineMemoryStream<{ userId: string; status: string }>({
+  name: 'presence',
+});
+
+function PresenceWorkerStore<B extends StoreBase<AppDB>>(Base: B) {
+  abstract class PresenceWorkerStore extends Base {
+    presenceRows = 0;
+
+    @onReplication(PresenceStream)
+    onPresence(rows: readonly unknown[]): void {
+      this.presenceRows += rows.length;
+    }
+  }
+  return PresenceWorkerStore;
+}
+
+function PresenceStore<B extends StoreBase<AppDB>>(Base: B) {
+  abstract class PresenceStore extends PresenceWorkerStore(Base) {
+    readonly presenceSource = this.memoryStream(PresenceStream);
+
+    /** One token of `n` rows of about 1 KB each. */
+    appendPresence(n: number, tag: string): number {
+      return this.presenceSource.append(
+        Array.from({ length: n }, (_, i) => ({
+          userId: `@user${i}`,
+          status: `${tag} ${'x'.repeat(1000)}`,
+        })),
+      );
+    }
+  }
+  return PresenceStore;
+}
+
+class PresenceWriter extends PresenceStore(MainDataStore) {}
+class PresenceReader extends PresenceWorkerStore(LoggingReader) {}
+
+/** How often the writer dropped a link as a slow reader. */
+async function slowReaderDrops(server: ReplicationServer): Promise<number> {
+  return (await server.metrics.disconnects.get()).values
+    .filter((v) => v.labels.reason === 'slow-reader')
+    .reduce((sum, v) => sum + v.value, 0);
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -174,6 +222,61 @@ describe.skipIf(!url)(
         expect(outOfOrder(reader.applied)).toEqual([]);
       }
       expect(await counterValue(fastClient, 'reconnects')).toBe(0);
+    }, 90_000);
+
+    it('a REPLICATE answer larger than the slow-reader limit (a long in-memory history) is sent whole; a reader that then falls behind on live rows is still dropped', async () => {
+      const { db } = await openSchema();
+      const writer = await openStore(
+        PresenceWriter,
+        db,
+        createServerContext({ instanceName: 'main', role: 'writer' }),
+      );
+      // 1,000 held tokens of 16 rows of 1 KB: an answer of 16,000 lines (16 MB), far past
+      // both the limit (1,000 lines) and what the sockets' buffers take at once.
+      for (let t = 0; t < 1000; t++) writer.appendPresence(16, `t${t}`);
+      const { port, server } = await startServer(writer, {
+        maxQueue: 1000,
+        closeTimeoutMs: 30_000,
+      });
+      track(server);
+      const reader = await openStore(
+        PresenceReader,
+        db,
+        createServerContext({ instanceName: 'reader1', role: 'worker' }),
+      );
+      const client = track(startClient(reader, port));
+      const outcome = await Promise.race([
+        client.ready.then(() => 'ready'),
+        until(async () => (await slowReaderDrops(server)) >= 2).then(() => 'dropped twice'),
+      ]);
+      expect(outcome).toBe('ready');
+      await client.waitForStreamPosition('presence', 'main', 1000, 20_000);
+      expect(reader.presenceRows).toBe(16_000);
+      expect(client.lastError).toBeUndefined();
+      // The limit still holds for live rows: a reader that asks and then reads nothing.
+      const slow = await RawClient.connect(port);
+      cleanups.push(() => slow.close());
+      slow.socket.pause();
+      slow.send('NAME slow', 'REPLICATE');
+      // Its answer was sent (a presence POSITION per answer) before any live row.
+      const answers = async () =>
+        (await server.metrics.positionSent.get()).values
+          .filter((v) => v.labels.stream === 'presence')
+          .reduce((sum, v) => sum + v.value, 0);
+      await until(async () => (await answers()) >= 2);
+      for (let round = 0; (await slowReaderDrops(server)) === 0; round++) {
+        expect(round).toBeLessThan(100);
+        for (let t = 0; t < 20; t++) writer.appendPresence(16, `live${round}.${t}`);
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      slow.socket.resume();
+      await slow.closed;
+      expect(slow.lines.at(-1)).toBe('ERROR slow-reader: more than 1000 commands queued');
+      // The reader that reads was served throughout.
+      const last = writer.presenceSource.currentToken();
+      await client.waitForStreamPosition('presence', 'main', last, 20_000);
+      expect(client.connected).toBe(true);
+      expect(await counterValue(client, 'reconnects')).toBe(0);
     }, 90_000);
 
     it('a backlog of 100,000 rows missed while disconnected is caught up from the database', async () => {

@@ -46,6 +46,10 @@ class MemoryLink implements CommandLink {
     queueMicrotask(() => this.peer.#receive(parsed));
   }
 
+  sendAnswer(lines: readonly string[]): void {
+    for (const line of lines) this.send(line);
+  }
+
   setHandler(handler: ((command: Command) => void) | undefined): void {
     this.#handler = handler;
     while (handler && this.#pending.length) handler(this.#pending.shift()!);
