@@ -3,10 +3,10 @@
 // `serializeCommand`), the output queue and its limit (a reader that does not
 // read is disconnected rather than buffered without bound; the answer to
 // `REPLICATE`, bounded by the writer's history, is queued but not counted),
-// keep-alive
-// (`PING` when idle, a timeout once the peer has pinged), and the `ERROR`
-// line that precedes a close. What the commands mean is the protocol's
-// business (server.ts, client.ts), not this module's.
+// keep-alive (`PING` when idle; a timeout once the peer has pinged, or from
+// the start on a storesplit worker), and the `ERROR` line that precedes a
+// close. What the commands mean is the protocol's business (server.ts,
+// client.ts), not this module's.
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { LineDecoder, parseCommand, serializeCommand, type CodecLimits } from './codec.js';
@@ -22,8 +22,17 @@ export interface LineConnectionOptions {
   readonly maxQueue?: number;
   /** Send `PING` after this long without sending anything; default 5,000 ms. */
   readonly pingIntervalMs?: number;
-  /** Drop a peer that has pinged once and then sent nothing for this long; default 25,000 ms. */
+  /** Drop a peer that has sent nothing for this long (see `pingTimeoutFrom`); default 25,000 ms. */
   readonly pingTimeoutMs?: number;
+  /**
+   * When the ping timeout is armed: `'peer-ping'` (default) once the peer has
+   * sent its first `PING`, so that a person driving the protocol with `nc` is
+   * not timed out (a server's view of its clients, docs/protocol.md 11.5);
+   * `'open'` from the start, for a peer known to ping (a storesplit worker's
+   * view of its writer, which must not wait forever on a writer that stalls
+   * before its first `PING`).
+   */
+  readonly pingTimeoutFrom?: 'peer-ping' | 'open';
   /** After an `ERROR` (or a close), how long the socket may take to flush before it is destroyed; default 1,000 ms. */
   readonly closeTimeoutMs?: number;
   readonly logger: Logger;
@@ -67,7 +76,8 @@ export class LineConnection implements CommandLink {
   #paused = false;
   #lastSent = Date.now();
   #lastReceived = Date.now();
-  #peerPinged = false;
+  /** Whether silence for the ping timeout drops the peer. */
+  #timeoutArmed: boolean;
   #keepAlive: NodeJS.Timeout | undefined;
 
   constructor(socket: Socket, options: LineConnectionOptions) {
@@ -79,6 +89,7 @@ export class LineConnection implements CommandLink {
     this.#pingIntervalMs = options.pingIntervalMs ?? DEFAULT_PING_INTERVAL_MS;
     this.#pingTimeoutMs = options.pingTimeoutMs ?? DEFAULT_PING_TIMEOUT_MS;
     this.#closeTimeoutMs = options.closeTimeoutMs ?? 1_000;
+    this.#timeoutArmed = options.pingTimeoutFrom === 'open';
     this.#onClosed = options.onClosed;
     this.label = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.#logger = options.logger;
@@ -212,7 +223,7 @@ export class LineConnection implements CommandLink {
   #checkAlive(): void {
     if (this.#closed) return;
     const now = Date.now();
-    if (this.#peerPinged && now - this.#lastReceived > this.#pingTimeoutMs) {
+    if (this.#timeoutArmed && now - this.#lastReceived > this.#pingTimeoutMs) {
       this.close(`ping-timeout: nothing received for ${this.#pingTimeoutMs} ms`);
       return;
     }
@@ -247,7 +258,7 @@ export class LineConnection implements CommandLink {
   }
 
   #deliver(command: Command): void {
-    if (command.type === 'PING') this.#peerPinged = true;
+    if (command.type === 'PING') this.#timeoutArmed = true;
     if (command.type === 'ERROR') {
       this.#logger.info(
         { peer: this.label, message: command.message },

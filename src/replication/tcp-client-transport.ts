@@ -1,7 +1,9 @@
 // A worker's TCP transport: connects to the writer, waits for `SERVER` (and
 // checks the name when told which deployment to expect), sends `AUTH` when it
 // has a secret and `NAME`, starts keep-alive, and hands the link to the
-// replication client, which sends `REPLICATE`.
+// replication client, which sends `REPLICATE`. Its ping timeout runs from the
+// start (a writer pings), not from the writer's first `PING`, which comes only
+// after `AUTH`: a writer that stalls right after `SERVER` is dropped too.
 import { connect } from 'node:net';
 import type { Logger } from 'pino';
 import { checkSecret } from './auth.js';
@@ -25,7 +27,11 @@ export interface TcpClientTransportOptions {
   readonly maxQueue?: number;
   /** Default 5,000 ms. */
   readonly pingIntervalMs?: number;
-  /** Default 25,000 ms; also how long connecting and `SERVER` may take. */
+  /**
+   * Drops the writer after this long without a line from it, from the
+   * start (not only after its first `PING`); also how long connecting and
+   * `SERVER` may take. Default 25,000 ms.
+   */
   readonly pingTimeoutMs?: number;
   readonly logger?: Logger;
 }
@@ -77,6 +83,8 @@ export class TcpClientTransport implements ClientTransport {
           maxQueue: options.maxQueue,
           pingIntervalMs: options.pingIntervalMs,
           pingTimeoutMs: options.pingTimeoutMs,
+          // A storesplit writer pings; do not wait for its first PING to arm the timeout.
+          pingTimeoutFrom: 'open',
           logger: this.#logger,
         });
         link = opened;

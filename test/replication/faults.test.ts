@@ -374,6 +374,30 @@ describe.skipIf(!url)(
       }
     });
 
+    it('with a secret, a writer whose side goes silent right after SERVER (before its first PING) is dropped by the worker’s ping timeout; the worker reconnects and catches up', async () => {
+      const { db } = await openSchema();
+      const writer = await openWriter(db);
+      const { port, server } = await startServer(writer, { secret: 'right-secret' });
+      track(server);
+      const proxy = await TcpProxy.start(port);
+      cleanups.push(() => proxy.close());
+      // With a secret the writer's first PING follows AUTH: the worker hears SERVER and then nothing.
+      const stalled = proxy.stallAfter((line) => line.startsWith('SERVER '));
+      const reader = await openReader(db);
+      const client = track(
+        startClient(reader, proxy.port, { secret: 'right-secret', pingTimeoutMs: 1_000 }),
+      );
+      await stalled;
+      await readAll(reader);
+      await writer.insertReceipt('!room1', '@stalled', '$stalled');
+      // Ready only on a second connection, once the stalled one timed out.
+      await client.ready;
+      expect(client.lastError).toBe('ping-timeout: nothing received for 1000 ms');
+      expect(proxy.connections).toBe(2);
+      await waitForWriter(client, writerTokens(writer));
+      expect(await cacheMismatches(reader, db, STATE)).toEqual([]);
+    }, 60_000);
+
     it('a wrong or missing secret gets ERROR and nothing else; with the right one the worker catches up', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
