@@ -5,7 +5,7 @@
 import { ts } from './typescript.cjs';
 import type { CodeIndex } from './code-index.js';
 import type { ModuleInfo } from './module-index.js';
-import { isSqlTemplate } from './raw-sql.js';
+import { isSqlTemplate, sqlHelper } from './raw-sql.js';
 import { findLocalDeclaration } from './receivers.js';
 import { unwrapExpression } from './streams.js';
 
@@ -32,9 +32,10 @@ export const WRITE_METHODS = new Map<string, QueryKind>([
   ['mergeInto', 'merge'],
 ]);
 
-/** `sql` text or a Kysely builder chain. */
+/** `sql` text, a raw statement (`sql.raw(…)`, `CompiledQuery.raw(…)`) or a Kysely builder chain. */
 export function isQuery(expr: ts.Expression): boolean {
-  return isSqlTemplate(expr) || buildsQuery(expr);
+  const e = unwrapExpression(expr);
+  return isSqlTemplate(e) || sqlHelper(e) === 'raw' || buildsQuery(e);
 }
 
 /** A call chain with a Kysely query method in it (`db.selectFrom('t').where(…)`). */

@@ -254,11 +254,54 @@ function lastPart(name: string): string {
   return dot >= 0 ? name.slice(dot + 1) : name;
 }
 
+/** Per file: local names of Kysely's exports (`import { sql as s }`), and namespace imports of it. */
+interface KyselyNames {
+  readonly named: ReadonlyMap<string, string>;
+  readonly namespaces: ReadonlySet<string>;
+}
+
+const kyselyNamesByFile = new WeakMap<ts.SourceFile, KyselyNames>();
+
+function kyselyNames(sf: ts.SourceFile): KyselyNames {
+  let found = kyselyNamesByFile.get(sf);
+  if (!found) {
+    const named = new Map<string, string>();
+    const namespaces = new Set<string>();
+    for (const stmt of sf.statements) {
+      if (!ts.isImportDeclaration(stmt) || !ts.isStringLiteral(stmt.moduleSpecifier)) continue;
+      if (stmt.moduleSpecifier.text !== 'kysely') continue;
+      const bindings = stmt.importClause?.namedBindings;
+      if (bindings && ts.isNamespaceImport(bindings)) namespaces.add(bindings.name.text);
+      if (bindings && ts.isNamedImports(bindings))
+        for (const el of bindings.elements)
+          named.set(el.name.text, (el.propertyName ?? el.name).text);
+    }
+    found = { named, namespaces };
+    kyselyNamesByFile.set(sf, found);
+  }
+  return found;
+}
+
+/**
+ * Whether `e` names Kysely's export `name`: by that name (as written in most
+ * code, whatever it was imported from), under another name it was imported
+ * by from `kysely`, or through a namespace import of it (`k.sql`).
+ */
+function namesKyselyExport(e: ts.Expression, name: string): boolean {
+  if (ts.isIdentifier(e)) {
+    return e.text === name || kyselyNames(e.getSourceFile()).named.get(e.text) === name;
+  }
+  return (
+    ts.isPropertyAccessExpression(e) &&
+    e.name.text === name &&
+    ts.isIdentifier(e.expression) &&
+    kyselyNames(e.getSourceFile()).namespaces.has(e.expression.text)
+  );
+}
+
 /** `sql\`…\`` or `sql<T>\`…\``. */
 export function isSqlTemplate(node: ts.Node): node is ts.TaggedTemplateExpression {
-  return (
-    ts.isTaggedTemplateExpression(node) && ts.isIdentifier(node.tag) && node.tag.text === 'sql'
-  );
+  return ts.isTaggedTemplateExpression(node) && namesKyselyExport(node.tag, 'sql');
 }
 
 /**
@@ -269,10 +312,11 @@ export function isSqlTemplate(node: ts.Node): node is ts.TaggedTemplateExpressio
 export function sqlHelper(node: ts.Node): string | null {
   if (!ts.isCallExpression(node)) return null;
   const callee = node.expression;
-  if (!ts.isPropertyAccessExpression(callee) || !ts.isIdentifier(callee.expression)) return null;
-  const on = callee.expression.text;
-  if (on === 'sql') return callee.name.text;
-  return on === 'CompiledQuery' && callee.name.text === 'raw' ? 'raw' : null;
+  if (!ts.isPropertyAccessExpression(callee)) return null;
+  if (namesKyselyExport(callee.expression, 'sql')) return callee.name.text;
+  return callee.name.text === 'raw' && namesKyselyExport(callee.expression, 'CompiledQuery')
+    ? 'raw'
+    : null;
 }
 
 const FRAGMENT_SHAPES: readonly (readonly [string, string])[] = [
