@@ -263,20 +263,47 @@ function mayBeCollection(receiver: ts.Expression): boolean {
   return type === undefined || isCollectionType(type);
 }
 
+/** `await Promise.all(call)` (or `allSettled`): every callback `call` started has finished. */
+function awaitedByPromiseAll(call: ts.CallExpression): boolean {
+  let arg: ts.Node = call;
+  while (ts.isParenthesizedExpression(arg.parent)) arg = arg.parent;
+  const all = arg.parent;
+  if (!ts.isCallExpression(all) || all.arguments[0] !== arg) return false;
+  const callee = all.expression;
+  if (
+    !ts.isPropertyAccessExpression(callee) ||
+    !ts.isIdentifier(callee.expression) ||
+    callee.expression.text !== 'Promise' ||
+    (callee.name.text !== 'all' && callee.name.text !== 'allSettled')
+  )
+    return false;
+  let outer: ts.Node = all;
+  while (ts.isParenthesizedExpression(outer.parent)) outer = outer.parent;
+  return ts.isAwaitExpression(outer.parent);
+}
+
 /**
  * A synchronous callback that runs where it is written: `rows.forEach((r) =>
  * this.invalidate(…))` invalidates before the enclosing call returns, so
  * calling the unit runs it; so does `Array.from(xs, cb)`. An `async` one runs
- * only up to its first await there, and is treated as any nested function.
+ * only up to its first await there, and is treated as any nested function,
+ * except in `await Promise.all(xs.map(async (x) => …))`, which waits for all
+ * of it.
  */
 function runsAtOnce(fn: ts.FunctionLikeDeclaration): boolean {
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return false;
-  if (fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword)) return false;
   let arg: ts.Node = fn;
   while (ts.isParenthesizedExpression(arg.parent)) arg = arg.parent;
   const call = arg.parent;
   if (!ts.isCallExpression(call) || !ts.isPropertyAccessExpression(call.expression)) return false;
   const { expression: receiver, name } = call.expression;
+  if (fn.modifiers?.some((m) => m.kind === ts.SyntaxKind.AsyncKeyword))
+    return (
+      name.text === 'map' &&
+      call.arguments[0] === arg &&
+      mayBeCollection(receiver) &&
+      awaitedByPromiseAll(call)
+    );
   if (ts.isIdentifier(receiver) && receiver.text === 'Array' && name.text === 'from')
     return call.arguments[1] === arg;
   return (

@@ -298,8 +298,9 @@ describe('analyzeProject', () => {
         '      ids.map(function (id) { return this.invalidate(this.getRoom, id); }, this);',
         '      ids.filter(((id) => { this.invalidate(this.getRoom, id); return true; }));',
         '    }',
-        '    forgetFrom(ids: Set<string>) {',
+        '    async forgetFrom(ids: Set<string>) {',
         '      Array.from(ids, (id) => this.invalidate(this.getRoom, id));',
+        '      await Promise.all([...ids].map(async (id) => this.invalidate(this.getRoom, id)));',
         '    }',
         '    forgetLater(ids: string[], signal: { forEach(cb: () => void): void }) {',
         '      ids.forEach(async (id) => this.invalidate(this.getRoom, id));',
@@ -324,13 +325,16 @@ describe('analyzeProject', () => {
       [8, false],
       [9, false],
     ]);
-    expect(nested('forgetFrom')).toEqual([[12, false]]);
+    expect(nested('forgetFrom')).toEqual([
+      [12, false],
+      [13, false],
+    ]);
     // Async, a receiver declared as something else than a collection, a timer, a returned closure.
     expect(nested('forgetLater')).toEqual([
-      [15, true],
       [16, true],
       [17, true],
       [18, true],
+      [19, true],
     ]);
   });
 
