@@ -196,6 +196,22 @@ function openTwoWriterReader(
   );
 }
 
+/**
+ * The two-writer deployment on a channel of its own: `main` and `w2` serving
+ * (w2 through a delaying proxy to Redis), and a worker store not yet following.
+ */
+async function twoWriters() {
+  const prefix = uniquePrefix();
+  const { db } = await openSchema();
+  const main = await openTwoWriterStore(db, 'main');
+  const w2 = await openTwoWriterStore(db, 'w2');
+  const proxy = await delayingRedisProxy();
+  track((await startRedisServer(main, prefix)).server);
+  const w2Server = track((await startRedisServer(w2, prefix, { url: proxy.url })).server);
+  const reader = await openTwoWriterReader(db, 'reader1');
+  return { prefix, db, w2, w2Server, proxy, reader };
+}
+
 /** A proxy to Redis (closed after the test), for a process whose traffic a test delays. */
 async function delayingRedisProxy(): Promise<RedisProxy> {
   const proxy = await RedisProxy.start(REDIS_URL!);
@@ -531,14 +547,7 @@ describe.skipIf(skipped)(
       }
     });
     it('two writers of one stream: a reconnecting worker that hears one writer answer REPLICATE before the other drops the other’s live rows until it answers, and catches up the rows it missed', async () => {
-      const prefix = uniquePrefix();
-      const { db } = await openSchema();
-      const main = await openTwoWriterStore(db, 'main');
-      const w2 = await openTwoWriterStore(db, 'w2');
-      const proxy = await delayingRedisProxy();
-      track((await startRedisServer(main, prefix)).server);
-      const w2Server = track((await startRedisServer(w2, prefix, { url: proxy.url })).server);
-      const reader = await openTwoWriterReader(db, 'reader1');
+      const { prefix, db, w2, w2Server, proxy, reader } = await twoWriters();
       const first = startRedisClient(reader, prefix);
       await first.ready;
       const before = await w2.insertReceipt('!room0', '@alice', '$before');
@@ -575,14 +584,7 @@ describe.skipIf(skipped)(
     }, 60_000);
 
     it('two writers of one stream: another worker connecting in the middle of one writer’s batch does not cut the batch on this worker', async () => {
-      const prefix = uniquePrefix();
-      const { db } = await openSchema();
-      const main = await openTwoWriterStore(db, 'main');
-      const w2 = await openTwoWriterStore(db, 'w2');
-      const proxy = await delayingRedisProxy();
-      track((await startRedisServer(main, prefix)).server);
-      track((await startRedisServer(w2, prefix, { url: proxy.url })).server);
-      const reader = await openTwoWriterReader(db, 'reader1');
+      const { prefix, db, w2, proxy, reader } = await twoWriters();
       const client = track(startRedisClient(reader, prefix));
       await client.ready;
       await readAll(reader);
