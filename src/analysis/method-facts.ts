@@ -167,9 +167,18 @@ function isSelf(e: ts.Expression): boolean {
 
 /**
  * The field `this.f` whose code runs when `callee` is called: `this.f(…)`,
- * `this.f.x(…)`, `this.f['x']?.(…)`, `this.f.x.call(this, …)`.
+ * `this.f.x(…)`, `this.f['x']?.(…)`, `this.f.x.call(this, …)`, or a local
+ * const holding one of those values.
  */
 function fieldRunBy(callee: ts.Expression): ts.PropertyAccessExpression | null {
+  // `const handle = this.handlers[type]; handle(row)`: the const's value.
+  if (ts.isIdentifier(callee)) {
+    const decl = findLocalDeclaration(callee);
+    if (!decl || !ts.isVariableDeclaration(decl) || !isConst(decl) || !decl.initializer)
+      return null;
+    const init = unwrapExpression(decl.initializer);
+    return ts.isIdentifier(init) ? null : fieldRunBy(init);
+  }
   if (
     ts.isPropertyAccessExpression(callee) &&
     (callee.name.text === 'call' || callee.name.text === 'apply')

@@ -409,6 +409,7 @@ describe('analyzeProject', () => {
         "    private readonly settings = { limit: 5, load: async () => this.dbConn.selectFrom('rooms').execute() };",
         '    dropRoom(id: string) { this.invalidate(this.getRoom, id); }',
         "    onTable(id: string) { this.dropByType['room']?.(id); }",
+        '    onLocal(id: string, type: string) { const drop = this.dropByType[type]; drop?.(id); }',
         '    onOnce(id: string) { this.dropOnce(id); }',
         "    onRef(id: string) { this.byName['room'].call(this, id); }",
         '    onBase(id: string) { this.dropInBase.name(id); }',
@@ -425,6 +426,9 @@ describe('analyzeProject', () => {
     expect(method('onTable').invalidations.map((i) => [i.cache, i.location.line])).toEqual([
       ['getRoom', 9],
     ]);
+    expect(method('onLocal').invalidations.map((i) => [i.cache, i.location.line])).toEqual([
+      ['getRoom', 9],
+    ]);
     expect(method('onOnce').invalidations.map((i) => [i.cache, i.location.line])).toEqual([
       ['getRoom', 11],
     ]);
@@ -436,7 +440,7 @@ describe('analyzeProject', () => {
     // In a field of another file: said, so that the rules hold back.
     expect(method('onBase').invalidations).toEqual([]);
     expect(model.unresolved.map((u) => [u.kind, u.location.file, u.location.line])).toEqual([
-      ['invalidation', 'src/stores.ts', 18],
+      ['invalidation', 'src/stores.ts', 19],
     ]);
   });
 
