@@ -497,22 +497,35 @@ export class ReplicationClient {
 }
 
 /**
- * Throws unless `transport` hears every writer of each stream `hs` follows
- * that has more than one. A link to one writer never carries another
- * writer's rows or positions (each writer speaks for itself only,
- * docs/protocol.md 9.1): such a worker would stay stale on those rows, or
- * never be ready.
+ * Throws unless `transport` hears every writer of the streams `hs` follows.
+ * A link reaches one writer process and carries only what that writer says
+ * for itself (docs/protocol.md 9.1), so without a transport that hears every
+ * writer the followed streams must all have one writer, the same one: a
+ * worker would otherwise stay stale on the other writers' rows, or never be
+ * ready.
  */
 function checkWritersHeard(hs: ServerContext, transport: ClientTransport): void {
   if (transport.hearsEveryWriter) return;
+  const byWriter = new Map<string, string[]>();
   for (const stream of hs.streams.names()) {
     const writers = writersOf(hs, stream);
-    if (writers.length < 2) continue;
+    if (writers.length > 1) {
+      throw new Error(
+        `stream ${stream} has ${writers.length} writers (${writers.join(', ')}), but the ` +
+          `replication transport ${transport.describe()} links this worker to one writer only, ` +
+          `so it would never see the other writers' rows: use the Redis transport ` +
+          `(RedisClientTransport), on which every writer is heard, or give ${stream} one writer`,
+      );
+    }
+    for (const writer of writers) byWriter.set(writer, [...(byWriter.get(writer) ?? []), stream]);
+  }
+  if (byWriter.size > 1) {
+    const list = [...byWriter].map(([w, streams]) => `${w} (${streams.join(', ')})`).join(', ');
     throw new Error(
-      `stream ${stream} has ${writers.length} writers (${writers.join(', ')}), but the ` +
+      `the followed streams are written by ${byWriter.size} processes: ${list}, but the ` +
         `replication transport ${transport.describe()} links this worker to one writer only, ` +
-        `so it would never see the other writers' rows: use the Redis transport ` +
-        `(RedisClientTransport), on which every writer is heard, or give ${stream} one writer`,
+        `so it would never see the others' rows: use the Redis transport ` +
+        `(RedisClientTransport), on which every writer is heard, or give every stream one writer`,
     );
   }
 }

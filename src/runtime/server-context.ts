@@ -58,8 +58,9 @@ export function createServerContext(options: ServerContextOptions): ServerContex
   };
 }
 
-/** The instances allowed to write `stream` under this context's config. */
+/** The instances allowed to write `stream` under this context's config, each once. */
 export function writersOf(hs: ServerContext, stream: string): readonly string[] {
   const defaultWriter = hs.config.writer ?? (hs.role === 'writer' ? hs.instanceName : 'main');
-  return hs.config.streamWriters?.[stream] ?? [defaultWriter];
+  const listed = hs.config.streamWriters?.[stream];
+  return listed ? [...new Set(listed)] : [defaultWriter];
 }

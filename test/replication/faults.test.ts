@@ -320,7 +320,7 @@ describe.skipIf(!url)(
       });
     });
 
-    it('a worker following a stream with two writers refuses a TCP link (one writer only) at once, naming the stream, its writers and the Redis transport', async () => {
+    it('a worker following a stream with two writers, or streams of two writer processes, refuses a TCP link (one writer only) at once, naming them and the Redis transport', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
       const { port, server } = await startServer(writer);
@@ -338,6 +338,30 @@ describe.skipIf(!url)(
       expect(() => startClient(reader, port)).toThrow(
         /^stream receipts has 2 writers \(main, w2\), but the replication transport tcp:\/\/127\.0\.0\.1:\d+ links this worker to one writer only, .* use the Redis transport \(RedisClientTransport\)/,
       );
+      // One writer per stream, but not one process: receipts from w2, the rest from main.
+      const split = await openStore(
+        LoggingReader,
+        db,
+        createServerContext({
+          instanceName: 'reader3',
+          role: 'worker',
+          config: { writer: 'main', streamWriters: { receipts: ['w2'] } },
+        }),
+      );
+      expect(() => startClient(split, port)).toThrow(
+        /^the followed streams are written by 2 processes: main \(.*\), w2 \(receipts\), but the replication transport tcp:/,
+      );
+      // A writer listed twice is one writer.
+      const listedTwice = await openStore(
+        LoggingReader,
+        db,
+        createServerContext({
+          instanceName: 'reader4',
+          role: 'worker',
+          config: { writer: 'main', streamWriters: { receipts: ['main', 'main'] } },
+        }),
+      );
+      await track(startClient(listedTwice, port)).ready;
       // The same deployment with one writer per stream is served as usual.
       const single = await openReader(db, 'reader2');
       const client = track(startClient(single, port));
