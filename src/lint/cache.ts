@@ -30,6 +30,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from '../analysis/config.js';
@@ -235,29 +236,43 @@ async function tsconfigInputs(config: StoreLintConfig): Promise<string[]> {
     chain.push({ file, data });
     const parents = typeof data.extends === 'string' ? [data.extends] : (data.extends ?? []);
     for (const parent of parents) {
-      if (!parent.startsWith('.')) continue;
-      const target = resolve(dirname(file), parent);
-      await visit(target.endsWith('.json') ? target : `${target}.json`);
+      const target = extendedTsconfig(file, parent);
+      if (target) await visit(target);
     }
   };
   const root = resolve(config.root, config.tsconfig);
   await visit(root);
 
+  // `${configDir}` (TypeScript 5.5) stands for the directory of the tsconfig being compiled.
+  const configDir = dirname(root);
+  const located = (dir: string, path: string): { cwd: string; path: string } =>
+    path.startsWith(CONFIG_DIR)
+      ? { cwd: configDir, path: path.slice(CONFIG_DIR.length).replace(/^[\\/]/, '') }
+      : { cwd: dir, path };
   const out = chain.map((c) => c.file);
   const withFiles = chain.find((c) => c.data.files !== undefined);
   const withInclude = chain.find((c) => c.data.include !== undefined);
-  for (const f of withFiles?.data.files ?? []) out.push(resolve(dirname(withFiles!.file), f));
+  for (const f of withFiles?.data.files ?? []) {
+    const at = located(dirname(withFiles!.file), f);
+    out.push(resolve(at.cwd, at.path));
+  }
   const include = withInclude
     ? { dir: dirname(withInclude.file), patterns: withInclude.data.include! }
     : withFiles
-      ? { dir: dirname(root), patterns: [] }
-      : { dir: dirname(root), patterns: ['**/*'] };
-  if (include.patterns.length) {
-    const patterns = include.patterns.map((p) =>
-      /\.[cm]?[jt]sx?$|\*$/.test(p) ? p : `${p.replace(/\/$/, '')}/**/*`,
-    );
+      ? { dir: configDir, patterns: [] }
+      : { dir: configDir, patterns: ['**/*'] };
+  const byDir = new Map<string, string[]>();
+  for (const p of include.patterns) {
+    const at = located(include.dir, p);
+    const pattern = at.path === '' ? '**/*' : at.path;
+    const files = /\.[cm]?[jt]sx?$|\*$/.test(pattern)
+      ? pattern
+      : `${pattern.replace(/\/$/, '')}/**/*`;
+    byDir.set(at.cwd, [...(byDir.get(at.cwd) ?? []), files]);
+  }
+  for (const [cwd, patterns] of byDir) {
     const matched = await glob(patterns, {
-      cwd: include.dir,
+      cwd,
       absolute: true,
       onlyFiles: true,
       ignore: ['**/node_modules/**', '**/.git/**'],
@@ -265,6 +280,31 @@ async function tsconfigInputs(config: StoreLintConfig): Promise<string[]> {
     for (const m of matched) if (SOURCE_EXTENSIONS.some((e) => m.endsWith(`.${e}`))) out.push(m);
   }
   return out;
+}
+
+const CONFIG_DIR = '${configDir}';
+
+/**
+ * The file a tsconfig's `extends` names: a path relative to it, or a package
+ * (a workspace package or one in node_modules, resolved as Node resolves it,
+ * symlinks followed): `@acme/tsconfig/base.json`, `@tsconfig/node20`. Hashed
+ * like any input, so an edit to a shared base in a workspace, which no
+ * lockfile records, is a miss. Null when it cannot be found.
+ */
+function extendedTsconfig(from: string, spec: string): string | null {
+  if (spec.startsWith('.') || isAbsolute(spec)) {
+    const target = resolve(dirname(from), spec);
+    return target.endsWith('.json') ? target : `${target}.json`;
+  }
+  const require = createRequire(from);
+  for (const candidate of [spec, `${spec}.json`, `${spec}/tsconfig.json`]) {
+    try {
+      return require.resolve(candidate);
+    } catch {
+      // next form
+    }
+  }
+  return null;
 }
 
 function nearestUp(dir: string, names: readonly string[]): string[] {

@@ -1,4 +1,4 @@
-import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -175,6 +175,26 @@ describe('--cache', () => {
       join(dir, 'app', 'tsconfig.base.json'),
       '{ "compilerOptions": { "strict": false } }\n',
     );
+    expect((await computeInputs(config)).key).not.toBe(before.key);
+  });
+
+  it('follows `extends` into a workspace package, and reads `${configDir}` in `include`', async () => {
+    const app = join(dir, 'app');
+    const shared = join(dir, 'packages', 'tsconfig');
+    await mkdir(shared, { recursive: true });
+    await writeFile(join(shared, 'package.json'), '{ "name": "@acme/tsconfig" }\n');
+    await writeFile(
+      join(shared, 'base.json'),
+      '{ "compilerOptions": { "strict": true }, "include": ["${configDir}/src"] }\n',
+    );
+    await mkdir(join(app, 'node_modules', '@acme'), { recursive: true });
+    await symlink(shared, join(app, 'node_modules', '@acme', 'tsconfig'), 'dir');
+    await writeFile(join(app, 'tsconfig.json'), '{ "extends": "@acme/tsconfig/base.json" }\n');
+    const before = await computeInputs(config);
+    // The base's real path, outside the project; and the app's sources through `${configDir}`.
+    expect(Object.keys(before.files)).toContain('../packages/tsconfig/base.json');
+    expect(Object.keys(before.files)).toContain('src/stores/tags.ts');
+    await writeFile(join(shared, 'base.json'), '{ "include": ["${configDir}/src"] }\n');
     expect((await computeInputs(config)).key).not.toBe(before.key);
   });
 
