@@ -136,6 +136,8 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
       // Only a name with nothing behind it: a `.js` with declarations or a `.css` file exists.
       if (!target && spec.startsWith('.') && isInside(ctx.config.root, named) && !existsSync(named))
         missingImport(ctx, m, spec);
+      const outside = target ? null : ctx.project.sourceOutsideProject(spec, m.file.abs);
+      if (outside) outsideImport(ctx, m, spec, outside);
       if (!target || seen.has(target) || !isInside(ctx.config.root, target)) continue;
       queue.push(moduleAt(ctx, target, `import "${spec}" in ${m.file.rel}`));
     }
@@ -145,6 +147,16 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
 
 /** A relative import of app code that names no file: what that file would run is not checked. */
 function missingImport(ctx: AppsContext, m: ModuleInfo, spec: string): void {
+  appImportUnresolved(ctx, m, spec, 'names no file');
+}
+
+/** A package import of app code that lands on TypeScript sources the tsconfig leaves out. */
+function outsideImport(ctx: AppsContext, m: ModuleInfo, spec: string, file: string): void {
+  const shown = path.relative(ctx.config.root, file).split(path.sep).join('/');
+  appImportUnresolved(ctx, m, spec, `resolves to ${shown}, which the tsconfig does not include`);
+}
+
+function appImportUnresolved(ctx: AppsContext, m: ModuleInfo, spec: string, why: string): void {
   const { sf, rel } = m.file;
   // The first string naming it: the import's specifier (the file's start if none).
   const find = (n: ts.Node): ts.Node | undefined =>
@@ -152,7 +164,7 @@ function missingImport(ctx: AppsContext, m: ModuleInfo, spec: string): void {
   const at = find(sf) ?? sf;
   ctx.unresolved.add(
     'app-call',
-    `\`${spec}\`, imported by app code in ${rel}, names no file; the store calls made there are not checked`,
+    `\`${spec}\`, imported by app code in ${rel}, ${why}; the store calls made there are not checked`,
     nodeLocation(at, rel, sf),
   );
 }

@@ -65,6 +65,8 @@ export class AnalysisProject {
   readonly #files = new Map<string, ProjectFile>();
   /** Files of a lazily loaded project not parsed yet: parsed when first asked for. */
   readonly #unparsed = new Set<string>();
+  /** resolveImport keys whose package import lands on a source outside the tsconfig. */
+  readonly #outsideSources = new Map<string, string>();
   readonly #resolutionCache: ts.ModuleResolutionCache;
   readonly #resolved = new Map<string, string | null>();
   readonly #missing = new Set<string>();
@@ -177,14 +179,33 @@ export class AnalysisProject {
     const resolved = result.resolvedModule;
     if (!resolved && specifier.startsWith('.'))
       this.#missing.add(toPosix(path.resolve(path.dirname(fromAbs), specifier)));
+    const file = resolved && toPosix(resolved.resolvedFileName);
+    const source = file !== undefined && !/\.d\.[mc]?ts$/.test(file) && /\.[mc]?tsx?$/.test(file);
+    // A package import counts when it lands on a source the tsconfig includes
+    // (a workspace package linked into node_modules); else it is a library.
     const target =
-      resolved &&
-      !resolved.isExternalLibraryImport &&
-      !/\.d\.[mc]?ts$/.test(resolved.resolvedFileName)
-        ? toPosix(resolved.resolvedFileName)
+      file !== undefined &&
+      source &&
+      (!resolved!.isExternalLibraryImport || this.#isProjectFile(file))
+        ? file
         : null;
+    if (file !== undefined && source && target === null) this.#outsideSources.set(key, file);
     this.#resolved.set(key, target);
     return target;
+  }
+
+  /**
+   * For a package import that `resolveImport` does not follow because it
+   * lands on a TypeScript source outside the tsconfig (a workspace package
+   * the project does not include): that file. Null otherwise.
+   */
+  sourceOutsideProject(specifier: string, fromAbs: string): string | null {
+    this.resolveImport(specifier, fromAbs);
+    return this.#outsideSources.get(`${fromAbs}\0${specifier}`) ?? null;
+  }
+
+  #isProjectFile(abs: string): boolean {
+    return this.#files.has(abs) || this.#unparsed.has(abs);
   }
 
   /**

@@ -1,6 +1,6 @@
 // analyzeProject as a whole: deterministic, frozen, JSON-serialisable output;
 // user errors as AnalysisInputError; commented-out code and unresolved facts.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -220,6 +220,47 @@ describe('analyzeProject', () => {
       ['app-call', 'src/app.ts', 1],
     ]);
     expect(model.unresolved[0]!.message).toContain('`./generated/handlers.js`');
+  });
+
+  it('follows app code into a workspace package the tsconfig includes; says so for one it leaves out', async () => {
+    const root = project('workspace-app', {
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext' },
+        include: ['src', 'packages/api/src'],
+      }),
+      'src/stores.ts': READER_STORES,
+      'src/app.ts': [
+        "import { onRead } from '@acme/api';",
+        "import { onWrite } from '@acme/other';",
+        'export { onRead, onWrite };',
+        '',
+      ].join('\n'),
+      'packages/api/package.json': '{ "name": "@acme/api", "exports": "./src/index.ts" }\n',
+      'packages/api/src/index.ts': [
+        "import type { ReaderDataStore } from '../../../src/stores.js';",
+        'export const onRead = (store: ReaderDataStore) => store.waitForStreamPosition;',
+        '',
+      ].join('\n'),
+      'packages/other/package.json': '{ "name": "@acme/other", "exports": "./src/index.ts" }\n',
+      'packages/other/src/index.ts': 'export const onWrite = 1;\n',
+    });
+    mkdirSync(path.join(root, 'node_modules', '@acme'), { recursive: true });
+    symlinkSync('../../packages/api', path.join(root, 'node_modules', '@acme', 'api'), 'dir');
+    symlinkSync('../../packages/other', path.join(root, 'node_modules', '@acme', 'other'), 'dir');
+    const model = await analyzeProject(
+      configFor(root, {
+        apps: {
+          reader: { role: 'worker', store: 'src/stores.ts#ReaderDataStore', entry: ['src/app.ts'] },
+        },
+      }),
+    );
+    expect(model.apps[0]!.modules).toEqual(['packages/api/src/index.ts', 'src/app.ts']);
+    expect(model.unresolved.map((u) => [u.kind, u.location.file, u.location.line])).toEqual([
+      ['app-call', 'src/app.ts', 2],
+    ]);
+    expect(model.unresolved[0]!.message).toContain(
+      '`@acme/other`, imported by app code in src/app.ts, resolves to packages/other/src/index.ts, which the tsconfig does not include',
+    );
   });
 
   it('locates a raw-SQL table in the source, past escapes in the template', async () => {
