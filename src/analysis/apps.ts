@@ -82,6 +82,13 @@ export function appComposition(ctx: AppsContext, appName: string, store: string)
     exportedComposition(ctx, module, className);
   if (composition) return composition;
   const declared = module.locals.get(className);
+  // Compositions are found among the tsconfig's files only.
+  if (declared && !ctx.project.includes(module.file.abs)) {
+    throw new AnalysisInputError(
+      `apps.${appName}.store: ${file} is not among the files of ${ctx.config.tsconfig} (its include, files and exclude), where store-lint finds stores and compositions: include it, or set "tsconfig" in the store-lint config to one that does`,
+      module.file.rel,
+    );
+  }
   throw new AnalysisInputError(
     declared
       ? `apps.${appName}.store: ${className} in ${file} is not a store composition (a class extending mixins over SQLBaseStore)`

@@ -4,12 +4,14 @@
 // class body last), the methods the runtime sees (a later layer's method
 // overrides an earlier one's), and reads and writes closed over calls where
 // `this.x` from any of its layers means the composition's own `x`.
+import path from 'node:path';
 import { closeOver } from './closure.js';
 import type { CodeIndex, Unit } from './code-index.js';
 import { byName, sortedUnique } from './freeze.js';
 import { nodeLocation } from './location.js';
 import type { CallFact, UnitFacts } from './method-facts.js';
 import type { CompositionMethod } from './model.js';
+import type { ModuleInfo } from './module-index.js';
 import type { CompositionDecl, StoreDecl } from './stores.js';
 import type { UnresolvedSink } from './unresolved.js';
 
@@ -23,6 +25,20 @@ export interface CompositionLayout {
 }
 
 const MAX_DEPTH = 50;
+
+/**
+ * Why a mixin `name` imported into `module` is unknown, when the reason is
+ * the usual one in a workspace: its import lands on sources the tsconfig
+ * leaves out. Empty otherwise.
+ */
+function outsideProject(index: CodeIndex, module: ModuleInfo, name: string): string {
+  const imported = module.imports.get(name);
+  if (!imported) return '';
+  const file = index.graph.project.sourceOutsideProject(imported.specifier, module.file.abs);
+  if (!file) return '';
+  const shown = path.relative(index.graph.project.root, file).split(path.sep).join('/');
+  return ` (\`${imported.specifier}\` resolves to ${shown}, which the tsconfig does not include: include it)`;
+}
 
 export function layoutCompositions(
   compositions: readonly CompositionDecl[],
@@ -40,7 +56,7 @@ export function layoutCompositions(
         if (index.storeNamed(s.module, r.name)) continue;
         unresolved.add(
           'mixin',
-          `${s.exportName} applies \`${r.name}\`, which is not a store mixin the analyser knows`,
+          `${s.exportName} applies \`${r.name}\`, which is not a store mixin the analyser knows${outsideProject(index, s.module, r.name)}`,
           nodeLocation(r.node, s.module.file.rel, s.module.file.sf),
           { store: s.exportName },
         );
@@ -70,7 +86,7 @@ export function layoutCompositions(
       mixins.push(ref.name);
       unresolved.add(
         'mixin',
-        `composition ${c.name} applies \`${ref.name}\`, which is not a store mixin the analyser knows`,
+        `composition ${c.name} applies \`${ref.name}\`, which is not a store mixin the analyser knows${outsideProject(index, c.module, ref.name)}`,
         nodeLocation(ref.node, c.module.file.rel, c.module.file.sf),
       );
     }

@@ -65,6 +65,8 @@ export class AnalysisProject {
   readonly #files = new Map<string, ProjectFile>();
   /** Files of a lazily loaded project not parsed yet: parsed when first asked for. */
   readonly #unparsed = new Set<string>();
+  /** Files added by `ensureFile`, outside the tsconfig's own set. */
+  readonly #added = new Set<string>();
   /** resolveImport keys whose package import lands on a source outside the tsconfig. */
   readonly #outsideSources = new Map<string, string>();
   readonly #resolutionCache: ts.ModuleResolutionCache;
@@ -155,7 +157,14 @@ export class AnalysisProject {
     const known = this.get(abs);
     if (known) return known;
     this.#program = null;
+    this.#added.add(toPosix(abs));
     return this.#parse(toPosix(abs));
+  }
+
+  /** Whether the tsconfig itself includes `abs` (not only `ensureFile`). */
+  includes(abs: string): boolean {
+    const key = toPosix(abs);
+    return this.#isProjectFile(key) && !this.#added.has(key);
   }
 
   #parse(abs: string): ProjectFile {

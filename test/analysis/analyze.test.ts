@@ -164,6 +164,23 @@ describe('analyzeProject', () => {
     );
   });
 
+  it('says when an app’s composition is in a file the tsconfig leaves out', async () => {
+    const root = project('excluded-app', {
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext' },
+        include: ['src'],
+        exclude: ['src/stores.ts'],
+      }),
+      'src/stores.ts': READER_STORES,
+    });
+    const config = configFor(root, {
+      apps: { w: { role: 'worker', store: 'src/stores.ts#ReaderDataStore' } },
+    });
+    await expect(analyzeProject(config)).rejects.toThrow(
+      /^apps\.w\.store: src\/stores\.ts is not among the files of tsconfig\.json \(its include, files and exclude\)/,
+    );
+  });
+
   it('drops the schema prefix of a stream’s tables and an app’s writes; takes x.ts for a configured x.js', async () => {
     const root = project('schema-prefix', {
       'tsconfig.json': TSCONFIG,
@@ -261,6 +278,33 @@ describe('analyzeProject', () => {
     expect(model.unresolved[0]!.message).toContain(
       '`@acme/other`, imported by app code in src/app.ts, resolves to packages/other/src/index.ts, which the tsconfig does not include',
     );
+  });
+
+  it('says why a mixin from a workspace package the tsconfig leaves out is unknown', async () => {
+    const root = project('workspace-mixin', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { SQLBaseStore } from 'storesplit';",
+        "import { TagsStore } from '@acme/stores';",
+        'export class MainDataStore extends TagsStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+      'packages/stores/package.json': '{ "name": "@acme/stores", "exports": "./src/index.ts" }\n',
+      'packages/stores/src/index.ts': [
+        "import { type StoreBase } from 'storesplit';",
+        'export function TagsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class TagsStore extends Base {}',
+        '  return TagsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    mkdirSync(path.join(root, 'node_modules', '@acme'), { recursive: true });
+    symlinkSync('../../packages/stores', path.join(root, 'node_modules', '@acme', 'stores'), 'dir');
+    const model = await analyzeProject(configFor(root, {}));
+    expect(model.unresolved.map((u) => u.message)).toEqual([
+      'composition MainDataStore applies `TagsStore`, which is not a store mixin the analyser knows (`@acme/stores` resolves to packages/stores/src/index.ts, which the tsconfig does not include: include it)',
+    ]);
   });
 
   it('locates a raw-SQL table in the source, past escapes in the template', async () => {
