@@ -170,20 +170,21 @@ function isSelf(e: ts.Expression): boolean {
  * `this.f.x(…)`, `this.f['x']?.(…)`, `this.f.x.call(this, …)`, or a local
  * const holding one of those values.
  */
-function fieldRunBy(callee: ts.Expression): ts.PropertyAccessExpression | null {
+function fieldRunBy(callee: ts.Expression, depth = 0): ts.PropertyAccessExpression | null {
+  // Consts may name each other (`const a = b.call; const b = a.call`).
+  if (depth > 4) return null;
   // `const handle = this.handlers[type]; handle(row)`: the const's value.
   if (ts.isIdentifier(callee)) {
     const decl = findLocalDeclaration(callee);
     if (!decl || !ts.isVariableDeclaration(decl) || !isConst(decl) || !decl.initializer)
       return null;
-    const init = unwrapExpression(decl.initializer);
-    return ts.isIdentifier(init) ? null : fieldRunBy(init);
+    return fieldRunBy(unwrapExpression(decl.initializer), depth + 1);
   }
   if (
     ts.isPropertyAccessExpression(callee) &&
     (callee.name.text === 'call' || callee.name.text === 'apply')
   )
-    return fieldRunBy(unwrapExpression(callee.expression));
+    return fieldRunBy(unwrapExpression(callee.expression), depth + 1);
   if (ts.isPropertyAccessExpression(callee) && isThis(callee.expression)) return callee;
   if (ts.isPropertyAccessExpression(callee) || ts.isElementAccessExpression(callee)) {
     const owner = unwrapExpression(callee.expression);

@@ -495,6 +495,7 @@ describe('analyzeProject', () => {
         '    dropRoom(id: string) { this.invalidate(this.getRoom, id); }',
         "    onTable(id: string) { this.dropByType['room']?.(id); }",
         '    onLocal(id: string, type: string) { const drop = this.dropByType[type]; drop?.(id); }',
+        '    onLoop(id: string) { const a = b.call; const b = a.call; a(id); }',
         '    onOnce(id: string) { this.dropOnce(id); }',
         "    onRef(id: string) { this.byName['room'].call(this, id); }",
         '    onBase(id: string) { this.dropInBase.name(id); }',
@@ -511,6 +512,8 @@ describe('analyzeProject', () => {
     expect(method('onTable').invalidations.map((i) => [i.cache, i.location.line])).toEqual([
       ['getRoom', 9],
     ]);
+    // Consts that name each other end the search, not the analysis.
+    expect(method('onLoop').invalidations).toEqual([]);
     expect(method('onLocal').invalidations.map((i) => [i.cache, i.location.line])).toEqual([
       ['getRoom', 9],
     ]);
@@ -525,7 +528,7 @@ describe('analyzeProject', () => {
     // In a field of another file: said, so that the rules hold back.
     expect(method('onBase').invalidations).toEqual([]);
     expect(model.unresolved.map((u) => [u.kind, u.location.file, u.location.line])).toEqual([
-      ['invalidation', 'src/stores.ts', 19],
+      ['invalidation', 'src/stores.ts', 20],
     ]);
   });
 
