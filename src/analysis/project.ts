@@ -189,16 +189,20 @@ export class AnalysisProject {
     if (!resolved && specifier.startsWith('.'))
       this.#missing.add(toPosix(path.resolve(path.dirname(fromAbs), specifier)));
     const file = resolved && toPosix(resolved.resolvedFileName);
-    const source = file !== undefined && !/\.d\.[mc]?ts$/.test(file) && /\.[mc]?tsx?$/.test(file);
-    // A package import counts when it lands on a source the tsconfig includes
+    const declarations = file !== undefined && /\.d\.[mc]?ts$/.test(file);
+    const external = resolved?.isExternalLibraryImport === true;
+    // A package import counts when it lands on a file the tsconfig includes
     // (a workspace package linked into node_modules); else it is a library.
     const target =
+      file !== undefined && !declarations && (!external || this.#isProjectFile(file)) ? file : null;
+    if (
       file !== undefined &&
-      source &&
-      (!resolved!.isExternalLibraryImport || this.#isProjectFile(file))
-        ? file
-        : null;
-    if (file !== undefined && source && target === null) this.#outsideSources.set(key, file);
+      target === null &&
+      external &&
+      /\.[mc]?tsx?$/.test(file) &&
+      !declarations
+    )
+      this.#outsideSources.set(key, file);
     this.#resolved.set(key, target);
     return target;
   }
