@@ -297,7 +297,12 @@ function extendedTsconfig(from: string, spec: string): string | null {
     return target.endsWith('.json') ? target : `${target}.json`;
   }
   const require = createRequire(from);
-  for (const candidate of [spec, `${spec}.json`, `${spec}/tsconfig.json`]) {
+  // As TypeScript tries them: the file named, else a package's own tsconfig.json
+  // (not its `main`, which `require.resolve` of a bare name would give).
+  const candidates = spec.endsWith('.json')
+    ? [spec]
+    : [`${spec}/tsconfig.json`, `${spec}.json`, spec];
+  for (const candidate of candidates) {
     try {
       return require.resolve(candidate);
     } catch {

@@ -196,6 +196,17 @@ describe('--cache', () => {
     expect(Object.keys(before.files)).toContain('src/stores/tags.ts');
     await writeFile(join(shared, 'base.json'), '{ "include": ["${configDir}/src"] }\n');
     expect((await computeInputs(config)).key).not.toBe(before.key);
+    // A bare package name: its tsconfig.json, not its `main`.
+    await writeFile(
+      join(shared, 'package.json'),
+      '{ "name": "@acme/tsconfig", "main": "index.js" }\n',
+    );
+    await writeFile(join(shared, 'index.js'), 'module.exports = {};\n');
+    await writeFile(join(shared, 'tsconfig.json'), '{ "include": ["${configDir}/src"] }\n');
+    await writeFile(join(app, 'tsconfig.json'), '{ "extends": "@acme/tsconfig" }\n');
+    const bare = Object.keys((await computeInputs(config)).files);
+    expect(bare).toContain('../packages/tsconfig/tsconfig.json');
+    expect(bare).not.toContain('../packages/tsconfig/index.js');
   });
 
   it('takes `include` from the most derived tsconfig that sets it, relative to that file', async () => {
