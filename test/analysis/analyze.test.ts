@@ -280,6 +280,27 @@ describe('analyzeProject', () => {
     );
   });
 
+  it('follows app code into a JavaScript module it imports (allowJs)', async () => {
+    const root = project('js-app-module', {
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', allowJs: true },
+        include: ['src'],
+      }),
+      'src/stores.ts': READER_STORES,
+      'src/app.ts': "import { legacy } from './legacy.js';\nexport { legacy };\n",
+      'src/legacy.js': 'export const legacy = 1;\n',
+    });
+    const model = await analyzeProject(
+      configFor(root, {
+        apps: {
+          reader: { role: 'worker', store: 'src/stores.ts#ReaderDataStore', entry: ['src/app.ts'] },
+        },
+      }),
+    );
+    expect(model.apps[0]!.modules).toEqual(['src/app.ts', 'src/legacy.js']);
+    expect(model.unresolved).toEqual([]);
+  });
+
   it('says why a mixin from a workspace package the tsconfig leaves out is unknown', async () => {
     const root = project('workspace-mixin', {
       'tsconfig.json': TSCONFIG,
