@@ -158,9 +158,8 @@ function missingImport(ctx: AppsContext, m: ModuleInfo, spec: string): void {
 }
 
 /** A package import of app code that lands on TypeScript sources the tsconfig leaves out. */
-function outsideImport(ctx: AppsContext, m: ModuleInfo, spec: string, file: string): void {
-  const shown = path.relative(ctx.config.root, file).split(path.sep).join('/');
-  appImportUnresolved(ctx, m, spec, `resolves to ${shown}, which the tsconfig does not include`);
+function outsideImport(ctx: AppsContext, m: ModuleInfo, spec: string, rel: string): void {
+  appImportUnresolved(ctx, m, spec, `resolves to ${rel}, which the tsconfig does not include`);
 }
 
 function appImportUnresolved(ctx: AppsContext, m: ModuleInfo, spec: string, why: string): void {

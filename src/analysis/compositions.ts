@@ -4,7 +4,6 @@
 // class body last), the methods the runtime sees (a later layer's method
 // overrides an earlier one's), and reads and writes closed over calls where
 // `this.x` from any of its layers means the composition's own `x`.
-import path from 'node:path';
 import { closeOver } from './closure.js';
 import type { CodeIndex, Unit } from './code-index.js';
 import { byName, sortedUnique } from './freeze.js';
@@ -34,10 +33,9 @@ const MAX_DEPTH = 50;
 function outsideProject(index: CodeIndex, module: ModuleInfo, name: string): string {
   const imported = module.imports.get(name);
   if (!imported) return '';
-  const file = index.graph.project.sourceOutsideProject(imported.specifier, module.file.abs);
-  if (!file) return '';
-  const shown = path.relative(index.graph.project.root, file).split(path.sep).join('/');
-  return ` (\`${imported.specifier}\` resolves to ${shown}, which the tsconfig does not include: include it)`;
+  const rel = index.graph.project.sourceOutsideProject(imported.specifier, module.file.abs);
+  if (!rel) return '';
+  return ` (\`${imported.specifier}\` resolves to ${rel}, which the tsconfig does not include: include it)`;
 }
 
 export function layoutCompositions(

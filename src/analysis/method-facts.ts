@@ -37,7 +37,7 @@ import {
   targetOfType,
   type ReceiverTarget,
 } from './receivers.js';
-import type { CompositionDecl, StoreDecl } from './stores.js';
+import type { CompositionDecl, FieldDecl, StoreDecl } from './stores.js';
 import { unwrapExpression } from './streams.js';
 import {
   cteName,
@@ -273,10 +273,16 @@ function mayBeCollection(receiver: ts.Expression): boolean {
   return type === undefined || isCollectionType(type);
 }
 
+/** `node` with the parentheses around it: what its parent sees. */
+function withParentheses(node: ts.Node): ts.Node {
+  let outer = node;
+  while (ts.isParenthesizedExpression(outer.parent)) outer = outer.parent;
+  return outer;
+}
+
 /** `await Promise.all(call)` (or `allSettled`): every callback `call` started has finished. */
 function awaitedByPromiseAll(call: ts.CallExpression): boolean {
-  let arg: ts.Node = call;
-  while (ts.isParenthesizedExpression(arg.parent)) arg = arg.parent;
+  const arg = withParentheses(call);
   const all = arg.parent;
   if (!ts.isCallExpression(all) || all.arguments[0] !== arg) return false;
   const callee = all.expression;
@@ -287,9 +293,7 @@ function awaitedByPromiseAll(call: ts.CallExpression): boolean {
     (callee.name.text !== 'all' && callee.name.text !== 'allSettled')
   )
     return false;
-  let outer: ts.Node = all;
-  while (ts.isParenthesizedExpression(outer.parent)) outer = outer.parent;
-  return ts.isAwaitExpression(outer.parent);
+  return ts.isAwaitExpression(withParentheses(all).parent);
 }
 
 /**
@@ -302,8 +306,7 @@ function awaitedByPromiseAll(call: ts.CallExpression): boolean {
  */
 function runsAtOnce(fn: ts.FunctionLikeDeclaration): boolean {
   if (!ts.isArrowFunction(fn) && !ts.isFunctionExpression(fn)) return false;
-  let arg: ts.Node = fn;
-  while (ts.isParenthesizedExpression(arg.parent)) arg = arg.parent;
+  const arg = withParentheses(fn);
   const call = arg.parent;
   if (!ts.isCallExpression(call) || !ts.isPropertyAccessExpression(call.expression)) return false;
   const { expression: receiver, name } = call.expression;
@@ -1159,20 +1162,41 @@ export class UnitWalker {
     env: Env,
     ctes: ReadonlySet<string>,
   ): ChainState | null {
+    const field = this.#fieldInitializer(e);
+    if (!field || !isQuery(field.init)) return null;
+    if (!this.#inThisFile(e, field, 'table-name', 'a query built', 'it')) return null;
+    return this.#walkInline(field.field.node, field.init, env, ctes);
+  }
+
+  /** The field `this.f` names in the unit's store chain, and its initializer; null without one. */
+  #fieldInitializer(
+    e: ts.PropertyAccessExpression,
+  ): { store: StoreDecl; field: FieldDecl; init: ts.Expression } | null {
     const store = this.unit.store;
     const found = store && this.ctx.index.fieldInChain(store, e.name.text);
     const init = found?.field.initializer && unwrapExpression(found.field.initializer);
-    if (!found || !init || !isQuery(init)) return null;
-    const decl = found.field.node;
-    if (decl.getSourceFile() !== this.#sf) {
-      this.#unresolved(
-        'table-name',
-        `\`this.${e.name.text}\` holds a query built in a field of \`${found.store.name}\` in another file, and store-lint does not follow it there`,
-        this.#loc(e),
-      );
-      return null;
-    }
-    return this.#walkInline(decl, init, env, ctes);
+    return found && init ? { ...found, init } : null;
+  }
+
+  /**
+   * Whether the field is declared in this unit's file, where its initializer
+   * can be walked; if not, that is said at `e` (as `kind`), so the rules hold
+   * back.
+   */
+  #inThisFile(
+    e: ts.PropertyAccessExpression,
+    field: { store: StoreDecl; field: FieldDecl },
+    kind: UnresolvedKind,
+    holds: string,
+    it: string,
+  ): boolean {
+    if (field.field.node.getSourceFile() === this.#sf) return true;
+    this.#unresolved(
+      kind,
+      `\`this.${e.name.text}\` holds ${holds} in a field of \`${field.store.name}\` in another file, and store-lint does not follow ${it} there`,
+      this.#loc(e),
+    );
+    return false;
   }
 
   /**
@@ -1185,20 +1209,10 @@ export class UnitWalker {
    * rules hold back.
    */
   #fieldCode(e: ts.PropertyAccessExpression, env: Env, ctes: ReadonlySet<string>): void {
-    const store = this.unit.store;
-    const found = store && this.ctx.index.fieldInChain(store, e.name.text);
-    const init = found?.field.initializer && unwrapExpression(found.field.initializer);
-    if (!found || !init || isQuery(init) || !holdsCode(init, this.ctx.index)) return;
-    const decl = found.field.node;
-    if (decl.getSourceFile() !== this.#sf) {
-      this.#unresolved(
-        'invalidation',
-        `\`this.${e.name.text}\` holds functions in a field of \`${found.store.name}\` in another file, and store-lint does not follow them there`,
-        this.#loc(e),
-      );
-      return;
-    }
-    this.#walkInline(decl, init, env, ctes);
+    const field = this.#fieldInitializer(e);
+    if (!field || isQuery(field.init) || !holdsCode(field.init, this.ctx.index)) return;
+    if (!this.#inThisFile(e, field, 'invalidation', 'functions', 'them')) return;
+    this.#walkInline(field.field.node, field.init, env, ctes);
   }
 
   /** Walks a query declared elsewhere where it runs; one that names itself is walked once. */

@@ -210,11 +210,13 @@ export class AnalysisProject {
   /**
    * For a package import that `resolveImport` does not follow because it
    * lands on a TypeScript source outside the tsconfig (a workspace package
-   * the project does not include): that file. Null otherwise.
+   * the project does not include): that file, relative to the root, for
+   * messages. Null otherwise.
    */
   sourceOutsideProject(specifier: string, fromAbs: string): string | null {
     this.resolveImport(specifier, fromAbs);
-    return this.#outsideSources.get(`${fromAbs}\0${specifier}`) ?? null;
+    const file = this.#outsideSources.get(`${fromAbs}\0${specifier}`);
+    return file === undefined ? null : toPosix(path.relative(this.root, file));
   }
 
   #isProjectFile(abs: string): boolean {
