@@ -2,7 +2,7 @@
 // `@cached()` / `@cachedList()` (key arity, the cache a list method fronts),
 // `@onReplication(Stream)`, stream ID generator and memory-stream fields, and
 // a declared constructor. Decorators are recognised by name (`cached`,
-// `cachedList`, `onReplication`, also as `x.cached`).
+// `cachedList`, `onReplication`, also as `x.cached` or renamed on import).
 import { ts } from './typescript.cjs';
 import { nodeLocation } from './location.js';
 import type { CachedInfo, ConstructorInfo, IdGeneratorField, MethodInfo } from './model.js';
@@ -56,8 +56,14 @@ export function generatorFields(
   return generators;
 }
 
+/**
+ * The first of `member`'s decorators named one of `names`: by its own name,
+ * by the name an import renamed (`import { cached as memo }` → `@memo()`),
+ * or as a property (`@runtime.cached()`).
+ */
 function decoratorCall(
   member: ts.ClassElement,
+  module: ModuleInfo,
   names: readonly string[],
 ): { name: string; args: readonly ts.Expression[]; node: ts.Decorator } | null {
   const decorators = ts.canHaveDecorators(member) ? (ts.getDecorators(member) ?? []) : [];
@@ -65,7 +71,7 @@ function decoratorCall(
     const e = d.expression;
     const callee = ts.isCallExpression(e) ? e.expression : e;
     const name = ts.isIdentifier(callee)
-      ? callee.text
+      ? (module.imports.get(callee.text)?.imported ?? callee.text)
       : ts.isPropertyAccessExpression(callee)
         ? callee.name.text
         : null;
@@ -105,7 +111,7 @@ export function cachedInfo(
   sf: ts.SourceFile,
   unresolved: UnresolvedSink,
 ): CachedInfo | null {
-  const d = decoratorCall(member, ['cached', 'cachedList']);
+  const d = decoratorCall(member, store.module, ['cached', 'cachedList']);
   if (!d) return null;
   const methodName = member.name?.getText(sf) ?? '?';
   const context = { store: store.exportName, method: methodName };
@@ -143,7 +149,7 @@ export function handlerInfo(
   resolveStream: ResolveStream,
   unresolved: UnresolvedSink,
 ): MethodInfo['handles'] {
-  const d = decoratorCall(member, ['onReplication']);
+  const d = decoratorCall(member, store.module, ['onReplication']);
   if (!d) return null;
   const { rel, sf } = store.module.file;
   const methodName = member.name?.getText(sf) ?? '?';
