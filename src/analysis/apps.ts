@@ -31,6 +31,7 @@ import { ts } from './typescript.cjs';
 import type { CodeIndex } from './code-index.js';
 import { configuredSource, type StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
+import { elidedImportSpecifiers } from './elided-imports.js';
 import { compareLocations, nodeLocation } from './location.js';
 import type { AppCall, AppInfo } from './model.js';
 import { indexModule, type ModuleGraph, type ModuleInfo } from './module-index.js';
@@ -134,9 +135,12 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
     if (seen.has(m.file.abs)) continue;
     seen.add(m.file.abs);
     order.push(m);
+    const elided = ctx.project.dropsTypeOnlyImports(m.file)
+      ? elidedImportSpecifiers(m)
+      : new Set<string>();
     const runs = ctx.project.keepsInlineTypeImports
       ? [...m.runSpecifiers, ...m.inlineTypeSpecifiers]
-      : m.runSpecifiers;
+      : m.runSpecifiers.filter((s) => !elided.has(s));
     for (const spec of runs) {
       const target = ctx.project.resolveImport(spec, m.file.abs);
       const named = path.resolve(path.dirname(m.file.abs), spec);

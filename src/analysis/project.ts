@@ -62,6 +62,23 @@ export class AnalysisProject {
   get keepsInlineTypeImports(): boolean {
     return this.#options.verbatimModuleSyntax === true;
   }
+
+  /**
+   * Whether the compiler drops an import whose bindings are used in types
+   * alone: not when imports are kept as written, nor when decorator metadata
+   * may turn a type into a value, nor in JSX files (a factory is used unseen).
+   */
+  dropsTypeOnlyImports(file: ProjectFile): boolean {
+    const o = this.#options;
+    return (
+      o.verbatimModuleSyntax !== true &&
+      o.preserveValueImports !== true &&
+      o.importsNotUsedAsValues !== ts.ImportsNotUsedAsValues.Preserve &&
+      o.importsNotUsedAsValues !== ts.ImportsNotUsedAsValues.Error &&
+      o.emitDecoratorMetadata !== true &&
+      !/\.[cm]?[jt]sx$/.test(file.abs)
+    );
+  }
   readonly #files = new Map<string, ProjectFile>();
   /** Files of a lazily loaded project not parsed yet: parsed when first asked for. */
   readonly #unparsed = new Set<string>();

@@ -280,6 +280,71 @@ describe('analyzeProject', () => {
     );
   });
 
+  it('does not follow an import the compiler drops: its bindings are used in types alone', async () => {
+    const files = {
+      'src/stores.ts': READER_STORES,
+      'src/app.ts': [
+        "import { Request } from './typed.js';",
+        "import Shape, { Reply } from './shape.js';",
+        "import { Base } from './base.js';",
+        "import { handler } from './value.js';",
+        "import { Unused } from './unused.js';",
+        "import { Twice } from './twice.js';",
+        "import { once } from './twice.js';",
+        "import * as ns from './namespace.js';",
+        'export class Handler extends Base<Request> implements Reply {',
+        '  reply(r: Request, s: typeof Shape): Reply { return { r, s, n: ns.n }; }',
+        '  Twice(): void {}',
+        '}',
+        'export const run = { handler, once };',
+        '',
+      ].join('\n'),
+      'src/typed.ts': 'export interface Request { id: string }\n',
+      'src/shape.ts': 'export default {};\nexport interface Reply { r: unknown }\n',
+      'src/base.ts': 'export class Base<T> { t?: T }\n',
+      'src/value.ts': 'export const handler = 1;\n',
+      'src/unused.ts': 'export const Unused = 1;\n',
+      'src/twice.ts': 'export type Twice = 1;\nexport const once = 1;\n',
+      'src/namespace.ts': 'export const n = 1;\n',
+    };
+    const apps = {
+      reader: {
+        role: 'worker' as const,
+        store: 'src/stores.ts#ReaderDataStore',
+        entry: ['src/app.ts'],
+      },
+    };
+    const dropped = await analyzeProject(
+      configFor(project('elided-imports', { 'tsconfig.json': TSCONFIG, ...files }), { apps }),
+    );
+    expect(dropped.apps[0]!.modules).toEqual([
+      'src/app.ts',
+      'src/base.ts',
+      'src/namespace.ts',
+      'src/twice.ts',
+      'src/value.ts',
+    ]);
+    // Kept as written, every import runs.
+    const kept = await analyzeProject(
+      configFor(
+        project('elided-imports-verbatim', {
+          'tsconfig.json': JSON.stringify({
+            compilerOptions: {
+              strict: true,
+              target: 'ES2022',
+              module: 'NodeNext',
+              verbatimModuleSyntax: true,
+            },
+            include: ['src'],
+          }),
+          ...files,
+        }),
+        { apps },
+      ),
+    );
+    expect(kept.apps[0]!.modules).toHaveLength(8);
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({
