@@ -1,7 +1,8 @@
 // Apps: each config `apps` entry's composition (`file#Class`) and, following
-// its `entry` modules through their imports (relative or path-mapped, never
-// into node_modules, never outside the project root: a library reached by a
-// relative path is not the app's code), the store methods that code calls.
+// its `entry` modules through their imports (relative or path-mapped, and
+// into a workspace package the tsconfig includes; outside the store-lint root
+// only into files the tsconfig includes, never into the storesplit runtime),
+// the store methods that code calls.
 //
 // The rule for "a call to a store method": a property access `recv.m` (called
 // or passed as a value) in a module that runs in the app, outside store code
@@ -35,6 +36,7 @@ import { elidedImportSpecifiers } from './elided-imports.js';
 import { compareLocations, nodeLocation } from './location.js';
 import type { AppCall, AppInfo } from './model.js';
 import { indexModule, type ModuleGraph, type ModuleInfo } from './module-index.js';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { toPosix, type AnalysisProject } from './project.js';
 import { syntacticReceiver, targetOfType } from './receivers.js';
 import type { CompositionDecl } from './stores.js';
@@ -149,7 +151,9 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
         missingImport(ctx, m, spec);
       const outside = target ? null : ctx.project.sourceOutsideProject(spec, m.file.abs);
       if (outside) outsideImport(ctx, m, spec, outside);
-      if (!target || seen.has(target) || !isInside(ctx.config.root, target)) continue;
+      if (!target || seen.has(target)) continue;
+      if (!isInside(ctx.config.root, target) && !followedOutsideRoot(ctx, m, spec, target))
+        continue;
       queue.push(moduleAt(ctx, target, `import "${spec}" in ${m.file.rel}`));
     }
   }
@@ -179,7 +183,33 @@ function appImportUnresolved(ctx: AppsContext, m: ModuleInfo, spec: string, why:
   );
 }
 
-/** Code outside the project root (a library reached by a relative path) is not the app's. */
+/**
+ * Whether app code outside the root is followed: yes when the tsconfig
+ * includes it (a workspace's shared folder); never into the storesplit
+ * runtime itself (reached by a relative path from inside its checkout); any
+ * other TypeScript source is said not to be checked.
+ */
+function followedOutsideRoot(
+  ctx: AppsContext,
+  m: ModuleInfo,
+  spec: string,
+  target: string,
+): boolean {
+  if (RUNTIME_SOURCES.some((dir) => isInside(dir, target))) return false;
+  if (ctx.project.includes(target)) return true;
+  const rel = toPosix(path.relative(ctx.config.root, target));
+  appImportUnresolved(
+    ctx,
+    m,
+    spec,
+    `resolves to ${rel}, outside the store-lint root, which the tsconfig does not include`,
+  );
+  return false;
+}
+
+/** The runtime's own sources, in a checkout (src/) and as published (dist/). */
+const RUNTIME_SOURCES = ['src', 'dist'].map((d) => path.join(PACKAGE_ROOT.dir, d));
+
 function isInside(root: string, abs: string): boolean {
   const rel = path.relative(root, abs);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);

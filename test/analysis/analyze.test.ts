@@ -345,6 +345,46 @@ describe('analyzeProject', () => {
     expect(kept.apps[0]!.modules).toHaveLength(8);
   });
 
+  it('follows app code outside the root into files the tsconfig includes; says so for others', async () => {
+    const root = project('outside-root', {
+      'app/tsconfig.json': JSON.stringify({
+        compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext' },
+        include: ['src', '../shared'],
+      }),
+      'app/src/stores.ts': READER_STORES,
+      'app/src/app.ts': [
+        "import { share } from '../../shared/share.js';",
+        "import { v } from '../../vendor/v.js';",
+        'export { share, v };',
+        '',
+      ].join('\n'),
+      'shared/share.ts': [
+        "import type { ReaderDataStore } from '../app/src/stores.js';",
+        'export const share = (s: ReaderDataStore) => s.waitForStreamPosition;',
+        '',
+      ].join('\n'),
+      'vendor/v.ts': 'export const v = 1;\n',
+    });
+    const model = await analyzeProject(
+      configFor(path.join(root, 'app'), {
+        apps: {
+          reader: { role: 'worker', store: 'src/stores.ts#ReaderDataStore', entry: ['src/app.ts'] },
+        },
+      }),
+    );
+    expect(model.apps[0]!.modules).toEqual(['../shared/share.ts', 'src/app.ts']);
+    expect(
+      model.unresolved.map((u) => [u.kind, u.location.file, u.location.line, u.message]),
+    ).toEqual([
+      [
+        'app-call',
+        'src/app.ts',
+        2,
+        '`../../vendor/v.js`, imported by app code in src/app.ts, resolves to ../vendor/v.ts, outside the store-lint root, which the tsconfig does not include; the store calls made there are not checked',
+      ],
+    ]);
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({
