@@ -316,6 +316,9 @@ export class ReplicationClient {
 
   /** Handlers threw: the store ran every handler and advanced the position anyway. */
   #handlerFailed(stream: string, error: unknown): void {
+    // One per token: several failed tokens come together as an AggregateError.
+    const tokens = error instanceof AggregateError ? error.errors.length : 1;
+    this.metrics.handlerFailures.inc({ stream }, tokens);
     this.#logger.error({ stream, err: error }, 'a replication handler failed');
   }
 

@@ -124,6 +124,7 @@ export class ClientMetrics {
   readonly rdataReceived: Counter<'stream'>;
   readonly positionReceived: Counter<'stream'>;
   readonly rowsApplied: Counter<'stream'>;
+  readonly handlerFailures: Counter<'stream'>;
   readonly rdataDropped: Counter<'stream' | 'reason'>;
   readonly catchUpPages: Counter<'stream'>;
   readonly streamResets: Counter<'stream'>;
@@ -150,6 +151,12 @@ export class ClientMetrics {
       registry,
       'storesplit_replication_rows_applied_total',
       'Stream rows applied (live and caught up)',
+      ['stream'],
+    );
+    this.handlerFailures = counter(
+      registry,
+      'storesplit_replication_handler_failures_total',
+      'Tokens applied with a failed @onReplication handler (the caches it would have invalidated may be stale)',
       ['stream'],
     );
     this.rdataDropped = counter(

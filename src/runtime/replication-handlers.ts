@@ -21,18 +21,32 @@ interface RegisteredHandler {
 
 const handlersByStore = new WeakMap<object, RegisteredHandler[]>();
 
+type HandlerMethod<This, Row, R> = (
+  this: This,
+  rows: readonly Row[],
+  token: number,
+  instance: string,
+) => R;
+
+/**
+ * A method returning a promise does not type-check as a handler: the
+ * compiler names this string where it refuses the decorator.
+ */
+type Synchronous<R> =
+  R extends PromiseLike<unknown>
+    ? 'an @onReplication handler must be synchronous: the position advances when it returns'
+    : unknown;
+
 /**
  * Marks a method of a store mixin as the handler for `stream`'s rows. The
  * method must be synchronous: a handler that awaited halfway would leave some
- * caches invalidated and others not when the position advances (#13304).
+ * caches invalidated and others not when the position advances (#13304). An
+ * `async` method is refused by the compiler, and at run time as well.
  */
 export function onReplication<Row>(stream: StreamDefinition<Row>) {
-  return function <This extends object>(
-    method: (this: This, rows: readonly Row[], token: number, instance: string) => void,
-    context: ClassMethodDecoratorContext<
-      This,
-      (this: This, rows: readonly Row[], token: number, instance: string) => void
-    >,
+  return function <This extends object, R>(
+    method: HandlerMethod<This, Row, R> & Synchronous<R>,
+    context: ClassMethodDecoratorContext<This, HandlerMethod<This, Row, R>>,
   ): void {
     const name = String(context.name);
     context.addInitializer(function (this: This) {
@@ -94,9 +108,12 @@ export function applyStreamBatch<Row>(
     try {
       const result: unknown = handler.fn.call(store, rows, token, instance);
       if (isThenable(result)) {
+        // Reported now; what it settles to later is not awaited, and a
+        // rejection must not end the process as an unhandled one.
+        (result as PromiseLike<unknown>).then(undefined, () => undefined);
         errors.push(
           new Error(
-            `@onReplication handler ${handler.name} returned a promise; handlers must be synchronous`,
+            `@onReplication handler ${handler.name} returned a promise; handlers must be synchronous (its outcome is ignored)`,
           ),
         );
       }

@@ -99,7 +99,7 @@ async function until(predicate: () => Promise<boolean>): Promise<void> {
 /** The sum of a client counter's values whose labels include `labels`. */
 async function counter(
   c: ReplicationClient,
-  name: 'reconnects' | 'streamResets' | 'rdataDropped' | 'rowsApplied',
+  name: 'reconnects' | 'streamResets' | 'rdataDropped' | 'rowsApplied' | 'handlerFailures',
   labels: Record<string, string> = {},
 ): Promise<number> {
   const { values } = await (
@@ -161,7 +161,7 @@ describeEachDatabase('replication client', (backend) => {
     );
   });
 
-  it('a handler that throws during catch-up costs no reconnection and loses no later row', async () => {
+  it('a handler that throws during catch-up or live costs no reconnection, loses no later row, and is counted', async () => {
     const db = await backend.open<AppDB>();
     const { writer, port } = await setUp(db);
     class AuditingReader extends ReaderDataStore {
@@ -191,6 +191,10 @@ describeEachDatabase('replication client', (backend) => {
     await writer.insertReceipt('!b', '@u', '$3');
     await waitForWriter(c, writerTokens(writer));
     expect(await reader.getReceiptsForRoom('!b')).toEqual({ '@u': '$3' });
+    expect(await counter(c, 'handlerFailures', { stream: 'receipts' })).toBe(1);
+    await writer.insertReceipt('!bad', '@u', '$4');
+    await waitForWriter(c, writerTokens(writer));
+    expect(await counter(c, 'handlerFailures', { stream: 'receipts' })).toBe(2);
     expect(await counter(c, 'reconnects')).toBe(0);
   });
 
