@@ -23,7 +23,8 @@ export interface StreamPage<Row> {
  * A stream's row fetcher as the application writes it: the rows with
  * `from < token <= to` written by `instance`, ordered by token, at most
  * `limit` of them. The runtime turns it into pages that never split one
- * token's rows.
+ * token's rows. Rows past `to` are ignored; a row at or below `from`, or out
+ * of order, fails the read with a RangeError naming the stream.
  */
 export type GetUpdates<Row> = (
   // The fetcher names its own tables; the handle's row types are the app's.
@@ -108,7 +109,14 @@ export function defineStream<Row>(definition: {
       to: number,
       limit: number,
       instance: string,
-    ) => pageUpdates((f, t, l) => getUpdates(db, f, t, l, instance), from, to, limit),
+    ) =>
+      pageUpdates(
+        (f, t, l) => getUpdates(db, f, t, l, instance),
+        from,
+        to,
+        limit,
+        `stream ${definition.name}'s getUpdates`,
+      ),
   });
 }
 
@@ -143,10 +151,11 @@ export async function pageUpdates<Row>(
   from: number,
   to: number,
   limit: number,
+  fetcher = 'getUpdates',
 ): Promise<StreamPage<Row>> {
   if (!(limit >= 1)) throw new RangeError(`page limit must be at least 1, got ${limit}`);
   if (to <= from) return { updates: [], upTo: Math.max(from, to), limited: false };
-  const rows = await fetch(from, to, limit + 1);
+  const rows = withinRange(await fetch(from, to, limit + 1), from, to, fetcher);
   if (rows.length <= limit) return { updates: rows, upTo: to, limited: false };
   const boundary = rows[limit - 1]!.token;
   const complete = rows.slice(0, limit).filter((u) => u.token < boundary);
@@ -154,6 +163,41 @@ export async function pageUpdates<Row>(
     return { updates: rows.slice(0, limit), upTo: boundary, limited: boundary < to };
   }
   // The limit cut through the boundary token's rows: take all of them.
-  const boundaryRows = await fetch(boundary - 1, boundary, Number.MAX_SAFE_INTEGER);
+  const boundaryRows = withinRange(
+    await fetch(boundary - 1, boundary, Number.MAX_SAFE_INTEGER),
+    boundary - 1,
+    boundary,
+    fetcher,
+  );
   return { updates: [...complete, ...boundaryRows], upTo: boundary, limited: boundary < to };
+}
+
+/**
+ * A fetcher's rows, checked against its contract. Rows past `to` are dropped:
+ * their tokens may sit above one still being written, which must not be
+ * announced yet (they come again in a later range), and in token order the
+ * rows before them are the whole of `(from, to]`. A row at or below `from`,
+ * or out of token order, breaks the paging itself: that is an error.
+ */
+function withinRange<Row>(
+  rows: readonly StreamUpdate<Row>[],
+  from: number,
+  to: number,
+  fetcher: string,
+): readonly StreamUpdate<Row>[] {
+  let previous = from;
+  let end = rows.length;
+  for (let i = 0; i < rows.length; i++) {
+    const { token } = rows[i]!;
+    if (!(token > previous || (token === previous && i > 0))) {
+      throw new RangeError(
+        `${fetcher} broke its contract: asked for tokens in (${from}, ${to}] in order, it returned token ${token} ${
+          token <= from ? `at or below ${from}` : `after ${previous}`
+        }`,
+      );
+    }
+    previous = token;
+    if (token > to && end === rows.length) end = i;
+  }
+  return end === rows.length ? rows : rows.slice(0, end);
 }

@@ -8,12 +8,17 @@ import {
 } from '../../src/runtime/stream.js';
 import { MemoryStreamSource } from '../../src/runtime/memory-stream.js';
 
-/** A fetcher over an in-memory list, honouring the GetUpdates contract. */
-function fetcherOver(rows: readonly StreamUpdate<number>[]) {
+/**
+ * A fetcher over an in-memory list, honouring the GetUpdates contract, or
+ * (`ignoringTo`) one that forgets its upper bound, an easy mistake to make.
+ */
+function fetcherOver(rows: readonly StreamUpdate<number>[], ignoringTo = false) {
   let calls = 0;
   const fetch = (from: number, to: number, limit: number) => {
     calls++;
-    return Promise.resolve(rows.filter((u) => u.token > from && u.token <= to).slice(0, limit));
+    return Promise.resolve(
+      rows.filter((u) => u.token > from && (ignoringTo || u.token <= to)).slice(0, limit),
+    );
   };
   return { fetch, calls: () => calls };
 }
@@ -29,8 +34,11 @@ describe('pageUpdates', () => {
         sortedUpdates,
         fc.integer({ min: 1, max: 10 }),
         fc.integer({ min: 0, max: 45 }),
-        async (rows, limit, to) => {
-          const { fetch } = fetcherOver(rows);
+        fc.boolean(),
+        async (rows, limit, to, ignoringTo) => {
+          // Rows past `to` (tokens that may sit above one still being
+          // written) never reach a page, even from a fetcher that forgot `to`.
+          const { fetch } = fetcherOver(rows, ignoringTo);
           const seen: StreamUpdate<number>[] = [];
           let from = 0;
           for (let pages = 0; ; pages++) {
@@ -75,6 +83,19 @@ describe('pageUpdates', () => {
     const rows = [1, 2, 2, 2, 3].map((token, i) => ({ token, row: i }));
     const page = await pageUpdates(fetcherOver(rows).fetch, 0, 3, 2);
     expect(page).toEqual({ updates: rows.slice(0, 4), upTo: 2, limited: true });
+  });
+
+  it('fails a read whose fetcher returns a row at or below `from`, or out of order', async () => {
+    const rows = [1, 2, 3].map((token) => ({ token, row: token }));
+    const ignoringFrom = (_from: number, _to: number, limit: number) =>
+      Promise.resolve(rows.slice(0, limit));
+    await expect(pageUpdates(ignoringFrom, 1, 3, 5, "stream kv's getUpdates")).rejects.toThrow(
+      "stream kv's getUpdates broke its contract: asked for tokens in (1, 3] in order, it returned token 1 at or below 1",
+    );
+    const unordered = () => Promise.resolve([...rows].reverse());
+    await expect(pageUpdates(unordered, 0, 3, 5)).rejects.toThrow(
+      'getUpdates broke its contract: asked for tokens in (0, 3] in order, it returned token 2 after 3',
+    );
   });
 
   it('rejects a limit below one', async () => {
