@@ -19,7 +19,13 @@ export {
   type MigrationResult,
   type MigrationSource,
 } from './runtime/migrator.js';
-export { SQLBaseStore, openStore, type StoreBase, type DatabaseOf } from './runtime/store.js';
+export {
+  SQLBaseStore,
+  openStore,
+  OwnWriteNotAppliedError,
+  type StoreBase,
+  type DatabaseOf,
+} from './runtime/store.js';
 export {
   createServerContext,
   systemClock,

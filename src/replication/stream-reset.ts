@@ -56,7 +56,6 @@ export function resetStream(store: object, stream: string, instance: string): un
       errors.push(error);
     }
   }
-  const caches = cachesOf(store);
-  for (const name of caches.names()) caches.invalidateByName(name, null);
+  cachesOf(store).invalidateEverything();
   return errors;
 }

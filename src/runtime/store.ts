@@ -35,6 +35,28 @@ import type { DatabaseStreamDefinition, MemoryStreamDefinition } from './stream.
 /** Rows the writer reads back per page when applying its own writes. */
 const OWN_ROWS_PAGE = 1000;
 
+/**
+ * A write committed, but the writer could not apply it to its own caches:
+ * reading its rows back failed, or an `@onReplication` handler threw. Every
+ * cache of the store was dropped instead, so none is stale. `committed` is
+ * true: do not repeat the write. `cause` is the failure.
+ */
+export class OwnWriteNotAppliedError extends Error {
+  override name = 'OwnWriteNotAppliedError';
+  readonly committed = true;
+  constructor(
+    readonly stream: string,
+    readonly ids: readonly number[],
+    cause: unknown,
+  ) {
+    super(
+      `stream ${stream}: the write committed, but applying it to the writer's own caches failed ` +
+        `(every cache of the store was dropped instead): ${cause instanceof Error ? cause.message : String(cause)}`,
+      { cause },
+    );
+  }
+}
+
 /** The runtime's start-up hook on a store (exported so mixin declarations can name it). */
 export const startUp: unique symbol = Symbol('storesplit.startUp');
 
@@ -303,27 +325,35 @@ export class SQLBaseStore<DB = unknown> {
     // A handler that throws on one token must not leave the caches of the
     // next ones stale (#4702): every token is applied, then failures thrown.
     const failures: ReplicationHandlerError[] = [];
-    for (;;) {
-      const page = await stream.getPage(
-        this.#untypedDb(),
-        from,
-        to,
-        OWN_ROWS_PAGE,
-        this.hs.instanceName,
-      );
-      for (const [token, rows] of groupByToken(page.updates)) {
-        if (!wanted.has(token)) continue;
-        try {
-          applyStreamBatch(this, stream, this.hs.instanceName, token, rows);
-        } catch (error) {
-          if (!(error instanceof ReplicationHandlerError)) throw error;
-          failures.push(error);
+    try {
+      for (;;) {
+        const page = await stream.getPage(
+          this.#untypedDb(),
+          from,
+          to,
+          OWN_ROWS_PAGE,
+          this.hs.instanceName,
+        );
+        for (const [token, rows] of groupByToken(page.updates)) {
+          if (!wanted.has(token)) continue;
+          try {
+            applyStreamBatch(this, stream, this.hs.instanceName, token, rows);
+          } catch (error) {
+            if (!(error instanceof ReplicationHandlerError)) throw error;
+            failures.push(error);
+          }
         }
+        if (!page.limited) break;
+        from = page.upTo;
       }
-      if (!page.limited) break;
-      from = page.upTo;
+      throwHandlerFailures(failures);
+    } catch (error) {
+      // The rows committed, but what they invalidate on this writer is not
+      // known (unread, or a handler failed): every cache is dropped, which is
+      // always safe, and the caller learns that the write happened.
+      cachesOf(this).invalidateEverything();
+      throw new OwnWriteNotAppliedError(stream.name, ids, error);
     }
-    throwHandlerFailures(failures);
   }
 
   /** The handle for runtime code that names its own tables (Kysely's DB type is invariant). */

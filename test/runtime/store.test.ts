@@ -8,7 +8,13 @@ import { cached } from '../../src/runtime/cache/index.js';
 import { AfterCommitError, type DatabaseHandle } from '../../src/runtime/database.js';
 import { onReplication, ReplicationHandlerError } from '../../src/runtime/replication-handlers.js';
 import { createServerContext } from '../../src/runtime/server-context.js';
-import { openStore, SQLBaseStore, type StoreBase } from '../../src/runtime/store.js';
+import {
+  openStore,
+  OwnWriteNotAppliedError,
+  SQLBaseStore,
+  type StoreBase,
+} from '../../src/runtime/store.js';
+import { defineStream } from '../../src/runtime/stream.js';
 import { describeEachDatabase, type Backend } from '../support/databases.js';
 import {
   createAppTables,
@@ -258,11 +264,77 @@ describeEachDatabase('stores', (backend) => {
       await openStore(Writer, db, createServerContext({ instanceName: 'main', role: 'writer' })),
     );
     expect(await writer.getReceiptsForRoom('!good')).toEqual({});
-    await expect(writer.insertTwo()).rejects.toThrow(
+    expect(await writer.getReceiptsForRoom('!bad')).toEqual({});
+    const failure = await writer.insertTwo().catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(OwnWriteNotAppliedError);
+    expect(failure).toMatchObject({ committed: true, stream: 'receipts', ids: [1, 2] });
+    expect((failure as Error).message).toMatch(
       /handler\(s\) for stream receipts failed at token 1: audit failed/,
     );
     expect(await writer.getReceiptsForRoom('!good')).toEqual({ '@u': '$2' });
+    // What the failed handler would have invalidated is not known: every cache was dropped.
+    expect(await writer.getReceiptsForRoom('!bad')).toEqual({ '@u': '$1' });
     expect(writer.receiptsIdGen.currentToken()).toBe(2);
+  });
+
+  it('a write whose rows cannot be read back: the writer drops its caches and says the write committed', async () => {
+    const db = await backend.open<AppDB>();
+    await createAppTables(db);
+    let readBackFails = false;
+    // The receipts stream over a connection that drops while the writer reads its rows back.
+    const FlakyStream = defineStream<ReceiptRow>({
+      name: 'flaky_receipts',
+      tables: ['receipts'],
+      getUpdates: (handle, from, to, limit, instance) =>
+        readBackFails
+          ? Promise.reject(new Error('connection reset'))
+          : ReceiptsStream.getUpdates(handle, from, to, limit, instance),
+    });
+    class Writer extends SQLBaseStore<AppDB> {
+      readonly flakyIdGen = this.streamIdGenerator(FlakyStream);
+      @cached()
+      async usersIn(roomId: string): Promise<string[]> {
+        const rows = await this.dbConn
+          .selectFrom('receipts')
+          .select('user_id')
+          .where('room_id', '=', roomId)
+          .orderBy('user_id')
+          .execute();
+        return rows.map((r) => r.user_id);
+      }
+      @onReplication(FlakyStream)
+      onFlaky(rows: readonly ReceiptRow[]): void {
+        for (const row of rows) this.invalidate(this.usersIn, row.roomId);
+      }
+      insert(userId: string): Promise<void> {
+        return this.flakyIdGen.withNextId(async (streamId) => {
+          await this.dbConn
+            .insertInto('receipts')
+            .values({
+              stream_id: streamId,
+              instance_name: 'main',
+              room_id: '!r',
+              user_id: userId,
+              event_id: '$e',
+            })
+            .execute();
+        });
+      }
+    }
+    const writer = backend.track(
+      await openStore(Writer, db, createServerContext({ instanceName: 'main', role: 'writer' })),
+    );
+    await writer.insert('@a');
+    expect(await writer.usersIn('!r')).toEqual(['@a']);
+    readBackFails = true;
+    const failure = await writer.insert('@b').catch((e: unknown) => e);
+    readBackFails = false;
+    expect(failure).toBeInstanceOf(OwnWriteNotAppliedError);
+    expect(failure).toMatchObject({ committed: true, stream: 'flaky_receipts', ids: [2] });
+    expect((failure as Error).message).toContain('connection reset');
+    // Not the value cached before the write: the writer reads its own write.
+    expect(await writer.usersIn('!r')).toEqual(['@a', '@b']);
+    expect(writer.flakyIdGen.currentToken()).toBe(2);
   });
 
   it('a callAfter failing after a write committed: the writer still applies its own rows', async () => {

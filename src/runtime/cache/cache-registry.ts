@@ -28,6 +28,12 @@ export interface CacheRegistry {
    * because over-invalidating is safe and a stale cache is not.
    */
   invalidateByName(name: string, key: readonly unknown[] | null): boolean;
+  /**
+   * Drops every entry of every cache: the safe answer when what some rows
+   * invalidate cannot be known (their handlers failed, or they could not be
+   * read).
+   */
+  invalidateEverything(): void;
 }
 
 class Registry implements CacheRegistry {
@@ -52,6 +58,10 @@ class Registry implements CacheRegistry {
 
   names(): string[] {
     return [...this.caches.keys()];
+  }
+
+  invalidateEverything(): void {
+    for (const cache of this.caches.values()) cache.invalidateAll();
   }
 
   stats(): Record<string, CacheStats> {
