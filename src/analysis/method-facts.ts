@@ -56,7 +56,12 @@ import {
   WRITE_METHODS,
   type QueryKind,
 } from './query-consts.js';
-import { deferringHook, hasTxnParameter, type TransactionOpeners } from './transactions.js';
+import {
+  DEFERRING_HOOKS,
+  deferringHook,
+  hasTxnParameter,
+  type TransactionOpeners,
+} from './transactions.js';
 import type { UnresolvedSink } from './unresolved.js';
 
 const INVALIDATIONS = new Map<
@@ -332,7 +337,7 @@ function runsAtOnce(fn: ts.FunctionLikeDeclaration): boolean {
  * function. Uses are found by name within the declaring block, leaving out
  * property names, object keys and scopes that declare the name again.
  */
-function deferredTo(fn: ts.FunctionLikeDeclaration): 'callAfter' | 'callOnException' | null {
+function deferredTo(fn: ts.FunctionLikeDeclaration): Deferral | null {
   const decl = fn.parent;
   if (
     !ts.isVariableDeclaration(decl) ||
@@ -343,7 +348,7 @@ function deferredTo(fn: ts.FunctionLikeDeclaration): 'callAfter' | 'callOnExcept
     return null;
   const name = decl.name.text;
   const scope = decl.parent.parent.parent;
-  const hooks = new Set<'callAfter' | 'callOnException'>();
+  const hooks = new Set<Deferral>();
   let otherUse = false;
   const visit = (n: ts.Node): void => {
     if (otherUse) return;
@@ -358,7 +363,7 @@ function deferredTo(fn: ts.FunctionLikeDeclaration): 'callAfter' | 'callOnExcept
   };
   visit(scope);
   if (otherUse || hooks.size === 0) return null;
-  return hooks.has('callAfter') ? 'callAfter' : 'callOnException';
+  return hooks.has('afterCommit') ? 'afterCommit' : 'afterFailure';
 }
 
 /** An identifier that reads a variable: not a property name, an object key or a declared name. */
@@ -396,7 +401,7 @@ function redeclares(n: ts.Node, name: string): boolean {
  * `callAfter`/`callOnException` when `id` is an argument of such a hook, or
  * is called in a function that is one (`txn.callAfter(() => after())`).
  */
-function hookOfUse(id: ts.Identifier): 'callAfter' | 'callOnException' | null {
+function hookOfUse(id: ts.Identifier): Deferral | null {
   let arg: ts.Node = id;
   while (ts.isParenthesizedExpression(arg.parent) || ts.isAsExpression(arg.parent))
     arg = arg.parent;
@@ -416,10 +421,19 @@ function hookOfUse(id: ts.Identifier): 'callAfter' | 'callOnException' | null {
   return fn && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) ? hookTaking(fn) : null;
 }
 
-/** `callAfter` or `callOnException` when `arg` is handed to that hook. */
-function hookTaking(arg: ts.Node): 'callAfter' | 'callOnException' | null {
-  const hook = deferringHook(arg);
-  return hook === 'callAfter' || hook === 'callOnException' ? hook : null;
+/**
+ * When a transaction hook's callback runs: after commit (`callAfter`), or
+ * after a failure (`callOnException`, `callOnRollback`). Never inside it.
+ */
+type Deferral = 'afterCommit' | 'afterFailure';
+
+function deferralOf(hook: string | null): Deferral | null {
+  return hook === null ? null : hook === 'callAfter' ? 'afterCommit' : 'afterFailure';
+}
+
+/** When `arg` runs, if it is handed to a transaction hook. */
+function hookTaking(arg: ts.Node): Deferral | null {
+  return deferralOf(deferringHook(arg));
 }
 
 export class UnitWalker {
@@ -495,7 +509,7 @@ export class UnitWalker {
       const nested: Env = hook
         ? {
             inTxn: false,
-            afterCommit: hook === 'callAfter',
+            afterCommit: hook === 'afterCommit',
             nested: true,
             flow: { afterInteraction: false },
           }
@@ -711,12 +725,9 @@ export class UnitWalker {
           );
         }
       }
-      if (
-        name === 'callAfter' ||
-        name === 'callOnException' ||
-        ((name === 'then' || name === 'finally') && state.interaction)
-      ) {
-        const after = name !== 'callOnException';
+      const deferral = name !== null && DEFERRING_HOOKS.has(name) ? deferralOf(name) : null;
+      if (deferral || ((name === 'then' || name === 'finally') && state.interaction)) {
+        const after = deferral !== 'afterFailure';
         args.forEach((arg, i) => {
           const fn = unwrapExpression(arg);
           const deferred: Env = {

@@ -59,7 +59,11 @@ function mayBeCallback(type: ts.TypeNode | undefined): boolean {
 }
 
 /** Hooks whose callbacks run after the transaction settles, not inside it. */
-const DEFERRING_HOOKS = new Set(['callAfter', 'callOnException', 'callOnRollback']);
+export const DEFERRING_HOOKS: ReadonlySet<string> = new Set([
+  'callAfter',
+  'callOnException',
+  'callOnRollback',
+]);
 
 /** The hook `arg` is handed to, when it is an argument of `txn.callAfter(…)` and the like. */
 export function deferringHook(arg: ts.Node): string | null {
