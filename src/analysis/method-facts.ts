@@ -436,6 +436,37 @@ function hookTaking(arg: ts.Node): Deferral | null {
   return deferralOf(deferringHook(arg));
 }
 
+/**
+ * The field of `this` an expression holds: `this.f`, or a local const
+ * initialised with it (`const gen = this.f`, `const { f } = this`,
+ * `const { f: gen } = this`; `self` for `this` as well). Null for anything else.
+ */
+function thisFieldHeldBy(expr: ts.Expression): string | null {
+  const e = unwrapExpression(expr);
+  if (ts.isPropertyAccessExpression(e)) return isSelf(e.expression) ? e.name.text : null;
+  if (!ts.isIdentifier(e)) return null;
+  const decl = findLocalDeclaration(e);
+  if (decl && ts.isVariableDeclaration(decl) && isConst(decl) && decl.initializer) {
+    const init = unwrapExpression(decl.initializer);
+    return ts.isPropertyAccessExpression(init) && isSelf(init.expression) ? init.name.text : null;
+  }
+  if (decl && ts.isBindingElement(decl) && !decl.dotDotDotToken) {
+    const pattern = decl.parent;
+    const holder = pattern.parent;
+    const key = decl.propertyName ?? decl.name;
+    if (
+      ts.isObjectBindingPattern(pattern) &&
+      ts.isVariableDeclaration(holder) &&
+      isConst(holder) &&
+      holder.initializer &&
+      isSelf(holder.initializer) &&
+      ts.isIdentifier(key)
+    )
+      return key.text;
+  }
+  return null;
+}
+
 export class UnitWalker {
   readonly facts: UnitFacts = {
     accesses: [],
@@ -650,21 +681,22 @@ export class UnitWalker {
       }
 
       // ID allocations on a generator field.
-      if (
-        receiver &&
-        (ID_ALLOCATIONS.has(name) || name === 'append') &&
-        ts.isPropertyAccessExpression(unwrapExpression(receiver))
-      ) {
-        const field = unwrapExpression(receiver) as ts.PropertyAccessExpression;
-        if (isThis(field.expression) && this.unit.store) {
-          const gen = this.ctx.generatorField(this.unit.store, field.name.text);
-          if (gen && (name === 'append') === (gen.kind === 'memoryStream')) {
-            this.facts.allocations.push({
-              stream: gen.stream,
-              field: field.name.text,
-              location: this.#loc(callee),
-            });
-          }
+      if (receiver && (ID_ALLOCATIONS.has(name) || name === 'append')) {
+        const field = this.unit.store ? thisFieldHeldBy(receiver) : null;
+        const gen = field !== null ? this.ctx.generatorField(this.unit.store!, field) : null;
+        if (gen && (name === 'append') === (gen.kind === 'memoryStream')) {
+          this.facts.allocations.push({
+            stream: gen.stream,
+            field: field!,
+            location: this.#loc(callee),
+          });
+        } else if (name !== 'append') {
+          // The write it wraps is announced on some stream: which one is not known.
+          this.#unresolved(
+            'stream',
+            `\`${callee.getText(this.#sf)}(…)\` allocates on a generator store-lint cannot tie to a stream; write it as \`this.<field>.${name}(…)\` on a field initialised with \`this.streamIdGenerator(Stream)\``,
+            this.#loc(callee),
+          );
         }
       }
 
