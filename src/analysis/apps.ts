@@ -13,7 +13,9 @@
 //      declared types written in the project: `recv`'s parameter, variable
 //      or field annotation, followed through type aliases, destructuring and
 //      members of interfaces, type literals and classes (`ctx.store`,
-//      `const { store } = ctx`, `type WorkerStore = ReaderDataStore`), or an
+//      `const { store } = ctx`, `type WorkerStore = ReaderDataStore`), the
+//      standard library's member-keeping types (`Pick<MainDataStore, 'm'>`,
+//      `Readonly<…>`) and interfaces extending them, or an
 //      initialiser (`new X(…)`, `[await] openStore(X, …)`, another such
 //      expression); `this` in an app class is that class. Only where syntax
 //      cannot tell (no annotation, `typeof x`, `InstanceType<…>`, an inferred

@@ -86,16 +86,14 @@ export function findLocalDeclaration(id: ts.Identifier): LocalDeclaration | null
 }
 
 /** Generic types whose argument may be a store type: left to the checker. */
-const WRAPPER_TYPES = new Set([
-  'InstanceType',
-  'ReturnType',
-  'Awaited',
-  'Readonly',
-  'NonNullable',
-  'Promise',
-  'Pick',
-  'Omit',
-]);
+const WRAPPER_TYPES = new Set(['InstanceType', 'ReturnType', 'Awaited', 'Promise']);
+
+/**
+ * The standard library's types whose members are members of their first
+ * argument: a call on a `Pick<MainDataStore, 'm'>` is a call of
+ * MainDataStore's `m` (unless the project declares a type of that name).
+ */
+const MEMBER_VIEWS = new Set(['Pick', 'Omit', 'Readonly', 'Partial', 'Required', 'NonNullable']);
 
 const MAX_DEPTH = 8;
 
@@ -331,6 +329,8 @@ function targetOfTypeNode(
   }
   if (ts.isTypeReferenceNode(t)) {
     const name = typeReferenceName(t)!;
+    if (MEMBER_VIEWS.has(name) && t.typeArguments?.[0] && !index.graph.resolve(at.module, name))
+      return targetOfTypeNode({ ...at, type: t.typeArguments[0] }, index, depth + 1);
     if (WRAPPER_TYPES.has(name)) return { kind: 'unknown' };
     const target = index.targetOfTypeName(name);
     if (target) return target;
@@ -351,6 +351,24 @@ function targetOfTypeNode(
         index,
         depth + 1,
       );
+    }
+    // `interface Deps extends Pick<MainDataStore, 'm'> {}`: a view of the store it extends.
+    if (resolved && ts.isInterfaceDeclaration(resolved.node)) {
+      for (const clause of resolved.node.heritageClauses ?? []) {
+        for (const base of clause.types) {
+          if (!ts.isIdentifier(base.expression)) continue;
+          const target = targetOfTypeNode(
+            {
+              kind: 'type',
+              type: ts.factory.createTypeReferenceNode(base.expression, base.typeArguments),
+              module: resolved.module,
+            },
+            index,
+            depth + 1,
+          );
+          if (target.kind === 'store' || target.kind === 'composition') return target;
+        }
+      }
     }
     // Imported from a project file the analysis could not follow: the checker may.
     const binding = at.module.imports.get(name);
