@@ -539,6 +539,20 @@ async function independentChange(
  * analyser is loaded only when a file changed: loading it (ts-morph and
  * TypeScript) costs more than a hit.
  */
+/** Whether any of `before`'s files hashes differently in `after`. */
+function changedInputs(before: CacheInputs, after: CacheInputs): boolean {
+  return Object.entries(before.files).some(([file, hash]) => after.files[file] !== hash);
+}
+
+/** Whether an input changed since `inputs` was hashed (an edit while the analyser ran). */
+async function editedSince(
+  config: StoreLintConfig,
+  inputs: CacheInputs,
+  extra: readonly string[],
+): Promise<boolean> {
+  return changedInputs(inputs, await computeInputs(config, extra));
+}
+
 export async function analyzeWithCache(
   config: StoreLintConfig,
   loadAnalyzer: () => Promise<Analyzer>,
@@ -592,7 +606,9 @@ export async function analyzeWithCache(
         model ??= readModelFile(location, stored.modelKey).then(async (found) => {
           if (found) return deepFreeze(found);
           const fresh = (await analyse()).model;
-          await writeJson(modelLocation(location), { key: stored.modelKey, model: fresh });
+          // Stored only if what was analysed is still what the index names.
+          if (!(await editedSince(config, inputs, extra)))
+            await writeJson(modelLocation(location), { key: stored.modelKey, model: fresh });
           return fresh;
         });
         return model;
@@ -610,13 +626,25 @@ export async function analyzeWithCache(
 
   const checkMs = performance.now() - started;
   const { model, independent, missingImports, ms: analysisMs } = await analyse();
-  // The key hashed before the analysis holds unless the model turned out to
-  // depend on files it did not cover. Hashing before reading is also the safe
-  // order: a file edited during the analysis makes the next run miss.
+  // Hashed again after the analysis, with the files the model turned out to
+  // depend on. An input that changed meanwhile (an editor's save, a checkout
+  // during a pre-commit run) may or may not be what was analysed: nothing is
+  // stored, so no later run can take this model for either version.
   const uncovered = modelFiles(model).filter(
     (f) => !(toPosixRelative(config.root, f) in inputs.files),
   );
-  const final = uncovered.length ? await computeInputs(config, [...extra, ...uncovered]) : inputs;
+  const final = await computeInputs(config, [...extra, ...uncovered]);
+  if (changedInputs(inputs, final)) {
+    return {
+      hit: false,
+      changed: stored ? changedFiles(stored.files, inputs.files) : [],
+      checkMs,
+      analysisMs,
+      model: () => Promise.resolve(model),
+      report: () => null,
+      saveReport: () => Promise.resolve(),
+    };
+  }
   // The model first: an index is never written before the model it names.
   await writeJson(modelLocation(location), { key: final.key, model } satisfies ModelFile);
   let index: CacheFile = {

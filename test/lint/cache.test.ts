@@ -260,6 +260,29 @@ describe('--cache', () => {
     expect(runs).toBe(2);
   });
 
+  it('stores nothing when an input is edited while the analyser runs (X → Y → X stays correct)', async () => {
+    const store = join(dir, 'app', 'src', 'stores', 'tags.ts');
+    const original = await readFile(store, 'utf8');
+    const edited = `${original}\n// saved while the analyser ran\n`;
+    const analyzer = await loadAnalyzer();
+    // The analysis reads the edited file, though the run hashed the original.
+    const editing: Analyzer = {
+      ...analyzer,
+      async analyzeWithDependencies(c, o) {
+        await writeFile(store, edited);
+        return analyzer.analyzeWithDependencies(c, o);
+      },
+    };
+    const first = await analyzeWithCache(config, load(editing), location);
+    expect(first.hit).toBe(false);
+    // Nothing was stored under the original's key (nor the edit's): both miss.
+    await writeFile(store, original);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(false);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(true);
+    await writeFile(store, edited);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(false);
+  });
+
   it('ignores a corrupt or foreign cache file', async () => {
     const analyzer = fakeAnalyzer();
     await analyzeWithCache(config, load(analyzer), location);
