@@ -92,6 +92,8 @@ export interface AnalysisResult {
    * root (`src/lib/inner.js`). A file appearing there changes the analysis.
    */
   readonly missingImports: readonly string[];
+  /** Files only the type checker read (relative to the root): its answers depend on them. */
+  readonly checkerFiles: readonly string[];
 }
 
 export async function analyzeWithDependencies(
@@ -407,5 +409,10 @@ export async function analyzeWithDependencies(
   const missingImports = project.missingImports.map((abs) =>
     toPosix(path.relative(project.root, abs)),
   );
-  return { model: deepFreeze(model), independentFiles, missingImports };
+  return {
+    model: deepFreeze(model),
+    independentFiles,
+    missingImports,
+    checkerFiles: project.checkerFiles,
+  };
 }

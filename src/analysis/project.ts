@@ -291,6 +291,22 @@ export class AnalysisProject {
   get checkerCreated(): boolean {
     return this.#program !== null;
   }
+
+  /**
+   * The project's files the checker's program read beyond the analysed ones
+   * (a `.d.ts` outside the tsconfig's globs, say), relative to the root: its
+   * answers depend on them. Libraries under node_modules are left out.
+   */
+  get checkerFiles(): string[] {
+    if (!this.#program) return [];
+    return this.#program
+      .getSourceFiles()
+      .map((sf) => toPosix(sf.fileName))
+      .filter((f) => !f.startsWith(`${LIB_FOLDER}/`) && !this.#files.has(f))
+      .filter((f) => !f.split('/').includes('node_modules'))
+      .map((f) => toPosix(path.relative(this.root, f)))
+      .sort();
+  }
 }
 
 /** Where the checker's program finds the bundled standard library (no such folder exists on disk). */

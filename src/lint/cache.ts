@@ -567,6 +567,7 @@ export async function analyzeWithCache(
     model: StoreModel;
     independent: readonly string[];
     missingImports: readonly string[];
+    checkerFiles: readonly string[];
     ms: number;
   }> => {
     const analysisStarted = performance.now();
@@ -575,6 +576,7 @@ export async function analyzeWithCache(
       model: result.model,
       independent: result.independentFiles,
       missingImports: result.missingImports,
+      checkerFiles: result.checkerFiles,
       ms: performance.now() - analysisStarted,
     };
   };
@@ -625,12 +627,12 @@ export async function analyzeWithCache(
   }
 
   const checkMs = performance.now() - started;
-  const { model, independent, missingImports, ms: analysisMs } = await analyse();
+  const { model, independent, missingImports, checkerFiles, ms: analysisMs } = await analyse();
   // Hashed again after the analysis, with the files the model turned out to
   // depend on. An input that changed meanwhile (an editor's save, a checkout
   // during a pre-commit run) may or may not be what was analysed: nothing is
   // stored, so no later run can take this model for either version.
-  const uncovered = modelFiles(model).filter(
+  const uncovered = [...modelFiles(model), ...checkerFiles].filter(
     (f) => !(toPosixRelative(config.root, f) in inputs.files),
   );
   const final = await computeInputs(config, [...extra, ...uncovered]);

@@ -26,7 +26,7 @@ function fakeAnalyzer(): Analyzer & { runs: number } {
     analyzeProject: () => Promise.resolve(model),
     analyzeWithDependencies(this: { runs: number }) {
       this.runs++;
-      return Promise.resolve({ model, independentFiles: [], missingImports: [] });
+      return Promise.resolve({ model, independentFiles: [], missingImports: [], checkerFiles: [] });
     },
     findRoot: (_config, files) =>
       Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),
@@ -241,7 +241,12 @@ describe('--cache', () => {
       analyzeProject: () => Promise.resolve(model),
       analyzeWithDependencies: () => {
         runs++;
-        return Promise.resolve({ model, independentFiles: [], missingImports: [] });
+        return Promise.resolve({
+          model,
+          independentFiles: [],
+          missingImports: [],
+          checkerFiles: [],
+        });
       },
       findRoot: (_config, files) =>
         Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),
@@ -281,6 +286,32 @@ describe('--cache', () => {
     expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(true);
     await writeFile(store, edited);
     expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(false);
+  });
+
+  it('keys on a declaration file only the type checker read', async () => {
+    const app = join(dir, 'app');
+    await mkdir(join(app, 'typings'));
+    const typings = join(app, 'typings', 'app.d.ts');
+    // Outside the tsconfig's globs; what it says decides the receiver's type.
+    await writeFile(
+      typings,
+      'export type AppStore = { insertReceipt(roomId: string, userId: string, eventId: string): Promise<number> };\n',
+    );
+    await writeFile(
+      join(app, 'src', 'apps', 'reader.ts'),
+      "import type { AppStore } from '../../typings/app.js';\nexport const mark = (store: AppStore) => store.insertReceipt('r', 'u', 'e');\n",
+    );
+    const analyzer = await loadAnalyzer();
+    const calls = async () => {
+      const model = await (await analyzeWithCache(config, load(analyzer), location)).model();
+      return model.apps.find((a) => a.name === 'reader')!.calls.map((c) => c.receiverType);
+    };
+    expect(await calls()).toEqual([]);
+    await writeFile(
+      typings,
+      "import type { ReaderDataStore } from '../src/stores/reader.js';\nexport type AppStore = ReaderDataStore;\n",
+    );
+    expect(await calls()).toEqual(['ReaderDataStore']);
   });
 
   it('ignores a corrupt or foreign cache file', async () => {
