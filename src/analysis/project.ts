@@ -205,6 +205,16 @@ export class AnalysisProject {
     const resolved = result.resolvedModule;
     if (!resolved && specifier.startsWith('.'))
       this.#missing.add(toPosix(path.resolve(path.dirname(fromAbs), specifier)));
+    // Where TypeScript looked first and found nothing (an earlier `paths`
+    // candidate, `x.ts` before `x.tsx`): a file appearing there changes the
+    // resolution. One path per folder and name stem; libraries are not watched.
+    const failed = (result as { failedLookupLocations?: readonly string[] }).failedLookupLocations;
+    for (const lookup of failed ?? []) {
+      const abs = toPosix(lookup);
+      if (abs.split('/').includes('node_modules')) continue;
+      const stem = path.posix.basename(abs).split('.')[0]!;
+      this.#missing.add(path.posix.join(path.posix.dirname(abs), `${stem}.ts`));
+    }
     const file = resolved && toPosix(resolved.resolvedFileName);
     const declarations = file !== undefined && /\.d\.[mc]?ts$/.test(file);
     const external = resolved?.isExternalLibraryImport === true;
@@ -282,7 +292,8 @@ export class AnalysisProject {
 
   /**
    * Relative imports that resolved to no file, as absolute paths of what they
-   * name: a file appearing there would change the analysis.
+   * name, and the places TypeScript looked in vain before it found a file: a
+   * file appearing there would change the analysis.
    */
   get missingImports(): string[] {
     return [...this.#missing].sort();

@@ -314,6 +314,38 @@ describe('--cache', () => {
     expect(await calls()).toEqual(['ReaderDataStore']);
   });
 
+  it('misses when a file appears where an import looked first (an earlier `paths` candidate)', async () => {
+    const app = join(dir, 'app');
+    const tsconfig = JSON.parse(await readFile(join(app, 'tsconfig.json'), 'utf8')) as {
+      compilerOptions: Record<string, unknown>;
+    };
+    tsconfig.compilerOptions.paths = { '@lib/*': ['./lib-override/*', './lib/*'] };
+    await writeFile(join(app, 'tsconfig.json'), JSON.stringify(tsconfig));
+    await mkdir(join(app, 'lib'));
+    await writeFile(join(app, 'lib', 'view.ts'), 'export const view = 1;\n');
+    await writeFile(
+      join(app, 'src', 'apps', 'reader.ts'),
+      "import { view } from '@lib/view.js';\nexport { view };\n",
+    );
+    const config = await loadConfig({ cwd: app });
+    const analyzer = await loadAnalyzer();
+    const modules = async () => {
+      const run = await analyzeWithCache(config, load(analyzer), location);
+      return {
+        hit: run.hit,
+        modules: (await run.model()).apps.find((a) => a.name === 'reader')!.modules,
+      };
+    };
+    expect(await modules()).toEqual({ hit: false, modules: ['lib/view.ts', 'src/apps/reader.ts'] });
+    expect((await modules()).hit).toBe(true);
+    await mkdir(join(app, 'lib-override'));
+    await writeFile(join(app, 'lib-override', 'view.ts'), 'export const view = 2;\n');
+    expect(await modules()).toEqual({
+      hit: false,
+      modules: ['lib-override/view.ts', 'src/apps/reader.ts'],
+    });
+  });
+
   it('ignores a corrupt or foreign cache file', async () => {
     const analyzer = fakeAnalyzer();
     await analyzeWithCache(config, load(analyzer), location);
