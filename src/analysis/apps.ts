@@ -151,6 +151,14 @@ function appModules(ctx: AppsContext, appName: string, entries: readonly string[
       // Only a name with nothing behind it: a `.js` with declarations or a `.css` file exists.
       if (!target && spec.startsWith('.') && isInside(ctx.config.root, named) && !existsSync(named))
         missingImport(ctx, m, spec);
+      // A `paths` alias that finds no file (a package of that name would resolve).
+      if (
+        !target &&
+        !spec.startsWith('.') &&
+        ctx.project.mapsPath(spec) &&
+        ctx.project.resolvesNowhere(spec, m.file.abs)
+      )
+        missingImport(ctx, m, spec);
       const outside = target ? null : ctx.project.sourceOutsideProject(spec, m.file.abs);
       if (outside) outsideImport(ctx, m, spec, outside);
       if (!target || seen.has(target)) continue;

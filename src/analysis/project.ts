@@ -89,6 +89,8 @@ export class AnalysisProject {
   readonly #resolutionCache: ts.ModuleResolutionCache;
   readonly #resolved = new Map<string, string | null>();
   readonly #missing = new Set<string>();
+  /** resolveImport keys that resolved to no file at all. */
+  readonly #nowhere = new Set<string>();
   #program: ts.Program | null = null;
   /** How many times a fact needed the type checker (for tests and performance reports). */
   checkerQueries = 0;
@@ -178,6 +180,26 @@ export class AnalysisProject {
     return this.#parse(toPosix(abs));
   }
 
+  /** Whether `specifier` imported from `fromAbs` names no file at all (not even a library). */
+  resolvesNowhere(specifier: string, fromAbs: string): boolean {
+    this.resolveImport(specifier, fromAbs);
+    return this.#nowhere.has(`${fromAbs}\0${specifier}`);
+  }
+
+  /** Whether a tsconfig `paths` entry claims `specifier` (`@lib/*` claims `@lib/view.js`). */
+  mapsPath(specifier: string): boolean {
+    return Object.keys(this.#options.paths ?? {}).some((pattern) => {
+      const star = pattern.indexOf('*');
+      if (star < 0) return pattern === specifier;
+      const [prefix, suffix] = [pattern.slice(0, star), pattern.slice(star + 1)];
+      return (
+        specifier.length >= prefix.length + suffix.length &&
+        specifier.startsWith(prefix) &&
+        specifier.endsWith(suffix)
+      );
+    });
+  }
+
   /** Whether the tsconfig itself includes `abs` (not only `ensureFile`). */
   includes(abs: string): boolean {
     const key = toPosix(abs);
@@ -203,6 +225,7 @@ export class AnalysisProject {
       this.#resolutionCache,
     );
     const resolved = result.resolvedModule;
+    if (!resolved) this.#nowhere.add(key);
     if (!resolved && specifier.startsWith('.'))
       this.#missing.add(toPosix(path.resolve(path.dirname(fromAbs), specifier)));
     // Where TypeScript looked first and found nothing (an earlier `paths`

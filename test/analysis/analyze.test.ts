@@ -385,6 +385,37 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('says so when app code imports through a `paths` alias that names no file', async () => {
+    const root = project('paths-missing', {
+      'tsconfig.json': JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          target: 'ES2022',
+          module: 'NodeNext',
+          paths: { '@lib/*': ['./lib/*'] },
+        },
+        include: ['src'],
+      }),
+      'src/stores.ts': READER_STORES,
+      'src/app.ts':
+        "import { view } from '@lib/view.js';\nimport { sql } from 'kysely';\nexport { view, sql };\n",
+    });
+    const model = await analyzeProject(
+      configFor(root, {
+        apps: {
+          reader: { role: 'worker', store: 'src/stores.ts#ReaderDataStore', entry: ['src/app.ts'] },
+        },
+      }),
+    );
+    expect(model.unresolved.map((u) => [u.kind, u.location.line, u.message])).toEqual([
+      [
+        'app-call',
+        1,
+        '`@lib/view.js`, imported by app code in src/app.ts, names no file; the store calls made there are not checked',
+      ],
+    ]);
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({
