@@ -38,8 +38,7 @@ import { elidedImportSpecifiers } from './elided-imports.js';
 import { compareLocations, nodeLocation } from './location.js';
 import type { AppCall, AppInfo } from './model.js';
 import { indexModule, type ModuleGraph, type ModuleInfo } from './module-index.js';
-import { PACKAGE_ROOT } from '../package-root.js';
-import { toPosix, type AnalysisProject } from './project.js';
+import { isRuntimeSource, toPosix, type AnalysisProject } from './project.js';
 import { syntacticReceiver, targetOfType } from './receivers.js';
 import type { CompositionDecl } from './stores.js';
 import { normaliseTableName, type Naming } from './table-names.js';
@@ -205,7 +204,7 @@ function followedOutsideRoot(
   spec: string,
   target: string,
 ): boolean {
-  if (RUNTIME_SOURCES.some((dir) => isInside(dir, target))) return false;
+  if (isRuntimeSource(target)) return false;
   if (ctx.project.includes(target)) return true;
   const rel = toPosix(path.relative(ctx.config.root, target));
   appImportUnresolved(
@@ -216,9 +215,6 @@ function followedOutsideRoot(
   );
   return false;
 }
-
-/** The runtime's own sources, in a checkout (src/) and as published (dist/). */
-const RUNTIME_SOURCES = ['src', 'dist'].map((d) => path.join(PACKAGE_ROOT.dir, d));
 
 function isInside(root: string, abs: string): boolean {
   const rel = path.relative(root, abs);

@@ -23,7 +23,7 @@ import type {
   TableAccess,
   UnresolvedKind,
 } from './model.js';
-import type { AnalysisProject } from './project.js';
+import { isRuntimeSource, type AnalysisProject } from './project.js';
 import {
   analyseSqlTemplate,
   analyseSqlText,
@@ -60,6 +60,7 @@ import {
   DEFERRING_HOOKS,
   deferringHook,
   hasTxnParameter,
+  isTxnType,
   type TransactionOpeners,
 } from './transactions.js';
 import type { UnresolvedSink } from './unresolved.js';
@@ -815,8 +816,9 @@ export class UnitWalker {
           false,
           env.inTxn,
         );
-        this.#staticReference(receiver, name);
-      } else this.#helperReference(callee as ts.Identifier);
+        if (!this.#staticReference(receiver, name)) this.#unfollowedHelper(call, receiver);
+      } else if (!this.#helperReference(callee as ts.Identifier))
+        this.#unfollowedHelper(call, null);
     }
 
     args.forEach((_, i) => visitArg(i));
@@ -1305,16 +1307,24 @@ export class UnitWalker {
     );
   }
 
-  /** `Class.name(…)` calling a static method of a store class of this file. */
-  #staticReference(receiver: ts.Expression, name: string): void {
+  /**
+   * `Class.name(…)` calling a static method of a store class of this file, or
+   * `ns.name(…)` calling a helper function through a namespace import.
+   */
+  #staticReference(receiver: ts.Expression, name: string): boolean {
     const r = unwrapExpression(receiver);
-    if (!ts.isIdentifier(r)) return;
-    const unit = this.ctx.index.staticUnit(this.unit.module, r.text, name);
+    if (!ts.isIdentifier(r)) return false;
+    const { module } = this.unit;
+    const unit =
+      module.imports.get(r.text)?.imported === '*'
+        ? this.ctx.index.functionUnit(module, `${r.text}.${name}`)
+        : this.ctx.index.staticUnit(module, r.text, name);
     if (unit && unit !== this.unit) this.facts.helpers.add(unit);
+    return unit !== null;
   }
 
   /** An identifier naming a helper function: top-level, or local to the mixin around the class. */
-  #helperReference(id: ts.Identifier): void {
+  #helperReference(id: ts.Identifier): boolean {
     const module = this.unit.module;
     const index = this.ctx.index;
     const unit =
@@ -1322,6 +1332,58 @@ export class UnitWalker {
         ? index.functionUnit(module, id.text)
         : this.unit.store && index.mixinLocalUnit(this.unit.store, id.text);
     if (unit && unit !== this.unit) this.facts.helpers.add(unit);
+    return Boolean(unit);
+  }
+
+  /**
+   * A call store-lint does not follow that is handed the store's database
+   * handle (`this.dbConn`, or a transaction): an imported function whose
+   * module is not analysed (outside the tsconfig, a package), or a function
+   * held in an imported or module-level object (`queries.purge(this.dbConn)`).
+   * What it reads and writes is unknown, and said.
+   */
+  #unfollowedHelper(call: ts.CallExpression, receiver: ts.Expression | null): void {
+    const { module } = this.unit;
+    const { graph } = this.ctx.index;
+    const { project } = this.ctx;
+    const holder = unwrapExpression(receiver ?? call.expression);
+    if (!ts.isIdentifier(holder) || findLocalDeclaration(holder) !== null) return;
+    let why: string | null = null;
+    if (receiver) {
+      // `queries.purge(…)`: an object of functions, here or imported.
+      const declared = graph.resolve(module, holder.text)?.node;
+      const init = declared && ts.isVariableDeclaration(declared) && declared.initializer;
+      if (init && ts.isObjectLiteralExpression(unwrapExpression(init)))
+        why = 'a function held in an object';
+    } else {
+      // An imported function in a source the analysis does not take in (the
+      // storesplit runtime, and packages under node_modules, are libraries).
+      const binding = module.imports.get(holder.text);
+      const target = binding && project.resolveImport(binding.specifier, module.file.abs);
+      if (
+        binding &&
+        ((target && !isRuntimeSource(target) && !graph.module(target)) ||
+          project.sourceOutsideProject(binding.specifier, module.file.abs) !== null)
+      )
+        why = 'a function in a file the tsconfig does not include';
+    }
+    if (why === null) return;
+    const handle = call.arguments.find((a) => this.#isDatabaseHandle(a));
+    if (!handle) return;
+    this.#unresolved(
+      'table-name',
+      `\`${call.expression.getText(this.#sf)}(…)\` is handed \`${handle.getText(this.#sf)}\`, and store-lint does not follow it (${why}); what it reads and writes is not known`,
+      this.#loc(call.expression),
+    );
+  }
+
+  /** `this.dbConn` (or `self.dbConn`), or a parameter typed as a transaction. */
+  #isDatabaseHandle(arg: ts.Expression): boolean {
+    const e = unwrapExpression(arg);
+    if (ts.isPropertyAccessExpression(e)) return e.name.text === 'dbConn' && isSelf(e.expression);
+    if (!ts.isIdentifier(e)) return false;
+    const decl = findLocalDeclaration(e);
+    return decl !== null && ts.isParameter(decl) && isTxnType(decl.type);
   }
 }
 

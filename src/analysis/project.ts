@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { bundledLibFiles, ts } from './typescript.cjs';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
@@ -341,6 +342,14 @@ export class AnalysisProject {
       .map((f) => toPosix(path.relative(this.root, f)))
       .sort();
   }
+}
+
+/** The runtime's own sources, in a checkout (src/) and as published (dist/). */
+const RUNTIME_SOURCES = ['src', 'dist'].map((d) => path.join(PACKAGE_ROOT.dir, d) + path.sep);
+
+/** Whether `abs` is a file of the storesplit runtime itself (reached by a relative path in its checkout). */
+export function isRuntimeSource(abs: string): boolean {
+  return RUNTIME_SOURCES.some((dir) => path.resolve(abs).startsWith(dir));
 }
 
 /** Where the checker's program finds the bundled standard library (no such folder exists on disk). */

@@ -18,7 +18,7 @@ export function hasTxnParameter(fn: ts.SignatureDeclaration): boolean {
 }
 
 /** `Txn<DB>`, `Transaction<DB>`, or what `Txn` stands for written out (`Transaction<DB> & TxnHooks`). */
-function isTxnType(type: ts.TypeNode | undefined): boolean {
+export function isTxnType(type: ts.TypeNode | undefined): boolean {
   if (type && ts.isParenthesizedTypeNode(type)) return isTxnType(type.type);
   if (type && ts.isIntersectionTypeNode(type)) return type.types.some(isTxnType);
   const name = typeReferenceName(type);

@@ -416,6 +416,54 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('follows query helpers through a namespace import; says so for ones held in an object or outside the tsconfig', async () => {
+    const root = project('namespace-helpers', {
+      'tsconfig.json': TSCONFIG,
+      'schema.sql': 'CREATE TABLE tags (tag text);\n',
+      'src/queries.ts': [
+        "import type { Kysely } from 'kysely';",
+        'export const deleteTag = (db: Kysely<any>, tag: string) =>',
+        "  db.deleteFrom('tags').where('tag', '=', tag).execute();",
+        "export const tagQueries = { purge: (db: Kysely<any>) => db.deleteFrom('tags').execute() };",
+        '',
+      ].join('\n'),
+      'lib/outside.ts': [
+        "import type { Kysely } from 'kysely';",
+        "export const wipe = (db: Kysely<any>) => db.deleteFrom('tags').execute();",
+        '',
+      ].join('\n'),
+      'src/stores.ts': [
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        "import * as q from './queries.js';",
+        "import { tagQueries } from './queries.js';",
+        "import { wipe } from '../lib/outside.js';",
+        'export function TagsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class TagsStore extends Base {',
+        '    async drop(tag: string) { await q.deleteTag(this.dbConn, tag); }',
+        '    async purge() { await tagQueries.purge(this.dbConn); }',
+        '    async wipe() { await wipe(this.dbConn); }',
+        '  }',
+        '  return TagsStore;',
+        '}',
+        'export class MainDataStore extends TagsStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, { schema: ['schema.sql'] }));
+    const drop = model.stores[0]!.methods.find((m) => m.name === 'drop')!;
+    expect(drop.writes).toEqual(['tags']);
+    expect(model.unresolved.map((u) => [u.location.line, u.message])).toEqual([
+      [
+        8,
+        '`tagQueries.purge(…)` is handed `this.dbConn`, and store-lint does not follow it (a function held in an object); what it reads and writes is not known',
+      ],
+      [
+        9,
+        '`wipe(…)` is handed `this.dbConn`, and store-lint does not follow it (a function in a file the tsconfig does not include); what it reads and writes is not known',
+      ],
+    ]);
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({
