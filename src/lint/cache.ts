@@ -40,7 +40,7 @@ import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
 import type { LintMessage, LintReport } from './engine.js';
-import { writeFileAtomically } from './output-file.js';
+import { OutputPathError, writeFileAtomically } from './output-file.js';
 import { rules as allRules } from './rules/index.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -90,6 +90,15 @@ export interface CacheInputs {
   /** The tool and the config, hashed: the key without the files. */
   readonly settings: string;
   readonly files: Readonly<Record<string, string>>;
+}
+
+export interface CacheOptions extends AnalyzeOptions {
+  /**
+   * A cache file could not be written (an unwritable or read-only cache
+   * folder). The cache only saves time, so the run can go on without it;
+   * without this callback the error is thrown.
+   */
+  onWriteError?(error: OutputPathError): void;
 }
 
 export interface CachedAnalysis {
@@ -407,9 +416,18 @@ async function readModelFile(location: string, key: string): Promise<StoreModel 
   }
 }
 
-/** Writes atomically (a temporary file renamed over the old one), so a reader never sees half. */
-function writeJson(path: string, value: unknown): Promise<void> {
-  return writeFileAtomically(path, JSON.stringify(value), '--cache file');
+/**
+ * Writes atomically (a temporary file renamed over the old one), so a reader
+ * never sees half. A path that cannot be written goes to `onWriteError` when
+ * given: the run keeps its results, the next run analyses again.
+ */
+async function writeJson(path: string, value: unknown, options: CacheOptions): Promise<void> {
+  try {
+    await writeFileAtomically(path, JSON.stringify(value), '--cache file');
+  } catch (error) {
+    if (!(error instanceof OutputPathError) || !options.onWriteError) throw error;
+    options.onWriteError(error);
+  }
 }
 
 function storeReport(report: LintReport): StoredReport {
@@ -557,7 +575,7 @@ export async function analyzeWithCache(
   config: StoreLintConfig,
   loadAnalyzer: () => Promise<Analyzer>,
   location: string,
-  options: AnalyzeOptions = {},
+  options: CacheOptions = {},
 ): Promise<CachedAnalysis> {
   const started = performance.now();
   const stored = await readCacheFile(location);
@@ -594,7 +612,7 @@ export async function analyzeWithCache(
     if (changedIndependently) {
       // The same model under the new inputs: the index moves on, the model file stays.
       index = { ...stored, key: inputs.key, files: inputs.files };
-      await writeJson(location, index);
+      await writeJson(location, index, options);
     }
     let model: Promise<StoreModel> | null = null;
     return {
@@ -610,7 +628,11 @@ export async function analyzeWithCache(
           const fresh = (await analyse()).model;
           // Stored only if what was analysed is still what the index names.
           if (!(await editedSince(config, inputs, extra)))
-            await writeJson(modelLocation(location), { key: stored.modelKey, model: fresh });
+            await writeJson(
+              modelLocation(location),
+              { key: stored.modelKey, model: fresh },
+              options,
+            );
           return fresh;
         });
         return model;
@@ -621,7 +643,7 @@ export async function analyzeWithCache(
       },
       async saveReport(settings, report) {
         index = withReport(index, settings, report);
-        await writeJson(location, index);
+        await writeJson(location, index, options);
       },
     };
   }
@@ -648,7 +670,7 @@ export async function analyzeWithCache(
     };
   }
   // The model first: an index is never written before the model it names.
-  await writeJson(modelLocation(location), { key: final.key, model } satisfies ModelFile);
+  await writeJson(modelLocation(location), { key: final.key, model } satisfies ModelFile, options);
   let index: CacheFile = {
     format: CACHE_FORMAT,
     key: final.key,
@@ -661,7 +683,7 @@ export async function analyzeWithCache(
     analysisMs,
     reports: [],
   };
-  await writeJson(location, index);
+  await writeJson(location, index, options);
   return {
     hit: false,
     changed: stored ? changedFiles(stored.files, inputs.files) : [],
@@ -671,7 +693,7 @@ export async function analyzeWithCache(
     report: () => null,
     async saveReport(settings, report) {
       index = withReport(index, settings, report);
-      await writeJson(location, index);
+      await writeJson(location, index, options);
     },
   };
 }

@@ -96,7 +96,8 @@ function program(io: CliIo): Command {
     )
     .option(
       '--cache',
-      'reuse the stored model when no file it depends on, the config or the tool changed',
+      'reuse the stored model when no file it depends on, the config or the tool changed ' +
+        '(a cache that cannot be written is a warning, not a failure)',
     )
     .option(
       '--cache-location <path>',
@@ -221,7 +222,15 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
       typeScript.preload();
       return loadAnalyzer();
     };
-    const result = await analyzeWithCache(config, load, location, { onProgress });
+    // The cache only saves time: a run that cannot store it still reports, with one warning.
+    let warned = false;
+    const onWriteError = (error: Error) => {
+      if (warned) return;
+      warned = true;
+      progress.done();
+      io.stderr.write(`store-lint: warning: ${error.message}; the results are not cached\n`);
+    };
+    const result = await analyzeWithCache(config, load, location, { onProgress, onWriteError });
     await typeScript.save();
     progress.done();
     if (tty) {

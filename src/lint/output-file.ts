@@ -24,8 +24,17 @@ export function asUserError(error: unknown, what: string, path: string): unknown
       ? 'it is a directory'
       : code === 'EEXIST' || code === 'ENOTDIR'
         ? 'a file is in the way of its directory'
-        : (error as Error).message.replace(/^\w+: /, '');
+        : systemReason(error as Error);
   return new OutputPathError(`cannot write the ${what} to ${path}: ${reason}`);
+}
+
+/**
+ * Node's message without its code and its `, syscall 'path'` tail
+ * (`EACCES: permission denied, open '….tmp'` → `permission denied`): the path
+ * may be a temporary file the user never named.
+ */
+export function systemReason(error: Error): string {
+  return error.message.replace(/^\w+: /, '').replace(/, \w+(?: '.*')?$/, '');
 }
 
 /** Writes `text` to `path` (creating its directory) atomically; `what` names it in errors. */

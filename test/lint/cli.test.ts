@@ -404,6 +404,24 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
 
+  it('reports as a cold run does, with one warning, when the --cache file cannot be written', async () => {
+    const dir = await copyFixture('worker-writes', 'failing', 'cache-unwritable');
+    await writeFile(join(dir, 'afile'), '');
+    const cold = await runHere(['-f', 'json'], dir);
+    expect(cold.code).toBe(1);
+    // Under a regular file: ENOTDIR for any user, as a read-only folder is for one.
+    const cached = await runHere(
+      ['--cache', '--cache-location', 'afile/lint.json', '-f', 'json'],
+      dir,
+    );
+    expect(cached).toEqual({
+      ...cold,
+      stderr:
+        `store-lint: warning: cannot write the --cache file to ${join(dir, 'afile', 'lint.model.json')}: ` +
+        'a file is in the way of its directory; the results are not cached\n',
+    });
+  });
+
   it("keeps TypeScript's compiled code beside the --cache index, and finds the same with it", async () => {
     const dir = await copyFixture('unannounced-write', 'failing', 'code-cache');
     const cache = join(tmp, 'code-cache', 'lint.json');
