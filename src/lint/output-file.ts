@@ -12,8 +12,20 @@ export class OutputPathError extends StoreLintUserError {
   override name = 'OutputPathError';
 }
 
-/** File-system refusals a user causes: a file where a directory should be, no permission, a full disk. */
-const USER_CODES = new Set(['EEXIST', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'ENOSPC']);
+/**
+ * File-system refusals a user causes: a file where a directory should be, a
+ * directory that is a dangling symlink (ENOENT), no permission, a full disk.
+ */
+const USER_CODES = new Set([
+  'EEXIST',
+  'EISDIR',
+  'ENOTDIR',
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'EROFS',
+  'ENOSPC',
+]);
 
 /** A refusal the user caused, as a one-line `OutputPathError`; any other error as it is. */
 export function asUserError(error: unknown, what: string, path: string): unknown {

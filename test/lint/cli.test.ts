@@ -3,7 +3,7 @@
 // the same code in this process (runCli) for the other formats,
 // --max-warnings, --print-model and --cache, where a process adds only time.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -419,6 +419,26 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
       stderr:
         `store-lint: warning: cannot write the --cache file to ${join(dir, 'afile', 'lint.model.json')}: ` +
         'a file is in the way of its directory; the results are not cached\n',
+    });
+  });
+
+  it('takes a dangling symlink as an output folder for one line, or one warning for --cache', async () => {
+    const dir = await copyFixture('worker-writes', 'failing', 'dangling-output');
+    // As a CI cache restore or a cleaned tmpfs can leave it.
+    await symlink(join(dir, 'gone'), join(dir, '.storesplit-cache'));
+    const cold = await runHere(['-f', 'json'], dir);
+    expect(await runHere(['--cache', '-f', 'json'], dir)).toEqual({
+      ...cold,
+      stderr:
+        `store-lint: warning: cannot write the --cache file to ${join(dir, '.storesplit-cache', 'store-lint.model.json')}: ` +
+        'no such file or directory; the results are not cached\n',
+    });
+    expect(
+      await runHere(['--update-baseline', '--baseline', '.storesplit-cache/b.json'], dir),
+    ).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `store-lint: cannot write the baseline to ${join(dir, '.storesplit-cache', 'b.json')}: no such file or directory\n`,
     });
   });
 
