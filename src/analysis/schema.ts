@@ -2,8 +2,8 @@
 // parsed with the Postgres parser and applied in path order the way a
 // migrator would: CREATE TABLE / CREATE TABLE AS / CREATE [MATERIALIZED] VIEW
 // add a name (views count: queries name them like tables), ALTER TABLE …
-// RENAME TO renames, DROP TABLE / DROP VIEW remove. A file that does not
-// parse is the user's error.
+// RENAME TO renames, DROP TABLE / DROP VIEW remove. A file that cannot be
+// read or does not parse is the user's error.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
@@ -27,10 +27,15 @@ export async function readSchemaFiles(config: StoreLintConfig): Promise<SchemaFi
   });
   const sorted = files.map((f) => f.split(path.sep).join('/')).sort();
   return Promise.all(
-    sorted.map(async (file) => ({
-      file,
-      text: await readFile(path.join(config.root, file), 'utf8'),
-    })),
+    sorted.map(async (file) => {
+      try {
+        return { file, text: await readFile(path.join(config.root, file), 'utf8') };
+      } catch (error) {
+        // Node's reason without its code and the absolute path (`EACCES: permission denied, open '…'`).
+        const reason = (error as Error).message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
+        throw new AnalysisInputError(`${file}: cannot read file: ${reason}`, file);
+      }
+    }),
   );
 }
 

@@ -14,6 +14,7 @@ import {
   type StoreLintConfig,
 } from '../analysis/config.js';
 import { StoreLintConfigError } from './errors.js';
+import { systemReason } from './output-file.js';
 import { ruleIds } from './rules/index.js';
 import { nearest } from './suggest.js';
 
@@ -276,16 +277,29 @@ export function validateConfig(raw: unknown, configPath: string): StoreLintConfi
 
 /** The files the config names must exist: a typo here otherwise surfaces as a confusing analysis error. */
 function checkFiles(config: StoreLintConfig): void {
-  const missing = (key: string, file: string) => {
-    throw new StoreLintConfigError(`${key}: ${file} does not exist`, config.configPath, key);
+  const check = (key: string, file: string) => {
+    const exists = (f: string): boolean => {
+      try {
+        statSync(resolve(config.root, f));
+        return true;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+        // A folder on the way that cannot be searched: the file may well be there.
+        throw new StoreLintConfigError(
+          `${key}: cannot read ${f}: ${systemReason(error as Error)}`,
+          config.configPath,
+          key,
+        );
+      }
+    };
+    if (!exists(configuredSource(file, exists))) {
+      throw new StoreLintConfigError(`${key}: ${file} does not exist`, config.configPath, key);
+    }
   };
-  if (!existsSync(resolve(config.root, config.tsconfig))) missing('tsconfig', config.tsconfig);
+  check('tsconfig', config.tsconfig);
   for (const [name, app] of Object.entries(config.apps)) {
-    const exists = (f: string) => existsSync(resolve(config.root, f));
-    const file = app.store.slice(0, app.store.lastIndexOf('#'));
-    if (!exists(configuredSource(file, exists))) missing(`apps.${name}.store`, file);
-    app.entry.forEach((entry, i) => {
-      if (!exists(configuredSource(entry, exists))) missing(`apps.${name}.entry[${i}]`, entry);
-    });
+    check(`apps.${name}.store`, app.store.slice(0, app.store.lastIndexOf('#')));
+    app.entry.forEach((entry, i) => check(`apps.${name}.entry[${i}]`, entry));
   }
 }
