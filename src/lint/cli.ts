@@ -23,7 +23,7 @@ import { lint } from './engine.js';
 import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
 import { formatNames, formatters, type FormatName } from './formatters/index.js';
 import { displayPath } from './formatters/paths.js';
-import { checkOutputDirectory } from './output-file.js';
+import { checkOutputDirectory, systemReason } from './output-file.js';
 import { createProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -347,7 +347,36 @@ async function lintProject(
   return coverageStatus;
 }
 
+/**
+ * Watches the stream the results go to. Without a listener, a write that
+ * fails (a full disk, `> /dev/full`) is an unhandled 'error' event: a stack
+ * trace and exit 1, which CI reads as findings. `failure()` waits until what
+ * was written is flushed and gives the first error, if any.
+ */
+function watchOutput(stream: NodeJS.WritableStream & { readonly destroyed: boolean }): {
+  failure(): Promise<NodeJS.ErrnoException | null>;
+} {
+  let failed: NodeJS.ErrnoException | null = null;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    failed ??= error;
+  });
+  return {
+    async failure() {
+      if (!stream.destroyed) await new Promise<void>((done) => stream.write('', () => done()));
+      // The 'error' event of a failed write may follow its callback.
+      await new Promise<void>((done) => setImmediate(done));
+      return failed;
+    },
+  };
+}
+
 /** The executable's entry point (`bin/store-lint`). */
 export async function main(argv: readonly string[]): Promise<number> {
-  return runCli(argv, processIo());
+  const stdout = watchOutput(process.stdout);
+  const status = await runCli(argv, processIo());
+  const failed = await stdout.failure();
+  // A reader that stops early (`| head`) closes the pipe: it had what it wanted.
+  if (!failed || failed.code === 'EPIPE') return status;
+  process.stderr.write(`store-lint: cannot write the results to stdout: ${systemReason(failed)}\n`);
+  return 2;
 }

@@ -2,8 +2,19 @@
 // codes, one-line errors, --help, --format json and the baseline round trip;
 // the same code in this process (runCli) for the other formats,
 // --max-warnings, --print-model and --cache, where a process adds only time.
-import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import {
+  cp,
+  mkdir,
+  mkdtemp,
+  open,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +41,22 @@ function run(args: string[], cwd: string, env: Record<string, string> = {}): Pro
         resolve({ code, stdout, stderr });
       },
     );
+  });
+}
+
+/** The real executable with its stdout on file descriptor `fd`, or a pipe closed at once. */
+function runWithStdout(args: string[], cwd: string, fd: number | 'closed'): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      stdio: ['ignore', fd === 'closed' ? 'pipe' : fd, 'pipe'],
+    });
+    // A reader that stops before store-lint writes (`| head -c 0`).
+    if (fd === 'closed') child.stdout!.destroy();
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout: '', stderr }));
   });
 }
 
@@ -249,6 +276,31 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
         'store-lint: rel-no-class/store-lint.config.json: apps.reader.store: src/stores/reader.ts declares no class Nope\n',
     });
   });
+
+  it.skipIf(!existsSync('/dev/full'))(
+    'fails in one line with exit 2 when stdout cannot be written, and stays quiet when the reader left',
+    async () => {
+      // Exit 1 would read as findings on this clean project.
+      const full = await open('/dev/full', 'w');
+      try {
+        expect(
+          await runWithStdout(['-f', 'sarif'], fixture('worker-writes', 'passing'), full.fd),
+        ).toEqual({
+          code: 2,
+          stdout: '',
+          stderr: 'store-lint: cannot write the results to stdout: no space left on device\n',
+        });
+      } finally {
+        await full.close();
+      }
+      // EPIPE: what the reader took is what it wanted; the status is the run's.
+      expect(await runWithStdout([], fixture('worker-writes', 'failing'), 'closed')).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: '',
+      });
+    },
+  );
 
   it('has a true --help and a --version', async () => {
     const help = await run(['--help'], tmp);
