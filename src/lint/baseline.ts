@@ -70,11 +70,18 @@ function compareEntries(a: BaselineEntry, b: BaselineEntry): number {
   return x < y ? -1 : x > y ? 1 : 0;
 }
 
-/** Unique entries for findings (`unused-disable` findings are never baselined), sorted. */
+/**
+ * Unique entries for findings (`unused-disable` findings are never
+ * baselined), and the `kept` entries of the file they replace, sorted.
+ */
 export function baselineEntriesFor(
   messages: readonly { readonly ruleId: string; readonly subject: FindingSubject }[],
+  kept: readonly BaselineEntry[] = [],
 ): BaselineEntry[] {
   const unique = new Map<string, BaselineEntry>();
+  for (const { rule, store, method, table } of kept) {
+    unique.set(keyString({ rule, store, method, table }), { rule, store, method, table });
+  }
   for (const m of messages) {
     if (m.ruleId === 'unused-disable') continue;
     const entry = baselineKeyOf(m.ruleId, m.subject);
@@ -99,6 +106,26 @@ export async function writeBaseline(
   entries: readonly BaselineEntry[],
 ): Promise<void> {
   await writeFileAtomically(file, serializeBaseline(entries), 'baseline');
+}
+
+/**
+ * The entries of baseline `file` that regenerating it keeps: those of the
+ * rules in `off` (switched off), which find nothing now and would find their
+ * accepted debt again once back on. A missing or broken file keeps none
+ * (regenerating is how a broken one is replaced).
+ */
+export async function entriesOfRulesOff(
+  file: string,
+  off: ReadonlySet<string>,
+): Promise<BaselineEntry[]> {
+  let baseline: Baseline;
+  try {
+    baseline = await readBaseline(file);
+  } catch (error) {
+    if (error instanceof BaselineError) return [];
+    throw error;
+  }
+  return baseline.entries.filter((e) => off.has(e.rule));
 }
 
 export async function readBaseline(file: string): Promise<Baseline> {

@@ -11,7 +11,13 @@ import { collectFormats, parseReportOptions, runReport } from '../report/cli.js'
 import { DEFAULT_REPORT_FORMATS, reportFormatNames } from '../report/formatters/index.js';
 import { loadAnalyzer } from './analyzer.js';
 import { codeCacheBeside, typeScriptCodeCache } from './typescript-code-cache.js';
-import { baselineEntriesFor, readBaseline, writeBaseline, type Baseline } from './baseline.js';
+import {
+  baselineEntriesFor,
+  entriesOfRulesOff,
+  readBaseline,
+  writeBaseline,
+  type Baseline,
+} from './baseline.js';
 import {
   analyzeWithCache,
   DEFAULT_CACHE_LOCATION,
@@ -22,6 +28,7 @@ import { loadConfig } from './config-loader.js';
 import { lint } from './engine.js';
 import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
 import { formatNames, formatters, type FormatName } from './formatters/index.js';
+import { ruleIds } from './rules/index.js';
 import { displayPath } from './formatters/paths.js';
 import { checkOutputDirectory, systemReason } from './output-file.js';
 import { createProgress } from './progress.js';
@@ -92,7 +99,8 @@ function program(io: CliIo): Command {
     )
     .option(
       '--update-baseline',
-      `write every current finding to the baseline file (--baseline, default ${DEFAULT_BASELINE} in the project)`,
+      `write every current finding to the baseline file (--baseline, default ${DEFAULT_BASELINE} in the project); ` +
+        'entries of rules that are off are kept',
     )
     .option(
       '--cache',
@@ -303,10 +311,16 @@ async function lintProject(
       : null;
   let baseline: Baseline | null = null;
   if (options.updateBaseline && baselineFile) {
-    const entries = baselineEntriesFor(lint(await analysed.model(), { config }).unbaselined);
+    const current = lint(await analysed.model(), { config });
+    // Rules switched off find nothing: keep their entries, or turning one back on fails on accepted debt.
+    const off = new Set(ruleIds.filter((id) => !current.rules.some((r) => r.rule.id === id)));
+    const kept = await entriesOfRulesOff(baselineFile, off);
+    const entries = baselineEntriesFor(current.unbaselined, kept);
     await writeBaseline(baselineFile, entries);
     io.stderr.write(
-      `store-lint: wrote ${entries.length} baseline entr${entries.length === 1 ? 'y' : 'ies'} to ${relative(io.cwd, baselineFile) || baselineFile}\n`,
+      `store-lint: wrote ${entries.length} baseline entr${entries.length === 1 ? 'y' : 'ies'} to ${relative(io.cwd, baselineFile) || baselineFile}` +
+        (kept.length ? ` (${kept.length} kept for rules that are off)` : '') +
+        '\n',
     );
   }
   if (baselineFile) baseline = await readBaseline(baselineFile);

@@ -398,6 +398,27 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     });
   });
 
+  it('keeps the baseline entries of a rule switched off when regenerating, so turning it back on passes', async () => {
+    const dir = await copyFixture('worker-writes', 'failing', 'baseline-off');
+    const configFile = join(dir, 'store-lint.config.json');
+    const config = JSON.parse(await readFile(configFile, 'utf8')) as Record<string, unknown>;
+    const file = join(dir, 'store-lint-baseline.json');
+    expect((await runHere(['--update-baseline'], dir)).code).toBe(0);
+    const accepted = await readFile(file, 'utf8');
+    expect(accepted).toContain('"rule":"worker-writes"');
+
+    await writeFile(configFile, JSON.stringify({ ...config, rules: { 'worker-writes': 'off' } }));
+    expect(await runHere(['--update-baseline'], dir)).toMatchObject({
+      code: 0,
+      stderr:
+        'store-lint: wrote 2 baseline entries to store-lint-baseline.json (2 kept for rules that are off)\n',
+    });
+    expect(await readFile(file, 'utf8')).toBe(accepted);
+
+    await writeFile(configFile, JSON.stringify(config));
+    expect((await runHere(['--baseline', 'store-lint-baseline.json'], dir)).code).toBe(0);
+  });
+
   it('reuses the model with --cache until an input changes', async () => {
     const dir = await copyFixture('unannounced-write', 'failing', 'cached');
     const cache = join(tmp, 'cache', 'model.json');
