@@ -86,8 +86,14 @@ function program(io: CliIo): Command {
         'invalidated when the tables it reads are written, workers never write, every store method a ' +
         'worker calls is composed into it, and more (rules: docs/rules/).',
     )
-    .argument('[dir]', 'project directory; the config is looked up from here upwards', '.')
-    .option('-c, --config <file>', 'use this config file instead of looking one up')
+    .argument(
+      '[dir]',
+      'project directory (default: the working directory); the config is looked up from here upwards',
+    )
+    .option(
+      '-c, --config <file>',
+      "use this config file instead of looking one up; the project is the file's folder",
+    )
     .addOption(
       new Option('-f, --format <name>', 'output format').choices(formatNames).default('stylish'),
     )
@@ -193,7 +199,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     throw error;
   }
   const options = command.opts<CliOptions>();
-  const dir = command.processedArgs[0] as string;
+  const dir = command.processedArgs[0] as string | undefined;
   const loaded: { config: StoreLintConfig | null } = { config: null };
   try {
     return await lintProject(dir, options, io, loaded);
@@ -271,7 +277,7 @@ function cacheFile(root: string, location: string | undefined): string {
 }
 
 async function lintProject(
-  dir: string,
+  dir: string | undefined,
   options: CliOptions,
   io: CliIo,
   /** Set once the config is loaded (the CLI words later errors with it). */
@@ -291,7 +297,7 @@ async function lintProject(
   }
   const config = await loadConfig({
     cwd: io.cwd,
-    dir,
+    ...(dir === undefined ? {} : { dir }),
     ...(options.config === undefined ? {} : { configPath: options.config }),
   });
   loaded.config = config;

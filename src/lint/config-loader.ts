@@ -3,9 +3,9 @@
 // Validation is strict: a wrong type names the offending key
 // (`apps.reader.role: expected "writer" or "worker"`), an unknown key is
 // rejected with a suggestion, and missing optional keys get their defaults.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, realpathSync, statSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   configuredSource,
@@ -43,7 +43,10 @@ const SEVERITIES: Readonly<Record<string, Severity>> = {
 };
 
 export interface LoadConfigOptions {
-  /** Where discovery starts (the `[dir]` argument); default the working directory. */
+  /**
+   * Where discovery starts (the `[dir]` argument); default the working
+   * directory. With `configPath`, it must be that file's folder.
+   */
   readonly dir?: string;
   /** `-c`: a config file to load instead of discovering one. */
   readonly configPath?: string;
@@ -69,16 +72,24 @@ export function findConfigFile(dir: string): string | null {
 
 export async function loadConfig(options: LoadConfigOptions = {}): Promise<StoreLintConfig> {
   const cwd = options.cwd ?? process.cwd();
+  const dir = resolve(cwd, options.dir ?? '.');
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+    throw new StoreLintConfigError(`${dir} is not a directory`);
+  }
   let configPath: string;
   if (options.configPath !== undefined) {
     configPath = resolve(cwd, options.configPath);
     if (!existsSync(configPath))
       throw new StoreLintConfigError(`config file ${configPath} does not exist`);
-  } else {
-    const dir = resolve(cwd, options.dir ?? '.');
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-      throw new StoreLintConfigError(`${dir} is not a directory`);
+    // The project is the config's folder: a [dir] naming another one would be ignored unseen.
+    if (options.dir !== undefined && realpathSync(dir) !== realpathSync(dirname(configPath))) {
+      const shown = (path: string) => relative(cwd, path) || '.';
+      throw new StoreLintConfigError(
+        `[dir] ${shown(dir)} is not the folder of -c ${shown(configPath)}: ` +
+          "with -c the project is the config file's folder; give one or the other",
+      );
     }
+  } else {
     const found = findConfigFile(dir);
     if (!found) {
       throw new StoreLintConfigError(

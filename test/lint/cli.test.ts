@@ -235,6 +235,26 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     });
   });
 
+  it('refuses in one line a [dir] that -c would ignore', async () => {
+    await copyFixture('worker-writes', 'failing', 'cfg-a');
+    await copyFixture('worker-writes', 'passing', 'cfg-b');
+    const config = 'cfg-a/store-lint.config.json';
+    expect(await runHere(['cfg-b', '-c', config], tmp)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        "store-lint: [dir] cfg-b is not the folder of -c cfg-a/store-lint.config.json: with -c the project is the config file's folder; give one or the other\n",
+    });
+    expect(await runHere(['does-not-exist', '-c', config], tmp)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `store-lint: ${join(tmp, 'does-not-exist')} is not a directory\n`,
+    });
+    // The same folder (here the working directory), or no [dir], lints it.
+    expect((await runHere(['.', '-c', 'store-lint.config.json'], join(tmp, 'cfg-a'))).code).toBe(1);
+    expect((await runHere(['-c', config], tmp)).code).toBe(1);
+  });
+
   it('says in one line that a config file is a directory', async () => {
     const dir = join(tmp, 'config-dir');
     await mkdir(join(dir, 'store-lint.config.json'), { recursive: true });

@@ -203,6 +203,29 @@ describe('loadConfig', () => {
     );
   });
 
+  it('refuses a [dir] beside -c unless it is the config file’s folder', async () => {
+    await mkdir(join(dir, 'conf'));
+    await writeFile(
+      join(dir, 'conf', 'lint.json'),
+      JSON.stringify({
+        ...minimal,
+        tsconfig: '../tsconfig.json',
+        apps: { main: { role: 'writer', store: '../src/main.ts#Main' } },
+      }),
+    );
+    const configPath = 'conf/lint.json';
+    await expect(loadConfig({ cwd: dir, dir: 'src', configPath })).rejects.toThrow(
+      "[dir] src is not the folder of -c conf/lint.json: with -c the project is the config file's folder; give one or the other",
+    );
+    await expect(loadConfig({ cwd: dir, dir: 'nope', configPath })).rejects.toThrow(
+      `${join(dir, 'nope')} is not a directory`,
+    );
+    expect((await loadConfig({ cwd: dir, dir: 'conf/', configPath })).root).toBe(join(dir, 'conf'));
+    expect(
+      (await loadConfig({ cwd: join(dir, 'conf'), dir: '.', configPath: 'lint.json' })).root,
+    ).toBe(join(dir, 'conf'));
+  });
+
   it('says when there is no config, and when the JSON is broken', async () => {
     const isolated = await mkdtemp(join(tmpdir(), 'store-lint-none-'));
     try {
