@@ -185,6 +185,7 @@ export async function analyzeWithDependencies(
   phase('discover');
   const openers = new TransactionOpeners(index);
   openers.findWrappers(index.units);
+  openers.findDeferrers(index.units);
   phase('wrappers');
 
   // Facts: store methods file by file, then the helper functions they reach.

@@ -741,6 +741,18 @@ export class UnitWalker {
         if (cte !== null) result = { ...result, ctes: new Set([...argCtes, cte]) };
       }
 
+      // Callbacks a helper only hands to a transaction hook run after it settles.
+      for (const [i, afterCommit] of this.ctx.openers.deferredIndices(call, this.unit)) {
+        const cb = args[i] && unwrapExpression(args[i]);
+        if (!cb || !isFunctionWithBody(cb)) continue;
+        handled.add(i);
+        this.#visitFunction(
+          cb,
+          { inTxn: false, afterCommit, nested: true, flow: { afterInteraction: false } },
+          argCtes,
+        );
+      }
+
       // Transactions.
       const cbIndices = this.ctx.openers.callbackIndices(call, this.unit);
       if (cbIndices.length) {

@@ -9,6 +9,8 @@ import { ts } from './typescript.cjs';
 import type { CodeIndex, Unit } from './code-index.js';
 import { typeReferenceName } from './stores.js';
 import { unwrapExpression } from './streams.js';
+import { isConst } from './query-consts.js';
+import { findLocalDeclaration } from './receivers.js';
 
 const TXN_TYPES = new Set(['Txn', 'Transaction', 'ControlledTransaction']);
 
@@ -25,9 +27,21 @@ export function isTxnType(type: ts.TypeNode | undefined): boolean {
   return name !== null && TXN_TYPES.has(name);
 }
 
+/**
+ * Whether a call chain calls `name`, following a const that holds part of
+ * it (`const tx = db.transaction().setIsolationLevel(…); tx.execute(cb)`).
+ */
 function chainHasCall(expr: ts.Expression, name: string): boolean {
   let e = unwrapExpression(expr);
-  for (;;) {
+  for (let held = 0; ;) {
+    if (ts.isIdentifier(e) && held++ < 4) {
+      const decl = findLocalDeclaration(e);
+      if (decl && ts.isVariableDeclaration(decl) && isConst(decl) && decl.initializer) {
+        e = unwrapExpression(decl.initializer);
+        continue;
+      }
+      return false;
+    }
     if (ts.isCallExpression(e)) {
       const callee = unwrapExpression(e.expression);
       if (ts.isPropertyAccessExpression(callee)) {
@@ -76,9 +90,45 @@ export function deferringHook(arg: ts.Node): string | null {
     : null;
 }
 
+const NO_DEFERRALS: ReadonlyMap<number, boolean> = new Map();
+
+/**
+ * The hooks `name` is handed to in `body`, when that is every use of it (a
+ * nested function declaring the name again is another binding); null when it
+ * is used otherwise, or not at all.
+ */
+function hooksTaking(body: ts.Node, name: string): Set<string> | null {
+  const hooks = new Set<string>();
+  let other = false;
+  const visit = (n: ts.Node): void => {
+    if (other) return;
+    if (
+      ts.isFunctionLike(n) &&
+      n.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === name)
+    )
+      return;
+    if (ts.isIdentifier(n) && n.text === name) {
+      const parent = n.parent;
+      if (ts.isPropertyAccessExpression(parent) && parent.name === n) return;
+      let arg: ts.Node = n;
+      while (ts.isParenthesizedExpression(arg.parent) || ts.isAsExpression(arg.parent))
+        arg = arg.parent;
+      const hook = deferringHook(arg);
+      if (hook) hooks.add(hook);
+      else other = true;
+      return;
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(body);
+  return other || hooks.size === 0 ? null : hooks;
+}
+
 export class TransactionOpeners {
   /** Wrapper units → the indices of their parameters that run inside the transaction. */
   readonly wrappers = new Map<Unit, readonly number[]>();
+  /** Deferring units → their parameters handed only to a hook (true: `callAfter`). */
+  readonly deferrers = new Map<Unit, ReadonlyMap<number, boolean>>();
 
   constructor(readonly index: CodeIndex) {}
 
@@ -89,29 +139,70 @@ export class TransactionOpeners {
       const name = callee.name.text;
       if (name === 'runInteraction') return [1];
       if (name === 'execute' && chainHasCall(callee.expression, 'transaction')) return [0];
-      const recv = callee.expression.kind;
-      if (
-        this.wrappers.size &&
-        (recv === ts.SyntaxKind.ThisKeyword || recv === ts.SyntaxKind.SuperKeyword) &&
-        from.store
-      ) {
-        const target = this.index.resolveThis(
-          from.store,
-          name,
-          recv === ts.SyntaxKind.SuperKeyword,
-        );
-        for (const unit of target?.units ?? []) {
-          const indices = this.wrappers.get(unit);
-          if (indices) return indices;
-        }
-      }
-      return [];
     }
-    if (ts.isIdentifier(callee) && this.wrappers.size) {
-      const unit = this.index.functionUnit(from.module, callee.text);
-      return (unit && this.wrappers.get(unit)) ?? [];
+    if (!this.wrappers.size) return [];
+    for (const unit of this.#calleeUnits(call, from)) {
+      const indices = this.wrappers.get(unit);
+      if (indices) return indices;
     }
     return [];
+  }
+
+  /**
+   * The arguments a call hands to a helper that only defers them to a
+   * transaction hook (`onCommit(txn, () => …)` over `txn.callAfter(fn)`):
+   * index → true when they run after commit, false after a failure.
+   */
+  deferredIndices(call: ts.CallExpression, from: Unit): ReadonlyMap<number, boolean> {
+    if (!this.deferrers.size) return NO_DEFERRALS;
+    for (const unit of this.#calleeUnits(call, from)) {
+      const indices = this.deferrers.get(unit);
+      if (indices) return indices;
+    }
+    return NO_DEFERRALS;
+  }
+
+  /** The units a call may run: `this.m(…)`/`super.m(…)` in a store, or a helper function `f(…)`. */
+  #calleeUnits(call: ts.CallExpression, from: Unit): readonly Unit[] {
+    const callee = unwrapExpression(call.expression);
+    if (ts.isPropertyAccessExpression(callee)) {
+      const recv = callee.expression.kind;
+      if (
+        (recv !== ts.SyntaxKind.ThisKeyword && recv !== ts.SyntaxKind.SuperKeyword) ||
+        !from.store
+      )
+        return [];
+      const target = this.index.resolveThis(
+        from.store,
+        callee.name.text,
+        recv === ts.SyntaxKind.SuperKeyword,
+      );
+      return target?.units ?? [];
+    }
+    if (ts.isIdentifier(callee)) {
+      const unit = this.index.functionUnit(from.module, callee.text);
+      return unit ? [unit] : [];
+    }
+    return [];
+  }
+
+  /**
+   * Finds the helpers among `units` that only hand a parameter to a
+   * transaction hook: every use of it in the body is an argument of
+   * `callAfter`, `callOnException` or `callOnRollback`.
+   */
+  findDeferrers(units: readonly Unit[]): void {
+    for (const unit of units) {
+      const body = unit.fn.body;
+      if (!body) continue;
+      const deferred = new Map<number, boolean>();
+      unit.fn.parameters.forEach((p, i) => {
+        if (!ts.isIdentifier(p.name) || !mayBeCallback(p.type)) return;
+        const hooks = hooksTaking(body, p.name.text);
+        if (hooks) deferred.set(i, hooks.has('callAfter'));
+      });
+      if (deferred.size) this.deferrers.set(unit, deferred);
+    }
   }
 
   /** Finds the wrapper helpers among `units` (to a fixpoint). */
