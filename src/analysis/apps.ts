@@ -282,6 +282,23 @@ function appCalls(ctx: AppsContext, modules: readonly ModuleInfo[]): AppCall[] {
         record(access.receiver, access.method, access.nameNode);
       for (const d of destructuredAccesses(node))
         if (index.isStoreMethodName(d.method)) record(d.receiver, d.method, d.nameNode);
+      // `store[name](…)`: which method is not known. Said when syntax alone
+      // shows a store (asking the checker about every `xs[i]` would not pay).
+      if (
+        ts.isElementAccessExpression(node) &&
+        !ts.isStringLiteralLike(node.argumentExpression) &&
+        ts.isCallExpression(node.parent) &&
+        node.parent.expression === node
+      ) {
+        const target = syntacticReceiver(node.expression, null, index);
+        if (target.kind === 'store' || target.kind === 'composition') {
+          ctx.unresolved.add(
+            'app-call',
+            `\`${node.getText(sf)}(…)\` calls a method of ${target.kind === 'store' ? target.store.exportName : target.composition.name} by a computed name; store-lint cannot tell which`,
+            nodeLocation(node.argumentExpression, rel, sf),
+          );
+        }
+      }
       ts.forEachChild(node, visit);
     };
     visit(sf);
