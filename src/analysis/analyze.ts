@@ -35,7 +35,7 @@ import {
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
 import { AnalysisProject, storeGlobFiles, toPosix } from './project.js';
-import { readSchemaTables } from './schema.js';
+import { readSchema, throughViews } from './schema.js';
 import {
   compositionStore,
   confirmComposingMixins,
@@ -111,7 +111,8 @@ export async function analyzeWithDependencies(
   };
   const project = AnalysisProject.load(config);
   phase('load');
-  const schemaTables = await readSchemaTables(config);
+  const schema = await readSchema(config);
+  const schemaTables = schema.tables;
   await ensurePgParser();
   phase('schema');
 
@@ -221,18 +222,16 @@ export async function analyzeWithDependencies(
 
   // Closure over calls.
   const units = index.units;
-  const readsDirect = units.map(
-    (u) =>
+  // A view stands for the tables it reads, for reads and writes alike.
+  const tablesOf = (u: Unit, access: 'read' | 'write') =>
+    throughViews(
       new Set(
-        (facts.get(u)?.accesses ?? []).filter((a) => a.access === 'read').map((a) => a.table),
+        (facts.get(u)?.accesses ?? []).filter((a) => a.access === access).map((a) => a.table),
       ),
-  );
-  const writesDirect = units.map(
-    (u) =>
-      new Set(
-        (facts.get(u)?.accesses ?? []).filter((a) => a.access === 'write').map((a) => a.table),
-      ),
-  );
+      schema.viewReads,
+    );
+  const readsDirect = units.map((u) => tablesOf(u, 'read'));
+  const writesDirect = units.map((u) => tablesOf(u, 'write'));
   const callTargets = (call: CallFact): readonly Unit[] => {
     if (call.composition) {
       const u = effectiveMethod(call.composition, call.method);

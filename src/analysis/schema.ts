@@ -10,6 +10,7 @@ import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
 import { ensurePgParser, parsePg, type PgNode } from './pg-parser.js';
+import { tablesInStatements } from './sql-tables.js';
 import { normaliseSqlName } from './table-names.js';
 
 export interface SchemaFile {
@@ -48,8 +49,20 @@ function relName(rv: unknown): string | null {
   return o && typeof o.relname === 'string' ? normaliseSqlName(o.relname) : null;
 }
 
-/** Applies one statement to the set of defined tables. */
-function apply(stmt: PgNode, tables: Set<string>): void {
+/** What the schema files define: tables and views by name, and what each plain view reads. */
+export interface Schema {
+  readonly tables: readonly string[];
+  /** A (non-materialised) view → the tables and views its query reads. */
+  readonly viewReads: ReadonlyMap<string, readonly string[]>;
+}
+
+interface SchemaState {
+  readonly tables: Set<string>;
+  readonly viewReads: Map<string, string[]>;
+}
+
+/** Applies one statement to the defined tables and views. */
+function apply(stmt: PgNode, { tables, viewReads }: SchemaState): void {
   const create = obj(stmt.CreateStmt);
   if (create) {
     const name = relName(create.relation);
@@ -65,14 +78,25 @@ function apply(stmt: PgNode, tables: Set<string>): void {
   const view = obj(stmt.ViewStmt);
   if (view) {
     const name = relName(view.view);
-    if (name) tables.add(name);
+    if (!name) return;
+    tables.add(name);
+    // A view's rows are its tables' rows: reading it reads them.
+    const query = obj(view.query);
+    const reads = query ? tablesInStatements([query]).map((r) => normaliseSqlName(r.name)) : [];
+    viewReads.set(name, [...new Set(reads)].filter((t) => t !== name).sort());
     return;
   }
   const rename = obj(stmt.RenameStmt);
   if (rename && (rename.renameType === 'OBJECT_TABLE' || rename.renameType === 'OBJECT_VIEW')) {
     const from = relName(rename.relation);
     if (from && typeof rename.newname === 'string' && tables.delete(from)) {
-      tables.add(normaliseSqlName(rename.newname));
+      const to = normaliseSqlName(rename.newname);
+      tables.add(to);
+      const reads = viewReads.get(from);
+      if (reads) {
+        viewReads.delete(from);
+        viewReads.set(to, reads);
+      }
     }
     return;
   }
@@ -81,7 +105,10 @@ function apply(stmt: PgNode, tables: Set<string>): void {
     for (const item of Array.isArray(drop.objects) ? drop.objects : []) {
       const parts = (obj(obj(item)?.List)?.items as unknown[] | undefined) ?? [];
       const last = obj(obj(parts[parts.length - 1])?.String)?.sval;
-      if (typeof last === 'string') tables.delete(normaliseSqlName(last));
+      if (typeof last === 'string') {
+        tables.delete(normaliseSqlName(last));
+        viewReads.delete(normaliseSqlName(last));
+      }
     }
   }
 }
@@ -92,11 +119,11 @@ function lineAt(text: string, index: number): number {
   return line;
 }
 
-/** The tables the schema files define, sorted. */
-export async function readSchemaTables(config: StoreLintConfig): Promise<string[]> {
+/** The tables and views the schema files define (sorted), and what each view reads. */
+export async function readSchema(config: StoreLintConfig): Promise<Schema> {
   const files = await readSchemaFiles(config);
   await ensurePgParser();
-  const tables = new Set<string>();
+  const state: SchemaState = { tables: new Set(), viewReads: new Map() };
   for (const { file, text } of files) {
     const result = parsePg(text);
     if (!result.ok) {
@@ -106,7 +133,28 @@ export async function readSchemaTables(config: StoreLintConfig): Promise<string[
         file,
       );
     }
-    for (const stmt of result.stmts) apply(stmt, tables);
+    for (const stmt of result.stmts) apply(stmt, state);
   }
-  return [...tables].sort();
+  return { tables: [...state.tables].sort(), viewReads: state.viewReads };
+}
+
+/**
+ * `tables` with the tables each view among them reads, through views of
+ * views: a cache reading a view is stale when one of those is written, and a
+ * write through a view writes them.
+ */
+export function throughViews(
+  tables: ReadonlySet<string>,
+  viewReads: ReadonlyMap<string, readonly string[]>,
+): Set<string> {
+  const out = new Set(tables);
+  const queue = [...tables];
+  while (queue.length) {
+    for (const t of viewReads.get(queue.pop()!) ?? []) {
+      if (out.has(t)) continue;
+      out.add(t);
+      queue.push(t);
+    }
+  }
+  return out;
 }

@@ -464,6 +464,42 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('a read of a view reads the tables behind it, through views of views; a materialised view is its own table', async () => {
+    const root = project('views', {
+      'tsconfig.json': TSCONFIG,
+      'schema.sql': [
+        'CREATE TABLE tags (user_id text, tag text);',
+        'CREATE TABLE users (id text);',
+        'CREATE VIEW tag_counts AS SELECT user_id, count(*) AS n FROM tags GROUP BY user_id;',
+        'CREATE VIEW busy_users AS SELECT u.id FROM users u JOIN tag_counts c ON c.user_id = u.id;',
+        'CREATE MATERIALIZED VIEW tag_totals AS SELECT count(*) AS n FROM tags;',
+        'CREATE VIEW old_name AS SELECT id FROM users;',
+        'ALTER VIEW old_name RENAME TO user_ids;',
+        '',
+      ].join('\n'),
+      'src/stores.ts': [
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        'export function TagsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class TagsStore extends Base {',
+        "    busy() { return this.dbConn.selectFrom('busy_users').selectAll().execute(); }",
+        "    totals() { return this.dbConn.selectFrom('tag_totals').selectAll().execute(); }",
+        "    ids() { return this.dbConn.selectFrom('user_ids').selectAll().execute(); }",
+        '  }',
+        '  return TagsStore;',
+        '}',
+        'export class MainDataStore extends TagsStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, { schema: ['schema.sql'] }));
+    const reads = Object.fromEntries(model.stores[0]!.methods.map((m) => [m.name, m.reads]));
+    expect(reads).toEqual({
+      busy: ['busy_users', 'tag_counts', 'tags', 'users'],
+      totals: ['tag_totals'],
+      ids: ['user_ids', 'users'],
+    });
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({
