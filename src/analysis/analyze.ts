@@ -190,7 +190,15 @@ export async function analyzeWithDependencies(
   phase('wrappers');
 
   // Facts: store methods file by file, then the helper functions they reach.
-  const ctx: WalkContext = { project, index, openers, naming, unresolved, generatorField };
+  const ctx: WalkContext = {
+    project,
+    index,
+    openers,
+    naming,
+    unresolved,
+    schemaRoutines: schema.routines,
+    generatorField,
+  };
   const facts = new Map<Unit, UnitFacts>();
   const unitsByFile = new Map<string, Unit[]>();
   for (const u of index.units) {

@@ -90,6 +90,8 @@ export interface WalkContext {
   readonly openers: TransactionOpeners;
   readonly naming: Naming;
   readonly unresolved: UnresolvedSink;
+  /** Functions and procedures the schema defines: raw SQL calling one is not followed. */
+  readonly schemaRoutines: ReadonlySet<string>;
   generatorField(store: StoreDecl, field: string): GeneratorField | null;
 }
 
@@ -1069,6 +1071,15 @@ export class UnitWalker {
     }
     for (const p of result.problems) {
       this.#unresolved('raw-sql', p.message, locationOf(this.#sf, this.#file, p.start, p.end));
+    }
+    for (const r of result.routines) {
+      // A procedure is code of the app's; a function only when the schema defines it.
+      if (r.kind === 'function' && !this.ctx.schemaRoutines.has(r.name)) continue;
+      this.#unresolved(
+        'raw-sql',
+        `raw SQL ${r.kind === 'procedure' ? 'calls procedure' : 'calls'} \`${r.name}\`${this.ctx.schemaRoutines.has(r.name) ? ', which the schema defines' : ''}; the tables it reads and writes are not followed`,
+        locationOf(this.#sf, this.#file, r.start, r.end),
+      );
     }
     for (const e of result.expressions) this.#visit(e, env, ctes);
   }

@@ -13,7 +13,7 @@
 // introduce a table name, and ignored otherwise (`sql\`, \`` separators).
 import { ts } from './typescript.cjs';
 import { byteToCharOffsets, parsePg } from './pg-parser.js';
-import { tablesInStatements } from './sql-tables.js';
+import { routinesInStatements, tablesInStatements } from './sql-tables.js';
 import { unwrapExpression } from './streams.js';
 
 export interface RawSqlTable {
@@ -31,9 +31,19 @@ export interface RawSqlProblem {
   readonly end: number;
 }
 
+/** A function or procedure the SQL runs, by name, where it is named. */
+export interface RawSqlRoutine {
+  readonly kind: 'function' | 'procedure';
+  readonly name: string;
+  readonly start: number;
+  readonly end: number;
+}
+
 export interface RawSqlResult {
   readonly tables: RawSqlTable[];
   readonly problems: RawSqlProblem[];
+  /** What the schema may define as code: whether it reads or writes is decided there. */
+  readonly routines: RawSqlRoutine[];
   /** Interpolated expressions the caller should still walk (builders, calls). */
   readonly expressions: ts.Expression[];
 }
@@ -373,7 +383,19 @@ function analyse(builder: SqlTextBuilder): RawSqlResult {
         });
       }
     }
-    return { tables, problems, expressions: builder.expressions };
+    const routines: RawSqlRoutine[] = [];
+    for (const r of routinesInStatements(parsed.stmts)) {
+      const at = r.offset >= 0 ? Math.max(0, toChar(r.offset) - prefix.length) : 0;
+      const start = builder.sourcePosition(at);
+      if (r.kind === 'do') {
+        problems.push({
+          message: 'raw SQL runs a `DO` block, whose tables store-lint does not see',
+          start,
+          end: start + 2,
+        });
+      } else routines.push({ kind: r.kind, name: r.name, start, end: start + r.name.length });
+    }
+    return { tables, problems, routines, expressions: builder.expressions };
   }
   if (TABLE_KEYWORDS.test(text)) {
     const first = builder.segments[0];
@@ -384,7 +406,7 @@ function analyse(builder: SqlTextBuilder): RawSqlResult {
       end: last ? last.srcEnd : 0,
     });
   }
-  return { tables, problems, expressions: builder.expressions };
+  return { tables, problems, routines: [], expressions: builder.expressions };
 }
 
 export function analyseSqlTemplate(

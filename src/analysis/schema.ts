@@ -54,15 +54,25 @@ export interface Schema {
   readonly tables: readonly string[];
   /** A (non-materialised) view → the tables and views its query reads. */
   readonly viewReads: ReadonlyMap<string, readonly string[]>;
+  /** Functions and procedures the schema defines (lower case): code whose tables are not followed. */
+  readonly routines: ReadonlySet<string>;
 }
 
 interface SchemaState {
   readonly tables: Set<string>;
   readonly viewReads: Map<string, string[]>;
+  readonly routines: Set<string>;
 }
 
-/** Applies one statement to the defined tables and views. */
-function apply(stmt: PgNode, { tables, viewReads }: SchemaState): void {
+/** Applies one statement to the defined tables, views and routines. */
+function apply(stmt: PgNode, { tables, viewReads, routines }: SchemaState): void {
+  const routine = obj(stmt.CreateFunctionStmt);
+  if (routine) {
+    const parts = Array.isArray(routine.funcname) ? routine.funcname : [];
+    const last = obj(obj(parts[parts.length - 1])?.String)?.sval;
+    if (typeof last === 'string') routines.add(last.toLowerCase());
+    return;
+  }
   const create = obj(stmt.CreateStmt);
   if (create) {
     const name = relName(create.relation);
@@ -123,7 +133,7 @@ function lineAt(text: string, index: number): number {
 export async function readSchema(config: StoreLintConfig): Promise<Schema> {
   const files = await readSchemaFiles(config);
   await ensurePgParser();
-  const state: SchemaState = { tables: new Set(), viewReads: new Map() };
+  const state: SchemaState = { tables: new Set(), viewReads: new Map(), routines: new Set() };
   for (const { file, text } of files) {
     const result = parsePg(text);
     if (!result.ok) {
@@ -135,7 +145,7 @@ export async function readSchema(config: StoreLintConfig): Promise<Schema> {
     }
     for (const stmt of result.stmts) apply(stmt, state);
   }
-  return { tables: [...state.tables].sort(), viewReads: state.viewReads };
+  return { tables: [...state.tables].sort(), viewReads: state.viewReads, routines: state.routines };
 }
 
 /**

@@ -118,3 +118,51 @@ function walk(
     walk(value, inner, out);
   }
 }
+
+/** A routine a statement runs: a function call, a `CALL`ed procedure, or a `DO` block. */
+export interface SqlRoutineRef {
+  readonly kind: 'function' | 'procedure' | 'do';
+  /** The routine's name, lower case, schema dropped (`''` for `DO`). */
+  readonly name: string;
+  /** Byte offset in the parsed text, or -1 when the parser gave none. */
+  readonly offset: number;
+}
+
+/** The routines the statements run, besides what they read and write. */
+export function routinesInStatements(stmts: readonly PgNode[]): SqlRoutineRef[] {
+  const out: SqlRoutineRef[] = [];
+  const nameOf = (funcname: unknown): string => {
+    const parts = Array.isArray(funcname) ? funcname : [];
+    const last = parts[parts.length - 1] as { String?: { sval?: unknown } } | undefined;
+    return typeof last?.String?.sval === 'string' ? last.String.sval.toLowerCase() : '';
+  };
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    if (!isObj(node)) return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'DoStmt') out.push({ kind: 'do', name: '', offset: -1 });
+      else if (key === 'CallStmt' && isObj(value) && isObj(value.funccall)) {
+        const call = value.funccall;
+        out.push({
+          kind: 'procedure',
+          name: nameOf(call.funcname),
+          offset: typeof call.location === 'number' ? call.location : -1,
+        });
+        visit(call.args);
+        continue;
+      } else if (key === 'FuncCall' && isObj(value)) {
+        out.push({
+          kind: 'function',
+          name: nameOf(value.funcname),
+          offset: typeof value.location === 'number' ? value.location : -1,
+        });
+      }
+      visit(value);
+    }
+  };
+  visit(stmts);
+  return out;
+}

@@ -500,6 +500,46 @@ describe('analyzeProject', () => {
     });
   });
 
+  it('says so when raw SQL runs code whose tables it cannot see: DO, CALL, a function the schema defines', async () => {
+    const root = project('sql-routines', {
+      'tsconfig.json': TSCONFIG,
+      'schema.sql': [
+        'CREATE TABLE tags (tag text);',
+        'CREATE PROCEDURE purge_tags() LANGUAGE sql AS $$ DELETE FROM tags $$;',
+        'CREATE FUNCTION public.archive_tags(u text) RETURNS void LANGUAGE sql AS $$ DELETE FROM tags $$;',
+        '',
+      ].join('\n'),
+      'src/stores.ts': [
+        "import { sql } from 'kysely';",
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        'export function TagsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class TagsStore extends Base {',
+        '    a() { return sql`DO $$ BEGIN DELETE FROM tags; END $$`.execute(this.dbConn); }',
+        '    b() { return sql`CALL purge_tags()`.execute(this.dbConn); }',
+        "    c() { return sql`SELECT archive_tags(${'u'}), count(*), lower('X') FROM tags`.execute(this.dbConn); }",
+        '  }',
+        '  return TagsStore;',
+        '}',
+        'export class MainDataStore extends TagsStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, { schema: ['schema.sql'] }));
+    expect(model.unresolved.map((u) => [u.location.line, u.location.column, u.message])).toEqual([
+      [5, 22, 'raw SQL runs a `DO` block, whose tables store-lint does not see'],
+      [
+        6,
+        27,
+        'raw SQL calls procedure `purge_tags`, which the schema defines; the tables it reads and writes are not followed',
+      ],
+      [
+        7,
+        29,
+        'raw SQL calls `archive_tags`, which the schema defines; the tables it reads and writes are not followed',
+      ],
+    ]);
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({
