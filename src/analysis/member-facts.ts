@@ -81,15 +81,23 @@ function decoratorCall(
   return null;
 }
 
+/** The parameters a call passes, less a `this` parameter. */
+function callParameters(fn: ts.FunctionLikeDeclaration): ts.ParameterDeclaration[] {
+  return fn.parameters.filter((p) => !(ts.isIdentifier(p.name) && p.name.text === 'this'));
+}
+
 /** `fn.length`: parameters up to the first with a default value or a rest parameter. */
 function declaredLength(fn: ts.FunctionLikeDeclaration): number {
-  let n = 0;
-  for (const p of fn.parameters) {
-    if (ts.isIdentifier(p.name) && p.name.text === 'this') continue;
-    if (p.initializer || p.dotDotDotToken) break;
-    n++;
-  }
-  return n;
+  const params = callParameters(fn);
+  const first = params.findIndex((p) => p.initializer || p.dotDotDotToken);
+  return first < 0 ? params.length : first;
+}
+
+/** The parameters from the first that `fn.length` does not count: left out of a default key. */
+function beyondLength(fn: ts.FunctionLikeDeclaration, sf: ts.SourceFile): string[] {
+  return callParameters(fn)
+    .slice(declaredLength(fn))
+    .map((p) => `${p.dotDotDotToken ? '...' : ''}${p.name.getText(sf)}`);
 }
 
 function objectProperty(arg: ts.Expression | undefined, name: string): ts.Expression | null {
@@ -119,20 +127,20 @@ export function cachedInfo(
   if (d.name === 'cachedList') {
     const target = objectProperty(d.args[0], 'cached');
     if (target && ts.isStringLiteralLike(target))
-      return { kind: 'cachedList', keyArity: 1, fronts: target.text };
+      return { kind: 'cachedList', keyArity: 1, fronts: target.text, unkeyedParameters: [] };
     unresolved.add(
       'cache-options',
       `@cachedList on ${methodName} does not name its cache with a literal \`cached\``,
       location,
       context,
     );
-    return { kind: 'cachedList', keyArity: 1, fronts: null };
+    return { kind: 'cachedList', keyArity: 1, fronts: null, unkeyedParameters: [] };
   }
   const numArgs = objectProperty(d.args[0], 'numArgs');
   if (numArgs) {
     const count = constantValue(numArgs);
     if (ts.isNumericLiteral(count))
-      return { kind: 'cached', keyArity: Number(count.text), fronts: null };
+      return { kind: 'cached', keyArity: Number(count.text), fronts: null, unkeyedParameters: [] };
     unresolved.add(
       'cache-options',
       `@cached on ${methodName}: \`numArgs\` is not a number literal or a const holding one; assuming the declared parameter count`,
@@ -140,7 +148,12 @@ export function cachedInfo(
       context,
     );
   }
-  return { kind: 'cached', keyArity: declaredLength(fn), fronts: null };
+  return {
+    kind: 'cached',
+    keyArity: declaredLength(fn),
+    fronts: null,
+    unkeyedParameters: numArgs ? [] : beyondLength(fn, sf),
+  };
 }
 
 export function handlerInfo(

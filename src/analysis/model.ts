@@ -127,6 +127,12 @@ export interface CachedInfo {
   readonly keyArity: number;
   /** For `@cachedList`: the `@cached` method it fronts. */
   readonly fronts: string | null;
+  /**
+   * Parameters a call can pass that the key leaves out, when `numArgs` is
+   * not written (`includeDeleted` of `get(id, includeDeleted = false)`,
+   * `...ids`): calls differing only there share one entry. Empty otherwise.
+   */
+  readonly unkeyedParameters: readonly string[];
 }
 
 export type InvalidationKind =

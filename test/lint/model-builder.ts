@@ -60,7 +60,13 @@ export interface MethodSpec {
       }
   )[];
   readonly cached?:
-    { kind?: 'cached' | 'cachedList'; keyArity?: number; fronts?: string } | boolean;
+    | {
+        kind?: 'cached' | 'cachedList';
+        keyArity?: number;
+        fronts?: string;
+        unkeyedParameters?: readonly string[];
+      }
+    | boolean;
   /** Stream name this method handles (`@onReplication`). */
   readonly handles?: string;
   /** Line of the first table access (default: the line after the method). */
@@ -355,11 +361,12 @@ export class ModelBuilder {
           spec.cached === undefined || spec.cached === false
             ? null
             : spec.cached === true
-              ? { kind: 'cached', keyArity: 1, fronts: null }
+              ? { kind: 'cached', keyArity: 1, fronts: null, unkeyedParameters: [] }
               : {
                   kind: spec.cached.kind ?? 'cached',
                   keyArity: spec.cached.keyArity ?? 1,
                   fronts: spec.cached.fronts ?? null,
+                  unkeyedParameters: spec.cached.unkeyedParameters ?? [],
                 };
         const handles = spec.handles
           ? {

@@ -3,6 +3,7 @@
 // rule table all read this list.
 import type { Rule } from '../rule.js';
 import { analysisUnresolved } from './analysis-unresolved.js';
+import { cacheKeyArguments } from './cache-key-arguments.js';
 import { cacheNotInvalidatedOnWorker } from './cache-not-invalidated-on-worker.js';
 import { cacheNotInvalidatedOnWriter } from './cache-not-invalidated-on-writer.js';
 import { duplicateCacheName } from './duplicate-cache-name.js';
@@ -24,6 +25,7 @@ export const rules: readonly Rule[] = [
   storeConstructor,
   invalidationBeforeCommit,
   invalidationKeyMismatch,
+  cacheKeyArguments,
   duplicateCacheName,
   streamWithoutHandler,
   unannouncedWrite,
