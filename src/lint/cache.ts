@@ -658,17 +658,16 @@ export async function analyzeWithCache(
     (f) => !(toPosixRelative(config.root, f) in inputs.files),
   );
   const final = await computeInputs(config, [...extra, ...uncovered]);
-  if (changedInputs(inputs, final)) {
-    return {
-      hit: false,
-      changed: stored ? changedFiles(stored.files, inputs.files) : [],
-      checkMs,
-      analysisMs,
-      model: () => Promise.resolve(model),
-      report: () => null,
-      saveReport: () => Promise.resolve(),
-    };
-  }
+  const miss = (saveReport: CachedAnalysis['saveReport']): CachedAnalysis => ({
+    hit: false,
+    changed: stored ? changedFiles(stored.files, inputs.files) : [],
+    checkMs,
+    analysisMs,
+    model: () => Promise.resolve(model),
+    report: () => null,
+    saveReport,
+  });
+  if (changedInputs(inputs, final)) return miss(() => Promise.resolve());
   // The model first: an index is never written before the model it names.
   await writeJson(modelLocation(location), { key: final.key, model } satisfies ModelFile, options);
   let index: CacheFile = {
@@ -684,16 +683,8 @@ export async function analyzeWithCache(
     reports: [],
   };
   await writeJson(location, index, options);
-  return {
-    hit: false,
-    changed: stored ? changedFiles(stored.files, inputs.files) : [],
-    checkMs,
-    analysisMs,
-    model: () => Promise.resolve(model),
-    report: () => null,
-    async saveReport(settings, report) {
-      index = withReport(index, settings, report);
-      await writeJson(location, index, options);
-    },
-  };
+  return miss(async (settings, report) => {
+    index = withReport(index, settings, report);
+    await writeJson(location, index, options);
+  });
 }
