@@ -58,8 +58,8 @@ import {
 } from './query-consts.js';
 import {
   DEFERRING_HOOKS,
-  deferringHook,
   hasTxnParameter,
+  hooksTakingEveryUse,
   isTxnType,
   type TransactionOpeners,
 } from './transactions.js';
@@ -335,10 +335,8 @@ function runsAtOnce(fn: ts.FunctionLikeDeclaration): boolean {
 /**
  * For `const after = () => …` whose every use hands it to `txn.callAfter` /
  * `callOnException` (as the argument, or called from a function that is the
- * argument), the hook: the function runs then, as it would written inline
- * there (`callAfter` when both hooks take it). Null for any other
- * function. Uses are found by name within the declaring block, leaving out
- * property names, object keys and scopes that declare the name again.
+ * argument), when it runs: as it would written inline there (after commit
+ * when `callAfter` takes it). Null for any other function.
  */
 function deferredTo(fn: ts.FunctionLikeDeclaration): Deferral | null {
   const decl = fn.parent;
@@ -349,79 +347,8 @@ function deferredTo(fn: ts.FunctionLikeDeclaration): Deferral | null {
     !isConst(decl)
   )
     return null;
-  const name = decl.name.text;
-  const scope = decl.parent.parent.parent;
-  const hooks = new Set<Deferral>();
-  let otherUse = false;
-  const visit = (n: ts.Node): void => {
-    if (otherUse) return;
-    if (n !== scope && redeclares(n, name)) return;
-    if (ts.isIdentifier(n) && n.text === name && n !== decl.name && isReference(n)) {
-      const hook = hookOfUse(n);
-      if (hook) hooks.add(hook);
-      else otherUse = true;
-      return;
-    }
-    ts.forEachChild(n, visit);
-  };
-  visit(scope);
-  if (otherUse || hooks.size === 0) return null;
-  return hooks.has('afterCommit') ? 'afterCommit' : 'afterFailure';
-}
-
-/** An identifier that reads a variable: not a property name, an object key or a declared name. */
-function isReference(id: ts.Identifier): boolean {
-  const p = id.parent;
-  if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
-  if (
-    (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) &&
-    p.name === id
-  )
-    return false;
-  if ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p)) && p.name === id)
-    return false;
-  return true;
-}
-
-/** A block or function that declares `name` itself, so uses inside it are another binding's. */
-function redeclares(n: ts.Node, name: string): boolean {
-  if (ts.isFunctionLike(n))
-    return n.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === name);
-  if (!ts.isBlock(n) && !ts.isSourceFile(n) && !ts.isForStatement(n) && !ts.isForOfStatement(n))
-    return false;
-  const lists =
-    ts.isBlock(n) || ts.isSourceFile(n)
-      ? n.statements.flatMap((st) => (ts.isVariableStatement(st) ? [st.declarationList] : []))
-      : n.initializer && ts.isVariableDeclarationList(n.initializer)
-        ? [n.initializer]
-        : [];
-  return lists.some((l) =>
-    l.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name),
-  );
-}
-
-/**
- * `callAfter`/`callOnException` when `id` is an argument of such a hook, or
- * is called in a function that is one (`txn.callAfter(() => after())`).
- */
-function hookOfUse(id: ts.Identifier): Deferral | null {
-  let arg: ts.Node = id;
-  while (ts.isParenthesizedExpression(arg.parent) || ts.isAsExpression(arg.parent))
-    arg = arg.parent;
-  const direct = hookTaking(arg);
-  if (direct) return direct;
-  // `after()` as the body of a function passed to the hook.
-  const call = arg.parent;
-  if (!ts.isCallExpression(call) || call.expression !== arg) return null;
-  let fn: ts.Node | undefined = call.parent;
-  while (fn && !ts.isFunctionLike(fn)) {
-    if (ts.isBlock(fn) || ts.isExpressionStatement(fn) || ts.isParenthesizedExpression(fn)) {
-      fn = fn.parent;
-      continue;
-    }
-    return null;
-  }
-  return fn && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) ? hookTaking(fn) : null;
+  const hooks = hooksTakingEveryUse(decl.parent.parent.parent, decl.name);
+  return hooks && (hooks.has('callAfter') ? 'afterCommit' : 'afterFailure');
 }
 
 /**
@@ -432,11 +359,6 @@ type Deferral = 'afterCommit' | 'afterFailure';
 
 function deferralOf(hook: string | null): Deferral | null {
   return hook === null ? null : hook === 'callAfter' ? 'afterCommit' : 'afterFailure';
-}
-
-/** When `arg` runs, if it is handed to a transaction hook. */
-function hookTaking(arg: ts.Node): Deferral | null {
-  return deferralOf(deferringHook(arg));
 }
 
 /**

@@ -93,35 +93,87 @@ export function deferringHook(arg: ts.Node): string | null {
 const NO_DEFERRALS: ReadonlyMap<number, boolean> = new Map();
 
 /**
- * The hooks `name` is handed to in `body`, when that is every use of it (a
- * nested function declaring the name again is another binding); null when it
- * is used otherwise, or not at all.
+ * The hooks a name is handed to within `scope` (the `callAfter` of
+ * `txn.callAfter(after)`, or of `txn.callAfter(() => after())`), when that is
+ * every use of it; null when it is used otherwise, or not at all. Uses are
+ * found by name, leaving out property names, object keys, the declaration
+ * itself (`declared`) and scopes that declare the name again.
  */
-function hooksTaking(body: ts.Node, name: string): Set<string> | null {
+export function hooksTakingEveryUse(
+  scope: ts.Node,
+  declared: ts.Identifier | string,
+): Set<string> | null {
+  const name = typeof declared === 'string' ? declared : declared.text;
   const hooks = new Set<string>();
   let other = false;
   const visit = (n: ts.Node): void => {
     if (other) return;
-    if (
-      ts.isFunctionLike(n) &&
-      n.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === name)
-    )
-      return;
-    if (ts.isIdentifier(n) && n.text === name) {
-      const parent = n.parent;
-      if (ts.isPropertyAccessExpression(parent) && parent.name === n) return;
-      let arg: ts.Node = n;
-      while (ts.isParenthesizedExpression(arg.parent) || ts.isAsExpression(arg.parent))
-        arg = arg.parent;
-      const hook = deferringHook(arg);
+    if (n !== scope && redeclares(n, name)) return;
+    if (ts.isIdentifier(n) && n.text === name && n !== declared && isReference(n)) {
+      const hook = hookOfUse(n);
       if (hook) hooks.add(hook);
       else other = true;
       return;
     }
     ts.forEachChild(n, visit);
   };
-  visit(body);
+  visit(scope);
   return other || hooks.size === 0 ? null : hooks;
+}
+
+/** An identifier that reads a variable: not a property name, an object key or a declared name. */
+function isReference(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
+  if (
+    (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) &&
+    p.name === id
+  )
+    return false;
+  if ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p)) && p.name === id)
+    return false;
+  return true;
+}
+
+/** A block or function that declares `name` itself, so uses inside it are another binding's. */
+function redeclares(n: ts.Node, name: string): boolean {
+  if (ts.isFunctionLike(n))
+    return n.parameters.some((p) => ts.isIdentifier(p.name) && p.name.text === name);
+  if (!ts.isBlock(n) && !ts.isSourceFile(n) && !ts.isForStatement(n) && !ts.isForOfStatement(n))
+    return false;
+  const lists =
+    ts.isBlock(n) || ts.isSourceFile(n)
+      ? n.statements.flatMap((st) => (ts.isVariableStatement(st) ? [st.declarationList] : []))
+      : n.initializer && ts.isVariableDeclarationList(n.initializer)
+        ? [n.initializer]
+        : [];
+  return lists.some((l) =>
+    l.declarations.some((d) => ts.isIdentifier(d.name) && d.name.text === name),
+  );
+}
+
+/**
+ * The hook `id` is handed to: as its argument, or called in a function that
+ * is one (`txn.callAfter(() => after())`).
+ */
+function hookOfUse(id: ts.Identifier): string | null {
+  let arg: ts.Node = id;
+  while (ts.isParenthesizedExpression(arg.parent) || ts.isAsExpression(arg.parent))
+    arg = arg.parent;
+  const direct = deferringHook(arg);
+  if (direct) return direct;
+  // `after()` as the body of a function passed to the hook.
+  const call = arg.parent;
+  if (!ts.isCallExpression(call) || call.expression !== arg) return null;
+  let fn: ts.Node | undefined = call.parent;
+  while (fn && !ts.isFunctionLike(fn)) {
+    if (ts.isBlock(fn) || ts.isExpressionStatement(fn) || ts.isParenthesizedExpression(fn)) {
+      fn = fn.parent;
+      continue;
+    }
+    return null;
+  }
+  return fn && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) ? deferringHook(fn) : null;
 }
 
 export class TransactionOpeners {
@@ -198,7 +250,7 @@ export class TransactionOpeners {
       const deferred = new Map<number, boolean>();
       unit.fn.parameters.forEach((p, i) => {
         if (!ts.isIdentifier(p.name) || !mayBeCallback(p.type)) return;
-        const hooks = hooksTaking(body, p.name.text);
+        const hooks = hooksTakingEveryUse(body, p.name.text);
         if (hooks) deferred.set(i, hooks.has('callAfter'));
       });
       if (deferred.size) this.deferrers.set(unit, deferred);
