@@ -35,13 +35,21 @@ import type { CodeIndex } from './code-index.js';
 import { configuredSource, type StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
 import { elidedImportSpecifiers } from './elided-imports.js';
-import { compareLocations, nodeLocation } from './location.js';
-import type { AppCall, AppInfo } from './model.js';
+import { compareLocations, locationOf, nodeLocation } from './location.js';
+import type { AppCall, AppInfo, AppWrite } from './model.js';
 import { indexModule, type ModuleGraph, type ModuleInfo } from './module-index.js';
 import { isRuntimeSource, toPosix, type AnalysisProject } from './project.js';
-import { syntacticReceiver, targetOfType } from './receivers.js';
+import { WRITE_METHODS } from './query-consts.js';
+import { analyseSqlTemplate } from './raw-sql.js';
+import { findLocalDeclaration, syntacticReceiver, targetOfType } from './receivers.js';
 import type { CompositionDecl } from './stores.js';
-import { normaliseTableName, type Naming } from './table-names.js';
+import { unwrapExpression } from './streams.js';
+import {
+  normaliseSqlName,
+  normaliseTableName,
+  parseTableReference,
+  type Naming,
+} from './table-names.js';
 import type { UnresolvedSink } from './unresolved.js';
 
 export interface AppsContext {
@@ -244,8 +252,79 @@ function destructuredAccesses(
   });
 }
 
-function appCalls(ctx: AppsContext, modules: readonly ModuleInfo[]): AppCall[] {
+/**
+ * Whether `expr` is a store's database handle in app code: `<store>.dbConn`
+ * (the receiver declared as a store or composition), or the transaction a
+ * callback of `<store>.dbConn.runInteraction(…)` is handed.
+ */
+function storeHandle(expr: ts.Expression, index: CodeIndex): boolean {
+  const e = unwrapExpression(expr);
+  if (ts.isPropertyAccessExpression(e) && e.name.text === 'dbConn') {
+    const target = syntacticReceiver(e.expression, null, index);
+    return target.kind === 'store' || target.kind === 'composition';
+  }
+  if (!ts.isIdentifier(e)) return false;
+  const decl = findLocalDeclaration(e);
+  const fn = decl && ts.isParameter(decl) ? decl.parent : null;
+  const call = fn && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) ? fn.parent : null;
+  if (!call || !ts.isCallExpression(call)) return false;
+  const callee = unwrapExpression(call.expression);
+  return (
+    ts.isPropertyAccessExpression(callee) &&
+    callee.name.text === 'runInteraction' &&
+    storeHandle(callee.expression, index)
+  );
+}
+
+/**
+ * Tables app code writes itself through a store's handle: a Kysely write
+ * builder (`store.dbConn.deleteFrom('t')`) or raw SQL executed on it.
+ */
+function appWrites(ctx: AppsContext, m: ModuleInfo, node: ts.Node): AppWrite[] {
+  if (!ts.isCallExpression(node)) return [];
+  const callee = unwrapExpression(node.expression);
+  if (!ts.isPropertyAccessExpression(callee)) return [];
+  const { sf, rel } = m.file;
+  const name = callee.name.text;
+  const table = node.arguments[0] && unwrapExpression(node.arguments[0]);
+  if (
+    WRITE_METHODS.has(name) &&
+    table &&
+    ts.isStringLiteralLike(table) &&
+    storeHandle(callee.expression, ctx.index)
+  ) {
+    const ref = parseTableReference(table.text);
+    return [
+      {
+        table: normaliseTableName(ref.table, ctx.naming),
+        location: nodeLocation(table, rel, sf),
+      },
+    ];
+  }
+  // `sql\`DELETE FROM t\`.execute(store.dbConn)`
+  const template = unwrapExpression(callee.expression);
+  if (
+    name === 'execute' &&
+    ts.isTaggedTemplateExpression(template) &&
+    node.arguments[0] &&
+    storeHandle(node.arguments[0], ctx.index)
+  ) {
+    return analyseSqlTemplate(template, () => null)
+      .tables.filter((t) => t.access === 'write' && !t.builderName)
+      .map((t) => ({
+        table: normaliseSqlName(t.name),
+        location: locationOf(sf, rel, t.start, t.end),
+      }));
+  }
+  return [];
+}
+
+function appCalls(
+  ctx: AppsContext,
+  modules: readonly ModuleInfo[],
+): { calls: AppCall[]; writes: AppWrite[] } {
   const calls: AppCall[] = [];
+  const writes: AppWrite[] = [];
   const { index } = ctx;
   for (const m of modules) {
     const { sf, rel } = m.file;
@@ -282,6 +361,7 @@ function appCalls(ctx: AppsContext, modules: readonly ModuleInfo[]): AppCall[] {
         record(access.receiver, access.method, access.nameNode);
       for (const d of destructuredAccesses(node))
         if (index.isStoreMethodName(d.method)) record(d.receiver, d.method, d.nameNode);
+      writes.push(...appWrites(ctx, m, node));
       // `store[name](…)`: which method is not known. Said when syntax alone
       // shows a store (asking the checker about every `xs[i]` would not pay).
       if (
@@ -303,7 +383,23 @@ function appCalls(ctx: AppsContext, modules: readonly ModuleInfo[]): AppCall[] {
     };
     visit(sf);
   }
-  return calls;
+  return { calls, writes };
+}
+
+/** The store calls and own writes of an app's modules, in source order. */
+function appAccesses(
+  ctx: AppsContext,
+  modules: readonly ModuleInfo[],
+): { calls: AppCall[]; writes: AppWrite[] } {
+  const { calls, writes } = appCalls(ctx, modules);
+  return {
+    calls: calls.sort(
+      (a, b) => compareLocations(a.location, b.location) || (a.method < b.method ? -1 : 1),
+    ),
+    writes: writes.sort(
+      (a, b) => compareLocations(a.location, b.location) || (a.table < b.table ? -1 : 1),
+    ),
+  };
 }
 
 export function analyseApps(ctx: AppsContext): {
@@ -331,9 +427,7 @@ export function analyseApps(ctx: AppsContext): {
         toPosix(path.relative(ctx.config.root, path.resolve(ctx.config.root, e))),
       ),
       allowedWrites: [...new Set(app.writes.map((t) => normaliseTableName(t, ctx.naming)))].sort(),
-      calls: appCalls(ctx, modules).sort(
-        (a, b) => compareLocations(a.location, b.location) || (a.method < b.method ? -1 : 1),
-      ),
+      ...appAccesses(ctx, modules),
       modules: modules.map((m) => m.file.rel).sort(),
     });
   }

@@ -269,8 +269,18 @@ export interface AppInfo {
   readonly allowedWrites: readonly string[];
   /** Store methods called from code that runs in this app (entry modules followed through imports). */
   readonly calls: readonly AppCall[];
+  /**
+   * Tables the app's own code writes through a store's handle (`store.dbConn`,
+   * or a transaction it opens), not through a store method.
+   */
+  readonly writes: readonly AppWrite[];
   /** Every module that runs in this app: the entries and what they import, relative paths. */
   readonly modules: readonly string[];
+}
+
+export interface AppWrite {
+  readonly table: string;
+  readonly location: SourceLocation;
 }
 
 export interface AppCall {

@@ -540,6 +540,39 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it("records the tables app code writes itself through a store's handle", async () => {
+    const root = project('app-writes', {
+      'tsconfig.json': TSCONFIG,
+      'schema.sql': 'CREATE TABLE tags (tag text);\nCREATE TABLE notes (n text);\n',
+      'src/stores.ts': READER_STORES,
+      'src/app.ts': [
+        "import { sql } from 'kysely';",
+        "import type { ReaderDataStore } from './stores.js';",
+        'export async function fix(store: ReaderDataStore, other: { dbConn: any }) {',
+        "  await store.dbConn.deleteFrom('tags').execute();",
+        "  await store.dbConn.runInteraction('fix', (txn) => txn.insertInto('notes').values({ n: '' }).execute());",
+        '  await sql`UPDATE tags SET tag = NULL`.execute(store.dbConn);',
+        "  await store.dbConn.selectFrom('tags').selectAll().execute();",
+        "  await other.dbConn.deleteFrom('tags').execute();",
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(
+      configFor(root, {
+        schema: ['schema.sql'],
+        apps: {
+          reader: { role: 'worker', store: 'src/stores.ts#ReaderDataStore', entry: ['src/app.ts'] },
+        },
+      }),
+    );
+    expect(model.apps[0]!.writes.map((w) => [w.table, w.location.line])).toEqual([
+      ['tags', 4],
+      ['notes', 5],
+      ['tags', 6],
+    ]);
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({

@@ -141,6 +141,8 @@ export interface AppSpec {
   )[];
   readonly writes?: readonly string[];
   readonly entries?: readonly string[];
+  /** Tables the app's own code writes through a store's handle, at these lines. */
+  readonly ownWrites?: readonly { table: string; line: number }[];
 }
 
 export class ModelBuilder {
@@ -477,6 +479,10 @@ export class ModelBuilder {
           location: loc(call.file ?? `src/apps/${a.name}.ts`, call.line, 15, call.method.length),
         };
       }),
+      writes: (a.spec.ownWrites ?? []).map((w) => ({
+        table: w.table,
+        location: loc(`src/apps/${a.name}.ts`, w.line, 5, w.table.length),
+      })),
       modules: [...(a.spec.entries ?? [`src/apps/${a.name}.ts`])],
     }));
 
@@ -512,6 +518,8 @@ export interface ReceiptsAppOptions {
   readonly readerMixins?: readonly string[];
   readonly readerCalls?: readonly (string | { method: string; line: number })[];
   readonly extraWorkerWrite?: boolean;
+  /** Tables the reader app's own code writes through a store's handle. */
+  readonly readerOwnWrites?: readonly { table: string; line: number }[];
 }
 
 export const RECEIPTS_LINES = {
@@ -588,6 +596,7 @@ export function receiptsApp(o: ReceiptsAppOptions = {}): ModelBuilder {
         { method: 'getTagsForRoom', line: L.readerCall + 1 },
       ],
       writes: ['reader_positions'],
+      ownWrites: o.readerOwnWrites ?? [],
     });
 }
 

@@ -1,4 +1,5 @@
-// A method composed into a worker writes a table. Workers never write: the
+// A method composed into a worker writes a table, or the worker app's own
+// code writes one through a store's database handle. Workers never write: the
 // writer owns every table so that every write is announced from one place
 // (its own stream positions, listed under the app's `writes`, are the
 // exception). Recording a caches-stream invalidation or allocating a stream
@@ -12,7 +13,7 @@ import {
 } from '../facts.js';
 import { defineRule, type Finding, type FindingSubject } from '../rule.js';
 
-type MessageId = 'write' | 'indirectWrite' | 'cachesStream' | 'allocates';
+type MessageId = 'write' | 'indirectWrite' | 'cachesStream' | 'allocates' | 'appWrite';
 
 interface Group {
   readonly messageId: MessageId;
@@ -38,6 +39,8 @@ export const workerWrites = defineRule({
         '`{{store}}.{{method}}` is composed into worker `{{composition}}` ({{apps}}) and records an invalidation of `{{cache}}` in the caches stream, a write the runtime refuses on a worker',
       allocates:
         '`{{store}}.{{method}}` is composed into worker `{{composition}}` ({{apps}}) and allocates IDs on stream `{{stream}}`; only the writer announces rows',
+      appWrite:
+        'code of worker {{apps}} writes `{{table}}` itself, through a store’s database handle rather than a store method; workers never write{{allowed}}',
     },
     docs: 'docs/rules/worker-writes.md',
   },
@@ -77,6 +80,17 @@ export const workerWrites = defineRule({
       if (!worker) continue;
       const allowed = new Set(app.allowedWrites);
       const allowedText = allowed.size ? ` (${app.name} may write only ${codeList(allowed)})` : '';
+      for (const write of app.writes) {
+        if (allowed.has(write.table)) continue;
+        add(
+          'appWrite',
+          write.location,
+          app.name,
+          worker.name,
+          { table: write.table },
+          { table: write.table, allowed: allowedText },
+        );
+      }
       for (const defs of worker.definitions.values()) {
         for (const r of defs) {
           const { store, method } = r;

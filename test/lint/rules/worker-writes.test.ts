@@ -18,6 +18,20 @@ describe('worker-writes', () => {
     );
   });
 
+  it("reports the worker app's own writes through a store's handle, but not the tables it may write", () => {
+    const m = receiptsApp({
+      readerOwnWrites: [
+        { table: 'room_tags', line: 12 },
+        { table: 'reader_positions', line: 14 },
+      ],
+    }).build();
+    expect(ids(rule, m)).toEqual([['appWrite', 12]]);
+    expect(check(rule, m)[0]!.message).toBe(
+      'code of worker app reader writes `room_tags` itself, through a store’s database handle rather than a store method; ' +
+        'workers never write (reader may write only `reader_positions`)',
+    );
+  });
+
   it('reports a writer mixin composed into a worker: its writes and its allocations', () => {
     const m = receiptsApp({ readerMixins: ['ReceiptsStore', 'TagsWorkerStore'] }).build();
     expect(ids(rule, m)).toEqual([
