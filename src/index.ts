@@ -59,7 +59,12 @@ export {
   type ReplicationHandler,
 } from './runtime/replication-handlers.js';
 export { CachesStream, type CacheInvalidationRow } from './runtime/caches-stream.js';
-export { catchUpStream, type CatchUpResult } from './runtime/catch-up.js';
+export {
+  catchUpStream,
+  CatchUpTimeoutError,
+  type CatchUpPageOptions,
+  type CatchUpResult,
+} from './runtime/catch-up.js';
 export {
   cached,
   cachedList,

@@ -26,9 +26,17 @@
 //   forgotten; a POSITION of the same epoch below the worker's token is a
 //   replay (for another worker on Redis, or after a reconnection) and is
 //   harmless. Without an epoch, the first `POSITION` on each link resets.
+//
+// A database that stops answering must not leave the worker silently stale
+// or unable to stop: a catch-up page that takes longer than `pageTimeoutMs`
+// fails the catch-up (`catch-up-failed`, reconnect, retry); the commands that
+// wait behind a catch-up are bounded per stream (`maxPendingCommands`: past
+// it they are dropped and the worker asks `REPLICATE` again, whose POSITION
+// and catch-up cover them); and `stop()` waits at most `stopTimeoutMs` for a
+// page in flight, then abandons it (its late result is never applied).
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { catchUpStream } from '../runtime/catch-up.js';
+import { catchUpStream, CatchUpTimeoutError } from '../runtime/catch-up.js';
 import { applyStreamBatch } from '../runtime/replication-handlers.js';
 import { writersOf, type ServerContext } from '../runtime/server-context.js';
 import type { SQLBaseStore } from '../runtime/store.js';
@@ -49,6 +57,28 @@ export interface ReplicationClientOptions {
   readonly transport: ClientTransport;
   /** Rows per catch-up page; default 100. */
   readonly pageSize?: number;
+  /**
+   * How long one catch-up page query may take, in ms; default 30,000. Past
+   * it the catch-up fails as on a database error: the link closes with
+   * `catch-up-failed`, and the next link catches up again. Without it a
+   * query on a black-holed database link (`pg` has no query timeout) would
+   * leave the worker connected, stale and silent.
+   */
+  readonly pageTimeoutMs?: number;
+  /**
+   * How many commands of one stream may wait behind its running catch-up;
+   * default 10,000. One more drops every command waiting for that stream
+   * (RDATA counted in `rdata_dropped_total` as `queue-full`), and later ones
+   * until it is handled; then the worker sends `REPLICATE` again, and the
+   * `POSITION` of the answer (with its catch-up) covers the dropped rows.
+   */
+  readonly maxPendingCommands?: number;
+  /**
+   * How long `stop()` waits for a catch-up page in flight, in ms; default
+   * 5,000. Past it the page is abandoned: `stop()` resolves, and its result,
+   * if it ever comes, is not applied.
+   */
+  readonly stopTimeoutMs?: number;
   readonly reconnect?: BackoffOptions;
   /**
    * Called after a stream was reset (its `@onStreamReset` handlers ran and
@@ -66,12 +96,19 @@ export interface ReplicationClientOptions {
 
 interface Item {
   readonly generation: number;
-  readonly command: PositionCommand | RdataCommand;
+  /** `resync`: the queue overflowed; ask `REPLICATE` again (see `#overflow`). */
+  readonly command: PositionCommand | RdataCommand | { type: 'resync'; stream: string };
 }
 
 interface StreamQueue {
   readonly items: Item[];
   busy: boolean;
+  /**
+   * The link generation of a `resync` item waiting in `items`: until it is
+   * handled, that link's commands for the stream are dropped (a new link
+   * starts with its own REPLICATE, and its commands are kept).
+   */
+  resyncQueued: number | undefined;
   /** The last drain started (`stop` waits for it). */
   draining: Promise<void>;
 }
@@ -117,6 +154,11 @@ export class ReplicationClient {
   readonly #writerTokens = new Map<string, { stream: string; instance: string; token: number }>();
   readonly #removeCollectors: Array<() => void> = [];
   readonly #stop = new AbortController();
+  /** Aborted when `stop()` gives up waiting for a catch-up page in flight. */
+  readonly #abandon = new AbortController();
+  readonly #pageTimeoutMs: number;
+  readonly #maxPending: number;
+  readonly #stopTimeoutMs: number;
   #resolveReady!: () => void;
   #isReady = false;
   #link: CommandLink | undefined;
@@ -135,6 +177,9 @@ export class ReplicationClient {
     this.#store = store as SQLBaseStore<unknown>;
     this.#options = options;
     this.#pageSize = options.pageSize ?? 100;
+    this.#pageTimeoutMs = options.pageTimeoutMs ?? 30_000;
+    this.#maxPending = options.maxPendingCommands ?? 10_000;
+    this.#stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
     this.#random = options.random ?? Math.random;
     this.#logger = options.logger ?? defaultLogger('storesplit-replication-client');
     this.metrics = new ClientMetrics(options.registry);
@@ -166,14 +211,25 @@ export class ReplicationClient {
     this.#running = this.#run();
   }
 
-  /** Closes the link and stops reconnecting. Positions and caches stay as they are. */
+  /**
+   * Closes the link and stops reconnecting. Positions and caches stay as they
+   * are. A catch-up page in flight gets `stopTimeoutMs` to finish (it is not
+   * applied); past that it is abandoned, so a query that never returns does
+   * not keep `stop()` waiting. Once it resolves, nothing applies rows any more.
+   */
   async stop(): Promise<void> {
     this.#stop.abort();
     this.#link?.close();
     await this.#running;
-    // A catch-up in flight stops after its page: once stop resolves,
-    // nothing applies rows or queries the database any more.
-    await Promise.all([...this.#queues.values()].map((q) => q.draining));
+    const drained = Promise.all([...this.#queues.values()].map((q) => q.draining));
+    if (!(await settlesWithin(drained, this.#stopTimeoutMs))) {
+      this.#logger.warn(
+        { waitedMs: this.#stopTimeoutMs },
+        'a catch-up query did not return in time; abandoning it',
+      );
+      this.#abandon.abort(new Error('the replication client stopped'));
+      await drained;
+    }
     for (const remove of this.#removeCollectors.splice(0)) remove();
   }
 
@@ -276,11 +332,51 @@ export class ReplicationClient {
     this.#noteWriterToken(command);
     let queue = this.#queues.get(stream);
     if (!queue) {
-      queue = { items: [], busy: false, draining: Promise.resolve() };
+      queue = { items: [], busy: false, resyncQueued: undefined, draining: Promise.resolve() };
       this.#queues.set(stream, queue);
+    }
+    if (queue.resyncQueued === this.#generation) {
+      // The REPLICATE the queued resync sends will cover this command.
+      if (command.type === 'RDATA') this.metrics.rdataDropped.inc({ stream, reason: 'queue-full' });
+      return;
+    }
+    if (queue.items.length >= this.#maxPending) {
+      this.#overflow(stream, queue);
+      if (command.type === 'RDATA') this.metrics.rdataDropped.inc({ stream, reason: 'queue-full' });
+      return;
     }
     queue.items.push({ generation: this.#generation, command });
     if (!queue.busy) queue.draining = this.#drain(queue);
+  }
+
+  /**
+   * Too many commands wait behind a catch-up of `stream` (its database is
+   * slow, or hangs until the page timeout): drop them all, and once the
+   * catch-up is over ask `REPLICATE` again. Its `POSITION` for the stream
+   * (the writer's current token, past every dropped row) is handled with a
+   * catch-up from the database, as after a reconnection; the protocol's rule
+   * "RDATA before its stream is positioned is dropped" covers the rows in
+   * between. Memory stays bounded by the limit, however long the hang.
+   */
+  #overflow(stream: string, queue: StreamQueue): void {
+    let rdata = 0;
+    for (const item of queue.items.splice(0)) if (item.command.type === 'RDATA') rdata++;
+    this.metrics.rdataDropped.inc({ stream, reason: 'queue-full' }, rdata);
+    this.#logger.warn(
+      { stream, limit: this.#maxPending },
+      'too many commands wait behind a catch-up; dropping them and asking REPLICATE again',
+    );
+    queue.items.push({ generation: this.#generation, command: { type: 'resync', stream } });
+    queue.resyncQueued = this.#generation;
+  }
+
+  /** Handles a queued `resync`: forgets the stream's positioned state and asks again. */
+  #resync(stream: string): void {
+    for (const key of [...this.#positioned])
+      if (key.startsWith(`${stream}\u0000`)) this.#positioned.delete(key);
+    for (const key of [...this.#batches.keys()])
+      if (key.startsWith(`${stream}\u0000`)) this.#batches.delete(key);
+    this.#send({ type: 'REPLICATE' });
   }
 
   /** Handles a stream's commands in order; only a catch-up awaits. */
@@ -288,10 +384,13 @@ export class ReplicationClient {
     queue.busy = true;
     try {
       for (let item = queue.items.shift(); item; item = queue.items.shift()) {
+        if (item.command.type === 'resync' && queue.resyncQueued === item.generation)
+          queue.resyncQueued = undefined;
         if (this.#stop.signal.aborted) break;
         if (item.generation !== this.#generation) continue; // from a closed link
         try {
           if (item.command.type === 'RDATA') this.#rdata(item.command);
+          else if (item.command.type === 'resync') this.#resync(item.command.stream);
           else await this.#position(item.command, item.generation);
         } catch (error) {
           this.#failed(item, error);
@@ -305,10 +404,15 @@ export class ReplicationClient {
   #failed(item: Item, error: unknown): void {
     const { stream } = item.command;
     if (item.command.type === 'POSITION') {
-      // A catch-up failed (the database?): a new link starts it again.
+      // Abandoned by stop(): nothing to report, no link to close.
+      if (this.#stop.signal.aborted) return;
+      // A catch-up failed (the database? a page that timed out): a new link starts it again.
       this.#logger.error({ stream, err: error }, 'catch-up failed; reconnecting');
-      if (item.generation === this.#generation)
-        this.#link?.close('catch-up-failed: the worker could not read the stream');
+      const why =
+        error instanceof CatchUpTimeoutError
+          ? `a page query took longer than ${error.timeoutMs} ms`
+          : 'the worker could not read the stream';
+      if (item.generation === this.#generation) this.#link?.close(`catch-up-failed: ${why}`);
     } else {
       this.#handlerFailed(stream, error);
     }
@@ -375,6 +479,7 @@ export class ReplicationClient {
           newToken,
           this.#pageSize,
           this.#stop.signal,
+          { pageTimeoutMs: this.#pageTimeoutMs, abandon: this.#abandon.signal },
         );
         this.metrics.catchUpPages.inc({ stream }, result.pages);
         this.metrics.rowsApplied.inc({ stream }, result.rows);
@@ -530,6 +635,17 @@ function checkWritersHeard(hs: ServerContext, transport: ClientTransport): void 
         `so it would never see the others' rows: use the Redis transport ` +
         `(RedisClientTransport), on which every writer is heard, or give every stream one writer`,
     );
+  }
+}
+
+/** Resolves true once `promise` settles, or false after `ms`, whichever is first. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -8,6 +8,11 @@
 // polling, reads new rows once and fans the same lines out to every link.
 // `USER_SYNC` and `FEDERATION_ACK` go to the handlers it was given.
 //
+// A read of new rows that hangs (a black-holed database link) is given up
+// after `readTimeoutMs` and handled like a failed read (workers get
+// `POSITION t t` and read the rows themselves), and `stop()` waits for one in
+// flight at most `stopTimeoutMs`; a result that comes later is not sent.
+//
 // In-memory streams have no database to catch up from, so `REPLICATE` also
 // replays what the writer still holds: `POSITION <s> <me> <F> <F> <epoch>`,
 // where F is the newest token it has forgotten (0 if none), then the held rows
@@ -18,7 +23,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { groupByToken } from '../runtime/catch-up.js';
+import { groupByToken, withDeadline } from '../runtime/catch-up.js';
 import type { DatabaseHandle } from '../runtime/database.js';
 import type { StreamIdGenerator } from '../runtime/id-generator/index.js';
 import type { MemoryStreamSource } from '../runtime/memory-stream.js';
@@ -41,6 +46,19 @@ export interface ReplicationServerOptions {
   readonly transport: ServerTransport;
   /** Rows read per query when announcing new tokens; default 500. */
   readonly pageSize?: number;
+  /**
+   * How long one read of new rows may take, in ms; default 30,000. Past it
+   * the read counts as failed (`fetch_failures_total`): workers are sent
+   * `POSITION t t` and read the rows from the database themselves, and a
+   * result that comes later is dropped. Without it one query on a black-holed
+   * database link would stop every announcement for good.
+   */
+  readonly readTimeoutMs?: number;
+  /**
+   * How long `stop()` waits for a read of new rows in flight, in ms; default
+   * 5,000. Past it `stop()` resolves anyway and the read is abandoned.
+   */
+  readonly stopTimeoutMs?: number;
   /** Limits of the lines this server writes (the transport's limits should match). */
   readonly limits?: CodecLimits;
   /** A worker's `USER_SYNC`; `from` is the link's label. */
@@ -94,6 +112,10 @@ export class ReplicationServer {
   readonly #transport: ServerTransport;
   readonly #instance: string;
   readonly #pageSize: number;
+  readonly #readTimeoutMs: number;
+  readonly #stopTimeoutMs: number;
+  /** Aborted when `stop()` gives up waiting for a read in flight. */
+  readonly #abandon = new AbortController();
   readonly #limits: CodecLimits | undefined;
   readonly #options: ReplicationServerOptions;
   readonly #logger: Logger;
@@ -115,6 +137,8 @@ export class ReplicationServer {
     this.#transport = options.transport;
     this.#instance = store.hs.instanceName;
     this.#pageSize = options.pageSize ?? 500;
+    this.#readTimeoutMs = options.readTimeoutMs ?? 30_000;
+    this.#stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
     this.#limits = options.limits;
     this.#options = options;
     this.metrics = new ServerMetrics(options.registry);
@@ -172,8 +196,11 @@ export class ReplicationServer {
     );
   }
 
-  /** Stops: no more announcements, every link closed. */
-  /** Stops serving; every call resolves once the links are closed (a second one waits for the first). */
+  /**
+   * Stops serving: no more announcements, every link closed. A read of new
+   * rows in flight gets `stopTimeoutMs`, then is abandoned. Every call
+   * resolves once that is done (a second one waits for the first).
+   */
   stop(): Promise<void> {
     this.#stopping ??= this.#stop();
     return this.#stopping;
@@ -185,7 +212,22 @@ export class ReplicationServer {
     await this.#transport.close();
     this.#subscribers.clear();
     this.#links.clear();
-    await this.#pumping;
+    const pumping = this.#pumping;
+    if (!pumping) return;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>(
+      (resolve) => (timer = setTimeout(resolve, this.#stopTimeoutMs, false)),
+    );
+    const finished = await Promise.race([pumping.then(() => true), late]);
+    clearTimeout(timer);
+    if (!finished) {
+      this.#logger.warn(
+        { waitedMs: this.#stopTimeoutMs },
+        'a read of new stream rows did not return in time; abandoning it',
+      );
+      this.#abandon.abort(new Error('the replication server stopped'));
+      await pumping;
+    }
   }
 
   /** Sends lines to every link that sent REPLICATE. */
@@ -368,14 +410,19 @@ export class ReplicationServer {
       const from = source.lastSent;
       let page: StreamPage<unknown>;
       try {
-        page = await source.definition.getPage(
-          this.#db(),
-          from,
-          target,
-          this.#pageSize,
-          this.#instance,
+        page = await withDeadline(
+          source.definition.getPage(this.#db(), from, target, this.#pageSize, this.#instance),
+          this.#readTimeoutMs,
+          () =>
+            new Error(
+              `stream ${source.name}: reading the rows after ${from} took longer than ` +
+                `${this.#readTimeoutMs} ms`,
+            ),
+          this.#abandon.signal,
         );
       } catch (error) {
+        // Stopped meanwhile: nobody to tell.
+        if (this.#stopped) return;
         this.metrics.fetchFailures.inc({ stream: source.name });
         this.#logger.warn(
           { stream: source.name, err: error },
@@ -385,6 +432,7 @@ export class ReplicationServer {
         source.lastSent = target;
         break;
       }
+      if (this.#stopped) return;
       this.#broadcast(this.#linesFor(source.name, from, page));
       source.lastSent = page.upTo;
     }

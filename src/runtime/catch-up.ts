@@ -2,7 +2,10 @@
 // position it has applied to a newer token by paging the stream's rows out of
 // the shared database (`from` exclusive, `to` inclusive, never splitting a
 // token), applying each token's rows (handlers, then position, then waiters)
-// and finally advancing over trailing tokens that carried no rows.
+// and finally advancing over trailing tokens that carried no rows. A page
+// query that hangs (a black-holed database link: `pg` has no query timeout)
+// neither keeps the caller waiting past `pageTimeoutMs` nor, once abandoned,
+// applies anything when its result finally comes.
 import { ReplicationHandlerError } from './replication-handlers.js';
 import type { SQLBaseStore } from './store.js';
 import type { DatabaseHandle } from './database.js';
@@ -16,6 +19,78 @@ export interface CatchUpResult {
    * tokens were still applied (#4702); the caller reports these.
    */
   handlerFailures: ReplicationHandlerError[];
+}
+
+export interface CatchUpPageOptions {
+  /**
+   * How long one page query may take; past it the catch-up rejects with a
+   * `CatchUpTimeoutError`, as it would on a database error, and the query's
+   * late result is ignored. Default: no limit.
+   */
+  pageTimeoutMs?: number;
+  /**
+   * Aborted: stop waiting for the page in flight at once (reject with the
+   * signal's reason) and never apply its result. For a caller that shuts
+   * down and will not wait for a hung query (`signal` waits for the page).
+   */
+  abandon?: AbortSignal;
+}
+
+/** A catch-up page query took longer than `pageTimeoutMs`. */
+export class CatchUpTimeoutError extends Error {
+  override name = 'CatchUpTimeoutError';
+  constructor(
+    readonly stream: string,
+    readonly instance: string,
+    readonly from: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `stream ${stream} (writer ${instance}): a catch-up page after token ${from} ` +
+        `took longer than ${timeoutMs} ms`,
+    );
+  }
+}
+
+/**
+ * Settles like `promise`, unless `timeoutMs` passes first (rejects with
+ * `onTimeout()`) or `abandon` is aborted (rejects with its reason). A result
+ * that comes after that is dropped, and a late rejection is swallowed.
+ */
+export function withDeadline<T>(
+  promise: Promise<T>,
+  timeoutMs: number | undefined,
+  onTimeout: () => Error,
+  abandon?: AbortSignal,
+): Promise<T> {
+  if (timeoutMs === undefined && abandon === undefined) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const guards: Array<Promise<never>> = [];
+  if (timeoutMs !== undefined) {
+    guards.push(
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(onTimeout()), timeoutMs);
+      }),
+    );
+  }
+  if (abandon !== undefined) {
+    guards.push(
+      new Promise<never>((_, reject) => {
+        onAbort = () => {
+          const reason: unknown = abandon.reason;
+          reject(reason instanceof Error ? reason : new Error('abandoned'));
+        };
+        if (abandon.aborted) onAbort();
+        else abandon.addEventListener('abort', onAbort, { once: true });
+      }),
+    );
+  }
+  // Promise.race handles `promise` whatever it does later: a late rejection is nobody's.
+  return Promise.race([promise, ...guards]).finally(() => {
+    clearTimeout(timer);
+    if (onAbort) abandon?.removeEventListener('abort', onAbort);
+  });
 }
 
 /** Groups a page's updates by token, keeping token order. */
@@ -32,7 +107,9 @@ export function groupByToken<Row>(updates: readonly StreamUpdate<Row>[]): Map<nu
 /**
  * Applies every row of `stream` written by `instance` above the store's
  * position and at most `upTo`, in pages of about `pageSize` rows. An aborted
- * `signal` stops it between pages: what is applied stays applied.
+ * `signal` stops it between pages: what is applied stays applied (a page that
+ * returns after the abort is not applied). `options.pageTimeoutMs` bounds each
+ * page query, `options.abandon` stops waiting for one at once.
  */
 export async function catchUpStream<DB, Row>(
   store: SQLBaseStore<DB>,
@@ -41,17 +118,26 @@ export async function catchUpStream<DB, Row>(
   upTo: number,
   pageSize = 100,
   signal?: AbortSignal,
+  options: CatchUpPageOptions = {},
 ): Promise<CatchUpResult> {
   const result: CatchUpResult = { pages: 0, rows: 0, handlerFailures: [] };
   let from = store.streamPositions.get(stream.name, instance);
   while (from < upTo && !signal?.aborted) {
-    const page = await stream.getPage(
-      store.dbConn as unknown as DatabaseHandle<unknown>,
-      from,
-      upTo,
-      pageSize,
-      instance,
+    const pageFrom = from;
+    const page = await withDeadline(
+      stream.getPage(
+        store.dbConn as unknown as DatabaseHandle<unknown>,
+        from,
+        upTo,
+        pageSize,
+        instance,
+      ),
+      options.pageTimeoutMs,
+      () => new CatchUpTimeoutError(stream.name, instance, pageFrom, options.pageTimeoutMs!),
+      options.abandon,
     );
+    // Stopped while the page was read: apply nothing more.
+    if (signal?.aborted) break;
     result.pages++;
     for (const [token, rows] of groupByToken(page.updates)) {
       // A concurrent live batch may already have applied this token.
