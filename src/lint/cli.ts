@@ -30,7 +30,7 @@ import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
 import { formatNames, formatters, type FormatName } from './formatters/index.js';
 import { ruleIds } from './rules/index.js';
 import { displayPath } from './formatters/paths.js';
-import { checkOutputDirectory, systemReason } from './output-file.js';
+import { checkOutputDirectory, checkOutputFile, systemReason } from './output-file.js';
 import { createProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -105,8 +105,8 @@ function program(io: CliIo): Command {
     )
     .option(
       '--update-baseline',
-      `write every current finding to the baseline file (--baseline, default ${DEFAULT_BASELINE} in the project); ` +
-        'entries of rules that are off are kept',
+      `write every current finding to the baseline file (--baseline, default ${DEFAULT_BASELINE} in the project; ` +
+        'a symlink is written through); entries of rules that are off are kept',
     )
     .option(
       '--cache',
@@ -231,6 +231,7 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
       return { model: () => Promise.resolve(model), cached: null };
     }
     const location = cacheFile(config.root, options.cacheLocation);
+    checkOutputFile(location, '--cache file');
     const typeScript = typeScriptCodeCache(codeCacheBeside(location));
     const load = () => {
       typeScript.preload();
@@ -301,6 +302,13 @@ async function lintProject(
     ...(options.config === undefined ? {} : { configPath: options.config }),
   });
   loaded.config = config;
+  const baselineFile = options.baseline
+    ? resolve(io.cwd, options.baseline)
+    : options.updateBaseline
+      ? resolve(config.root, DEFAULT_BASELINE)
+      : null;
+  // Before the analysis (and before the old baseline is read): a FIFO or a device is no baseline to write.
+  if (options.updateBaseline && baselineFile) checkOutputFile(baselineFile, 'baseline');
   const analysed = await analyse(config, options, io);
 
   if (options.printModel) {
@@ -310,11 +318,6 @@ async function lintProject(
     return 0;
   }
 
-  const baselineFile = options.baseline
-    ? resolve(io.cwd, options.baseline)
-    : options.updateBaseline
-      ? resolve(config.root, DEFAULT_BASELINE)
-      : null;
   let baseline: Baseline | null = null;
   if (options.updateBaseline && baselineFile) {
     const current = lint(await analysed.model(), { config });

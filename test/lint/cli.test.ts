@@ -2,10 +2,11 @@
 // codes, one-line errors, --help, --format json and the baseline round trip;
 // the same code in this process (runCli) for the other formats,
 // --max-warnings, --print-model and --cache, where a process adds only time.
-import { execFile, spawn } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import {
   cp,
+  lstat,
   mkdir,
   mkdtemp,
   open,
@@ -495,6 +496,35 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
       'store-lint.model.json',
     ]);
     expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('writes the baseline and the --cache files through symlinks, and refuses a FIFO in one line', async () => {
+    const dir = await copyFixture('worker-writes', 'failing', 'symlinked-outputs');
+    const shared = join(tmp, 'shared-outputs');
+    await mkdir(shared);
+    await writeFile(join(shared, 'team.json'), '{"version":1,"entries":[]}');
+    await symlink(join(shared, 'team.json'), join(dir, 'store-lint-baseline.json'));
+    await writeFile(join(shared, 'index.json'), '{}');
+    await symlink(join(shared, 'index.json'), join(dir, 'index.json'));
+    expect((await runHere(['--update-baseline'], dir)).code).toBe(0);
+    expect(await readFile(join(shared, 'team.json'), 'utf8')).toContain('"rule":"worker-writes"');
+    expect((await runHere(['--cache', '--cache-location', 'index.json'], dir)).code).toBe(1);
+    expect(await readFile(join(shared, 'index.json'), 'utf8')).toContain('"key"');
+    expect((await lstat(join(dir, 'store-lint-baseline.json'))).isSymbolicLink()).toBe(true);
+    expect((await lstat(join(dir, 'index.json'))).isSymbolicLink()).toBe(true);
+
+    execFileSync('mkfifo', [join(dir, 'fifo')]);
+    expect(await runHere(['--update-baseline', '--baseline', 'fifo'], dir)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `store-lint: cannot write the baseline to ${join(dir, 'fifo')}: it is a FIFO, not a regular file\n`,
+    });
+    expect(await runHere(['--cache', '--cache-location', 'fifo'], dir)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `store-lint: cannot write the --cache file to ${join(dir, 'fifo')}: it is a FIFO, not a regular file\n`,
+    });
+    expect((await lstat(join(dir, 'fifo'))).isFIFO()).toBe(true);
   });
 
   it('reports as a cold run does, with one warning, when the --cache file cannot be written', async () => {

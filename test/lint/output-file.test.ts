@@ -1,7 +1,12 @@
 // Output paths that cannot be written: one line naming the path the user
-// gave, never the temporary file written beside it.
-import { describe, expect, it } from 'vitest';
-import { asUserError, OutputPathError } from '../../src/lint/output-file.js';
+// gave, never the temporary file written beside it. Symlinks are written
+// through; a path that is not a regular file is never replaced.
+import { execFileSync } from 'node:child_process';
+import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { asUserError, OutputPathError, writeFileAtomically } from '../../src/lint/output-file.js';
 
 /** An error as Node's fs/promises throws it. */
 function fsError(code: string, message: string): Error {
@@ -29,5 +34,59 @@ describe('asUserError', () => {
     );
     const full = asUserError(fsError('ENOSPC', 'no space left on device, write'), 'baseline', 'b');
     expect((full as Error).message).toBe('cannot write the baseline to b: no space left on device');
+  });
+});
+
+describe('writeFileAtomically', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'store-lint-output-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes through a symlink, so a shared baseline stays shared', async () => {
+    await mkdir(join(dir, 'shared'));
+    await mkdir(join(dir, 'project'));
+    const target = join(dir, 'shared', 'team.json');
+    const link = join(dir, 'project', 'store-lint-baseline.json');
+    await writeFile(target, 'old');
+    await symlink(target, link);
+    await writeFileAtomically(link, 'new', 'baseline');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(target, 'utf8')).toBe('new');
+    // The temporary file was renamed beside the target, across no file system.
+    expect(await readdir(join(dir, 'shared'))).toEqual(['team.json']);
+    expect(await readdir(join(dir, 'project'))).toEqual(['store-lint-baseline.json']);
+  });
+
+  it('creates the file a dangling symlink names, keeping the link', async () => {
+    const link = join(dir, 'b.json');
+    await symlink('elsewhere/real.json', link);
+    await writeFileAtomically(link, 'new', 'baseline');
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    expect(await readFile(join(dir, 'elsewhere', 'real.json'), 'utf8')).toBe('new');
+  });
+
+  it('refuses in one line a path that is not a regular file, and leaves it as it was', async () => {
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    const error = await writeFileAtomically(fifo, 'x', 'baseline').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OutputPathError);
+    expect((error as Error).message).toBe(
+      `cannot write the baseline to ${fifo}: it is a FIFO, not a regular file`,
+    );
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    // Behind a symlink too, named as the user gave it.
+    const link = join(dir, 'link');
+    await symlink(fifo, link);
+    await expect(writeFileAtomically(link, 'x', '--cache file')).rejects.toThrow(
+      `cannot write the --cache file to ${link}: it is a FIFO, not a regular file`,
+    );
+    expect((await lstat(fifo)).isFIFO()).toBe(true);
+    expect((await lstat(link)).isSymbolicLink()).toBe(true);
+    // No temporary file beside either (a device goes the same way; none is made here).
+    expect((await readdir(dir)).sort()).toEqual(['link', 'pipe']);
   });
 });
