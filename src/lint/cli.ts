@@ -31,7 +31,7 @@ import { formatNames, formatters, type FormatName } from './formatters/index.js'
 import { ruleIds } from './rules/index.js';
 import { displayPath } from './formatters/paths.js';
 import { checkOutputDirectory, checkOutputFile, systemReason } from './output-file.js';
-import { createProgress } from './progress.js';
+import { createProgress, isCI, showsProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 
 export const DEFAULT_BASELINE = 'store-lint-baseline.json';
@@ -221,8 +221,13 @@ interface Analysed {
 }
 
 async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo): Promise<Analysed> {
-  const tty = io.stderrIsTTY && !io.env.CI;
-  const progress = createProgress(io.stderr, tty, io.columns || 80);
+  // The timing lines are plain text: a dumb terminal gets them, not the rewritten progress line.
+  const tty = io.stderrIsTTY && !isCI(io.env);
+  const progress = createProgress(
+    io.stderr,
+    showsProgress(io.env, io.stderrIsTTY),
+    io.columns || 80,
+  );
   const onProgress = (done: number, total: number, file: string) =>
     progress.update(done, total, file);
   try {

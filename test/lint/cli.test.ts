@@ -623,6 +623,21 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     }
   });
 
+  it('shows progress on a terminal with CI=false or CI=0, and no control sequences on TERM=dumb', async () => {
+    const cwd = fixture('worker-writes', 'passing');
+    for (const CI of ['false', '0']) {
+      const r = await runHere([], cwd, true, { CI });
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('\r\x1b[Kstore-lint: analysing ');
+    }
+    expect((await runHere([], cwd, true, { CI: 'true' })).stderr).toBe('');
+    expect(await runHere([], cwd, true, { TERM: 'dumb' })).toEqual({
+      code: 0,
+      stdout: '',
+      stderr: '',
+    });
+  });
+
   it('says on a terminal when --cache kept the model because the model does not depend on what changed', async () => {
     const dir = await copyFixture('unannounced-write', 'failing', 'cached-independent');
     const cache = join(tmp, 'cache-independent', 'model.json');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProgress } from '../../src/lint/progress.js';
+import { createProgress, isCI, showsProgress } from '../../src/lint/progress.js';
 import { useColor } from '../../src/lint/cli.js';
 
 describe('progress', () => {
@@ -25,6 +25,24 @@ describe('progress', () => {
     p.update(1, 1, 'x.ts');
     p.done();
     expect(out).toBe('');
+  });
+});
+
+describe('when progress is shown', () => {
+  it('counts CI as set only for a value other than empty, false and 0', () => {
+    expect(isCI({})).toBe(false);
+    for (const value of ['', 'false', 'FALSE', '0', ' 0 ']) expect(isCI({ CI: value })).toBe(false);
+    for (const value of ['true', '1', 'yes', 'woodpecker']) expect(isCI({ CI: value })).toBe(true);
+  });
+
+  it('shows it on a terminal that can rewrite a line, outside CI', () => {
+    expect(showsProgress({}, true)).toBe(true);
+    expect(showsProgress({ CI: 'false' }, true)).toBe(true);
+    expect(showsProgress({ CI: '0' }, true)).toBe(true);
+    expect(showsProgress({ CI: 'true' }, true)).toBe(false);
+    expect(showsProgress({}, false)).toBe(false);
+    expect(showsProgress({ TERM: 'dumb' }, true)).toBe(false);
+    expect(showsProgress({ TERM: 'xterm-256color' }, true)).toBe(true);
   });
 });
 
