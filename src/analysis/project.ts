@@ -127,11 +127,14 @@ export class AnalysisProject {
     if (!existsSync(tsconfig)) {
       throw new AnalysisInputError(`no tsconfig: ${rel} not found in ${config.root}`, rel);
     }
-    const read = ts.readConfigFile(tsconfig, (f) => ts.sys.readFile(f));
-    const parsed = read.error
+    // Parsed as a JSON source file (as tsc does), so errors carry their position.
+    const source = ts.readJsonConfigFile(tsconfig, (f) => ts.sys.readFile(f));
+    const syntax = (source as { parseDiagnostics?: readonly ts.Diagnostic[] })
+      .parseDiagnostics?.[0];
+    const parsed = syntax
       ? null
-      : ts.parseJsonConfigFileContent(
-          read.config,
+      : ts.parseJsonSourceFileConfigFileContent(
+          source,
           ts.sys,
           path.dirname(tsconfig),
           undefined,
@@ -139,13 +142,21 @@ export class AnalysisProject {
         );
     // TS18003 "no inputs": a project with no sources is analysed as empty.
     const error =
-      read.error ??
+      syntax ??
       parsed?.errors.find((d) => d.category === ts.DiagnosticCategory.Error && d.code !== 18003);
     if (error || !parsed) {
       const message = error
         ? ts.flattenDiagnosticMessageText(error.messageText, ' ')
         : 'unreadable';
-      throw new AnalysisInputError(`${rel}: invalid tsconfig: ${message}`, rel);
+      // `file:line:col`, as a source that does not parse; the file may be a tsconfig it `extends`.
+      let file = rel;
+      let at = '';
+      if (error?.file && error.start !== undefined) {
+        file = toPosix(path.relative(config.root, error.file.fileName));
+        const { line, character } = error.file.getLineAndCharacterOfPosition(error.start);
+        at = `:${line + 1}:${character + 1}`;
+      }
+      throw new AnalysisInputError(`${file}${at}: invalid tsconfig: ${message}`, file);
     }
     // A solution-style tsconfig (`files: []` and `references`) holds no sources itself.
     const references = parsed.projectReferences ?? [];

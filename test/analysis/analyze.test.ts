@@ -882,4 +882,35 @@ describe('analyzeProject', () => {
     });
     await expect(analyzeProject(configFor(root, {}))).rejects.toBeInstanceOf(AnalysisInputError);
   });
+
+  it('says where an invalid tsconfig is wrong, as file:line:col, also in a tsconfig it extends', async () => {
+    const syntax = project('tsconfig-syntax', {
+      'tsconfig.json': '{\n  "compilerOptions": {\n    "strict": true,,\n  }\n}\n',
+      'src/a.ts': '',
+    });
+    await expect(analyzeProject(configFor(syntax, {}))).rejects.toThrow(
+      new AnalysisInputError(
+        'tsconfig.json:3:20: invalid tsconfig: Property assignment expected.',
+        'tsconfig.json',
+      ),
+    );
+    const option = project('tsconfig-option', {
+      'tsconfig.json': '{\n  "compilerOptions": {\n    "target": 42\n  }\n}\n',
+      'src/a.ts': '',
+    });
+    await expect(analyzeProject(configFor(option, {}))).rejects.toThrow(
+      "tsconfig.json:3:15: invalid tsconfig: Compiler option 'target' requires a value of type string.",
+    );
+    const base = project('tsconfig-base-syntax', {
+      'tsconfig.json': '{ "extends": "./config/base.json" }\n',
+      'config/base.json': '{\n  "compilerOptions": { "strict": true,, }\n}\n',
+      'src/a.ts': '',
+    });
+    const error = (await analyzeProject(configFor(base, {})).catch((e: unknown) => e)) as Error &
+      AnalysisInputError;
+    expect(error.message).toBe(
+      'config/base.json:2:39: invalid tsconfig: Property assignment expected.',
+    );
+    expect(error.file).toBe('config/base.json');
+  });
 });

@@ -201,6 +201,19 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
       stderr: 'store-lint: store-lint.config.json: tsconfig: tsconfig.json does not exist\n',
     });
 
+    const badTsconfig = await copyFixture('unannounced-write', 'passing', 'bad-tsconfig');
+    const tsconfig = join(badTsconfig, 'tsconfig.json');
+    await writeFile(
+      tsconfig,
+      (await readFile(tsconfig, 'utf8')).replace('"strict": true,', '"strict": true,,'),
+    );
+    expect(await run([], join(badTsconfig, 'src'))).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'store-lint: ../tsconfig.json:8:20: invalid tsconfig: Property assignment expected.\n',
+    });
+
     const broken = await copyFixture('unannounced-write', 'passing', 'broken-source');
     await writeFile(
       join(broken, 'src', 'stores', 'tags.ts'),
