@@ -25,6 +25,12 @@ export function nearest(name: string, candidates: readonly string[]): string | u
   return best;
 }
 
+/** ` (did you mean \`close\`?)` for the nearest of `candidates`, or `''` when none is close. */
+export function didYouMean(name: string, candidates: readonly string[]): string {
+  const close = nearest(name, candidates);
+  return close ? ` (did you mean \`${close}\`?)` : '';
+}
+
 export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {

@@ -112,6 +112,37 @@ describe('engine', () => {
     expect(report.unbaselined).toHaveLength(2);
   });
 
+  it('says that a baseline entry names no rule, with a suggestion, as for a comment', () => {
+    const baseline = parseBaseline(
+      serializeBaseline([
+        { rule: 'worker-write', store: 'X', method: 'y', table: 't' },
+        { rule: 'no-such-thing', store: 'X', method: 'y', table: 't' },
+      ]),
+      `${ROOT}/b.json`,
+    );
+    expect(
+      lint(receiptsApp().build(), { baseline }).messages.map((m) => [
+        m.ruleId,
+        m.messageId,
+        m.location.line,
+        m.message,
+      ]),
+    ).toEqual([
+      [
+        'unused-disable',
+        'unknownBaselineRule',
+        4,
+        'baseline entry (no-such-thing, X, y, t) names no store-lint rule',
+      ],
+      [
+        'unused-disable',
+        'unknownBaselineRule',
+        5,
+        'baseline entry (worker-write, X, y, t) names no store-lint rule (did you mean `worker-writes`?)',
+      ],
+    ]);
+  });
+
   it('keeps baseline entries of a rule switched off', () => {
     const baseline = parseBaseline(
       serializeBaseline([{ rule: 'worker-writes', store: 'X', method: 'y', table: 't' }]),
