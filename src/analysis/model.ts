@@ -311,8 +311,17 @@ export interface UnresolvedFact {
 }
 
 export interface Suppression {
-  /** One entry per rule named in the comment; `*` when the comment names none (all rules). */
+  /**
+   * One entry per rule named in the comment; `*` when the comment names none
+   * (all rules); `''` for a comment in `directive`'s form.
+   */
   readonly ruleId: string;
+  /**
+   * Set when the comment is no directive store-lint knows but looks like one
+   * (`// store-lint-disable-line`, `/* store-lint-disable *\/`): its first
+   * word. It suppresses nothing, and `unused-disable` reports it.
+   */
+  readonly directive?: string;
   readonly reason: string | null;
   /** The line the comment applies to. */
   readonly appliesToLine: number;

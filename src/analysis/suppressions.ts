@@ -3,15 +3,19 @@
 // ranges come from the TypeScript scanner's trivia around nodes, so the
 // marker inside a string or template never does. A comment naming no rule
 // suppresses every rule on the next line (`ruleId: '*'`); a rule the comment
-// names is never that wildcard, even when it is spelled `*`.
+// names is never that wildcard, even when it is spelled `*`. A comment whose
+// first word is another `store-lint-…` (ESLint's `-disable-line`, `-disable`,
+// `-enable`, a misspelling) is kept with that word as its `directive`, so
+// that it is reported rather than silently suppressing nothing.
 import { ts } from './typescript.cjs';
 import { locationOf } from './location.js';
 import type { Suppression } from './model.js';
 import type { ProjectFile } from './project.js';
 
-const MARKER = 'store-lint-disable-next-line';
 // JSDoc-style openings count too: `/** marker …` and `/*` then ` * marker …`.
 const PATTERN = /^(?:\/\/|\/\*)[\s*]*store-lint-disable-next-line(?=\s|\*\/|$)(.*?)(?:\*\/)?\s*$/s;
+/** A comment whose first word is `store-lint-…`: meant as a directive (not `store-lint-baseline.json …`). */
+const DIRECTIVE_LIKE = /^(?:\/\/|\/\*)[\s*]*(store-lint-[a-z]+(?:-[a-z]+)*)(?=\s|\*\/|$)/i;
 const ALL_RULES = '*';
 /** The `*` that JSDoc-style block comments put at the start of each further line. */
 const LINE_DECORATION = /\n[ \t]*\*+/g;
@@ -28,7 +32,8 @@ function namedRule(name: string): string {
 export function findSuppressions(file: ProjectFile): Suppression[] {
   const { sf, rel } = file;
   const text = sf.text;
-  if (!text.includes(MARKER)) return [];
+  // Only a file that mentions `store-lint-` can hold a directive, or a comment that looks like one.
+  if (!/store-lint-/i.test(text)) return [];
   const seen = new Set<number>();
   const out: Suppression[] = [];
   const consider = (range: ts.CommentRange): void => {
@@ -36,7 +41,20 @@ export function findSuppressions(file: ProjectFile): Suppression[] {
     seen.add(range.pos);
     const comment = text.slice(range.pos, range.end);
     const match = PATTERN.exec(comment);
-    if (!match) return;
+    if (!match) {
+      const directive = DIRECTIVE_LIKE.exec(comment)?.[1];
+      if (directive) {
+        const location = locationOf(sf, rel, range.pos, range.end);
+        out.push({
+          ruleId: '',
+          directive,
+          reason: null,
+          appliesToLine: location.endLine + 1,
+          location,
+        });
+      }
+      return;
+    }
     // Decoration is not part of the text: left in, a continuation line's `*`
     // was read as a rule name, i.e. as the all-rules wildcard.
     const body = comment.startsWith('/*') ? match[1]!.replace(LINE_DECORATION, '\n') : match[1]!;
@@ -62,7 +80,7 @@ export function findSuppressions(file: ProjectFile): Suppression[] {
   // is the trivia of the `.` token, which `forEachChild` never visits.
   // `getChildren` scans a node's tokens in their syntactic context (so a
   // template's text is never read as code); it runs only on files that
-  // contain the marker.
+  // mention `store-lint-`.
   const visit = (node: ts.Node): void => {
     for (const r of ts.getLeadingCommentRanges(text, node.pos) ?? []) consider(r);
     for (const r of ts.getTrailingCommentRanges(text, node.end) ?? []) consider(r);
