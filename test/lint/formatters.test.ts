@@ -237,6 +237,42 @@ describe('sarif', () => {
     expect(after[0]![1]).not.toBe(before[0]![1]);
   });
 
+  it('writes paths relative to GITHUB_WORKSPACE when it holds the files, with the same fingerprints', () => {
+    type Log = {
+      runs: {
+        originalUriBaseIds: Record<string, { uri: string }>;
+        invocations: { workingDirectory: { uri: string } }[];
+        results: {
+          locations: { physicalLocation: { artifactLocation: { uri: string } } }[];
+          partialFingerprints: Record<string, string>;
+        }[];
+      }[];
+    };
+    const run = (c: typeof context & { githubWorkspace?: string }) =>
+      (JSON.parse(formatSarif(broken(), c)) as Log).runs[0]!;
+    const uris = (r: Log['runs'][number]) =>
+      r.results.map((x) => x.locations[0]!.physicalLocation.artifactLocation.uri);
+    const fingerprints = (r: Log['runs'][number]) =>
+      r.results.map((x) => x.partialFingerprints[FINGERPRINT_KEY]);
+    const fromRoot = run(context);
+    // A step with `working-directory: src` in a repository checked out at ROOT.
+    const inSubdirectory = run({ ...context, cwd: `${ROOT}/src`, githubWorkspace: ROOT });
+    expect(uris(inSubdirectory)).toEqual(uris(fromRoot));
+    expect(uris(inSubdirectory)[0]).toBe('src/stores/receipts.ts');
+    expect(inSubdirectory.originalUriBaseIds['%SRCROOT%']!.uri).toBe('file:///project/');
+    expect(inSubdirectory.invocations[0]!.workingDirectory.uri).toBe('file:///project/src/');
+    expect(fingerprints(inSubdirectory)).toEqual(fingerprints(fromRoot));
+    // Relative, as -f github reads it: against the working directory.
+    expect(uris(run({ ...context, cwd: `${ROOT}/src`, githubWorkspace: '..' }))).toEqual(
+      uris(fromRoot),
+    );
+    // A workspace that does not hold the files: relative to the working directory, as before.
+    const elsewhere = run({ ...context, cwd: `${ROOT}/src`, githubWorkspace: '/elsewhere' });
+    expect(uris(elsewhere)[0]).toBe('stores/receipts.ts');
+    expect(elsewhere.originalUriBaseIds['%SRCROOT%']!.uri).toBe('file:///project/src/');
+    expect(fingerprints(elsewhere)).toEqual(fingerprints(fromRoot));
+  });
+
   it('writes each path as a relative reference, whatever its characters', () => {
     const report = broken();
     const renamed = {

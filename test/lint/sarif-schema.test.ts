@@ -119,6 +119,22 @@ describe('SARIF output against the 2.1.0 schema', () => {
     });
   }
 
+  it('is valid from a sub-directory of GITHUB_WORKSPACE, with paths from the workspace', () => {
+    const log = JSON.parse(
+      formatSarif(reports.findings(), {
+        cwd: `${ROOT}/src`,
+        githubWorkspace: ROOT,
+        color: false,
+        toolVersion: '0.1.0',
+      }),
+    ) as SarifLog;
+    expect(validate(log)).toBe(true);
+    expect(validate.errors ?? []).toEqual([]);
+    for (const result of log.runs[0]!.results) {
+      expect(result.locations[0]!.physicalLocation.artifactLocation.uri).not.toMatch(/^\.\.\//);
+    }
+  });
+
   it('rejects a log that breaks the schema (the validator is live)', () => {
     const log = JSON.parse(
       formatSarif(reports.findings(), { cwd: ROOT, color: false, toolVersion: '0.1.0' }),

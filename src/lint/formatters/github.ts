@@ -3,9 +3,8 @@
 // shows at most 10 errors and 10 warnings per step (extras are dropped
 // silently), so a summary line says when some will not appear; upload the
 // SARIF output for the full list.
-import { resolve } from 'node:path';
 import type { LintReport } from '../engine.js';
-import { displayPath } from './paths.js';
+import { displayPath, githubBase } from './paths.js';
 import type { FormatContext } from './types.js';
 
 /** Escaping of a command's message (actions/toolkit `escapeData`). */
@@ -22,9 +21,7 @@ const ANNOTATIONS_SHOWN_PER_KIND = 10;
 
 export function formatGithub(report: LintReport, context: FormatContext): string {
   // A step with `working-directory:` runs below the repository root.
-  const base = context.githubWorkspace
-    ? resolve(context.cwd, context.githubWorkspace)
-    : context.cwd;
+  const base = githubBase(context);
   const lines = report.messages.map((m) => {
     const props = [
       `file=${escapeProperty(displayPath(report.root, m.location.file, base))}`,

@@ -6,12 +6,15 @@
 // identities (file, rule, store, method, table, composition), not line
 // hashes, so a result survives edits that move it within its file. Code
 // scanning itself ignores them: it tracks alerts by primaryLocationLineHash,
-// which upload-sarif computes; ours serve other SARIF consumers.
+// which upload-sarif computes; ours serve other SARIF consumers. Paths are
+// relative to GITHUB_WORKSPACE when it is set and holds every file (the
+// repository root, against which code scanning resolves them), else to the
+// working directory; the fingerprints never depend on either.
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import type { LintReport } from '../engine.js';
 import { baselineKeyOf } from '../baseline.js';
-import { displayPath } from './paths.js';
+import { absolutePath, displayPath, githubBase, isInside } from './paths.js';
 import type { FormatContext } from './types.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -66,6 +69,16 @@ export function formatSarif(report: LintReport, context: FormatContext): string 
   }));
   const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
 
+  // Code scanning resolves a URI against the repository root, so on an
+  // Actions runner paths are relative to GITHUB_WORKSPACE (as -f github names
+  // them), unless some file lies outside it; %SRCROOT% says which directory.
+  const workspace = githubBase(context);
+  const base = report.messages.every((m) =>
+    isInside(workspace, absolutePath(report.root, m.location.file)),
+  )
+    ? workspace
+    : context.cwd;
+
   const occurrences = new Map<string, number>();
   const results = report.messages.map((m) => {
     const key = baselineKeyOf(m.ruleId, m.subject);
@@ -94,7 +107,7 @@ export function formatSarif(report: LintReport, context: FormatContext): string 
         {
           physicalLocation: {
             artifactLocation: {
-              uri: relativeUri(displayPath(report.root, m.location.file, context.cwd)),
+              uri: relativeUri(displayPath(report.root, m.location.file, base)),
               uriBaseId: '%SRCROOT%',
             },
             region: {
@@ -110,7 +123,8 @@ export function formatSarif(report: LintReport, context: FormatContext): string 
     };
   });
 
-  const srcRoot = pathToFileURL(context.cwd).href.replace(/\/?$/, '/');
+  const srcRoot = pathToFileURL(base).href.replace(/\/?$/, '/');
+  const workingDirectory = pathToFileURL(context.cwd).href.replace(/\/?$/, '/');
   const log = {
     $schema: SARIF_SCHEMA,
     version: '2.1.0',
@@ -124,7 +138,7 @@ export function formatSarif(report: LintReport, context: FormatContext): string 
           },
         },
         originalUriBaseIds: { '%SRCROOT%': { uri: srcRoot } },
-        invocations: [{ executionSuccessful: true, workingDirectory: { uri: srcRoot } }],
+        invocations: [{ executionSuccessful: true, workingDirectory: { uri: workingDirectory } }],
         columnKind: 'utf16CodeUnits',
         results,
       },

@@ -9,8 +9,9 @@ export interface FormatContext {
   readonly toolVersion: string;
   /**
    * `GITHUB_WORKSPACE` (the repository root on an Actions runner), when set:
-   * GitHub matches an annotation's `file` against repository paths, so the
-   * `github` format names files relative to it instead of `cwd`.
+   * GitHub matches an annotation's `file`, and code scanning a SARIF URI,
+   * against repository paths, so the `github` and `sarif` formats name files
+   * relative to it instead of `cwd` (`sarif` only when it holds every file).
    */
   readonly githubWorkspace?: string | undefined;
 }
