@@ -557,9 +557,11 @@ async function independentChange(
  * analyser is loaded only when a file changed: loading it (ts-morph and
  * TypeScript) costs more than a hit.
  */
-/** Whether any of `before`'s files hashes differently in `after`. */
+/** Whether any of `before`'s files hashes differently in `after` (one it no longer lists is missing). */
 function changedInputs(before: CacheInputs, after: CacheInputs): boolean {
-  return Object.entries(before.files).some(([file, hash]) => after.files[file] !== hash);
+  return Object.entries(before.files).some(
+    ([file, hash]) => (after.files[file] ?? 'missing') !== hash,
+  );
 }
 
 /** Whether an input changed since `inputs` was hashed (an edit while the analyser ran). */
@@ -657,7 +659,10 @@ export async function analyzeWithCache(
   const uncovered = [...modelFiles(model), ...checkerFiles].filter(
     (f) => !(toPosixRelative(config.root, f) in inputs.files),
   );
-  const final = await computeInputs(config, [...extra, ...uncovered]);
+  // A file the last index listed that is gone now is listed no more, unless
+  // this model still names it: the index does not grow with every deletion.
+  const stillThere = extra.filter((f) => inputs.files[f] !== 'missing');
+  const final = await computeInputs(config, [...stillThere, ...uncovered]);
   const miss = (saveReport: CachedAnalysis['saveReport']): CachedAnalysis => ({
     hit: false,
     changed: stored ? changedFiles(stored.files, inputs.files) : [],

@@ -346,6 +346,31 @@ describe('--cache', () => {
     });
   });
 
+  it('forgets a file the model named once it is deleted and the new model does not name it', async () => {
+    const base = receiptsApp().build();
+    const naming = (extra: readonly string[]): StoreModel => ({
+      ...base,
+      apps: base.apps.map((a, i) => (i === 0 ? { ...a, modules: [...a.modules, ...extra] } : a)),
+    });
+    let model = naming(['lib/gone.ts']);
+    const analyzer: Analyzer = {
+      ...fakeAnalyzer(),
+      analyzeWithDependencies: () =>
+        Promise.resolve({ model, independentFiles: [], missingImports: [], checkerFiles: [] }),
+    };
+    await mkdir(join(dir, 'app', 'lib'));
+    await writeFile(join(dir, 'app', 'lib', 'gone.ts'), 'export {};\n');
+    await analyzeWithCache(config, load(analyzer), location);
+    const listed = async () =>
+      Object.keys((JSON.parse(await readFile(location, 'utf8')) as { files: object }).files);
+    expect(await listed()).toContain('lib/gone.ts');
+    await rm(join(dir, 'app', 'lib', 'gone.ts'));
+    model = naming([]);
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(false);
+    expect(await listed()).not.toContain('lib/gone.ts');
+    expect((await analyzeWithCache(config, load(analyzer), location)).hit).toBe(true);
+  });
+
   it('ignores a corrupt or foreign cache file', async () => {
     const analyzer = fakeAnalyzer();
     await analyzeWithCache(config, load(analyzer), location);
