@@ -9,6 +9,7 @@
 // name outside a type counts, shadowing included.
 import { ts } from './typescript.cjs';
 import type { ModuleInfo } from './module-index.js';
+import { isReference } from './receivers.js';
 
 /**
  * Specifiers of `module` that run only through import declarations whose
@@ -45,7 +46,7 @@ export function elidedImportSpecifiers(module: ModuleInfo): Set<string> {
   return elided;
 }
 
-/** Which of `names` the file uses as values: anywhere outside types, import clauses and member names. */
+/** Which of `names` the file uses as values: references outside types and import clauses. */
 function valueNames(sf: ts.SourceFile, names: ReadonlySet<string>): Set<string> {
   const used = new Set<string>();
   const visit = (node: ts.Node): void => {
@@ -61,7 +62,7 @@ function valueNames(sf: ts.SourceFile, names: ReadonlySet<string>): Set<string> 
     )
       return;
     if (ts.isIdentifier(node)) {
-      if (names.has(node.text) && !isMemberName(node)) used.add(node.text);
+      if (names.has(node.text) && isReference(node)) used.add(node.text);
       return;
     }
     ts.forEachChild(node, visit);
@@ -72,20 +73,4 @@ function valueNames(sf: ts.SourceFile, names: ReadonlySet<string>): Set<string> 
 
 function isImplementsClause(node: ts.Node): boolean {
   return ts.isHeritageClause(node) && node.token === ts.SyntaxKind.ImplementsKeyword;
-}
-
-/** An identifier that names a member or a property, not a binding: `a.X`, `{ X: 1 }`, `X() {}`. */
-function isMemberName(id: ts.Identifier): boolean {
-  const parent = id.parent;
-  return (
-    ((ts.isPropertyAccessExpression(parent) ||
-      ts.isPropertyAssignment(parent) ||
-      ts.isMethodDeclaration(parent) ||
-      ts.isPropertyDeclaration(parent) ||
-      ts.isGetAccessorDeclaration(parent) ||
-      ts.isSetAccessorDeclaration(parent) ||
-      ts.isEnumMember(parent)) &&
-      parent.name === id) ||
-    (ts.isBindingElement(parent) && parent.propertyName === id)
-  );
 }

@@ -1292,7 +1292,10 @@ export class UnitWalker {
     const { graph } = this.ctx.index;
     const { project } = this.ctx;
     const holder = unwrapExpression(receiver ?? call.expression);
-    if (!ts.isIdentifier(holder) || findLocalDeclaration(holder) !== null) return;
+    if (!ts.isIdentifier(holder) || call.arguments.length === 0) return;
+    // Most calls are handed no database handle: that is the cheap test, first.
+    const handle = call.arguments.find((a) => this.#isDatabaseHandle(a));
+    if (!handle || findLocalDeclaration(holder) !== null) return;
     let why: string | null = null;
     if (receiver) {
       // `queries.purge(…)`: an object of functions, here or imported.
@@ -1313,8 +1316,6 @@ export class UnitWalker {
         why = 'a function in a file the tsconfig does not include';
     }
     if (why === null) return;
-    const handle = call.arguments.find((a) => this.#isDatabaseHandle(a));
-    if (!handle) return;
     this.#unresolved(
       'table-name',
       `\`${call.expression.getText(this.#sf)}(…)\` is handed \`${handle.getText(this.#sf)}\`, and store-lint does not follow it (${why}); what it reads and writes is not known`,

@@ -56,6 +56,16 @@ export function parseProjectFile(root: string, abs: string): ProjectFile {
   return { abs, rel, sf };
 }
 
+/** What one import resolved to. */
+interface Resolution {
+  /** The project file it runs (see `resolveImport`), or null. */
+  readonly target: string | null;
+  /** A package import landing on TypeScript sources the tsconfig leaves out: that file. */
+  readonly outside: string | null;
+  /** Nothing at all: no file, not even a library's. */
+  readonly nowhere: boolean;
+}
+
 export class AnalysisProject {
   readonly #options: ts.CompilerOptions;
 
@@ -85,13 +95,10 @@ export class AnalysisProject {
   readonly #unparsed = new Set<string>();
   /** Files added by `ensureFile`, outside the tsconfig's own set. */
   readonly #added = new Set<string>();
-  /** resolveImport keys whose package import lands on a source outside the tsconfig. */
-  readonly #outsideSources = new Map<string, string>();
   readonly #resolutionCache: ts.ModuleResolutionCache;
-  readonly #resolved = new Map<string, string | null>();
+  /** What each import (`from\0specifier`) resolved to, once. */
+  readonly #resolved = new Map<string, Resolution>();
   readonly #missing = new Set<string>();
-  /** resolveImport keys that resolved to no file at all. */
-  readonly #nowhere = new Set<string>();
   #program: ts.Program | null = null;
   /** How many times a fact needed the type checker (for tests and performance reports). */
   checkerQueries = 0;
@@ -194,8 +201,7 @@ export class AnalysisProject {
 
   /** Whether `specifier` imported from `fromAbs` names no file at all (not even a library). */
   resolvesNowhere(specifier: string, fromAbs: string): boolean {
-    this.resolveImport(specifier, fromAbs);
-    return this.#nowhere.has(`${fromAbs}\0${specifier}`);
+    return this.#resolution(specifier, fromAbs).nowhere;
   }
 
   /** Whether a tsconfig `paths` entry claims `specifier` (`@lib/*` claims `@lib/view.js`). */
@@ -226,6 +232,10 @@ export class AnalysisProject {
 
   /** The absolute path a module specifier resolves to, when it is a TypeScript source file. */
   resolveImport(specifier: string, fromAbs: string): string | null {
+    return this.#resolution(specifier, fromAbs).target;
+  }
+
+  #resolution(specifier: string, fromAbs: string): Resolution {
     const key = `${fromAbs}\0${specifier}`;
     const hit = this.#resolved.get(key);
     if (hit !== undefined) return hit;
@@ -237,7 +247,6 @@ export class AnalysisProject {
       this.#resolutionCache,
     );
     const resolved = result.resolvedModule;
-    if (!resolved) this.#nowhere.add(key);
     if (!resolved && specifier.startsWith('.'))
       this.#missing.add(toPosix(path.resolve(path.dirname(fromAbs), specifier)));
     // Where TypeScript looked first and found nothing (an earlier `paths`
@@ -257,16 +266,17 @@ export class AnalysisProject {
     // (a workspace package linked into node_modules); else it is a library.
     const target =
       file !== undefined && !declarations && (!external || this.#isProjectFile(file)) ? file : null;
-    if (
+    const outside =
       file !== undefined &&
       target === null &&
       external &&
       /\.[mc]?tsx?$/.test(file) &&
       !declarations
-    )
-      this.#outsideSources.set(key, file);
-    this.#resolved.set(key, target);
-    return target;
+        ? file
+        : null;
+    const resolution = { target, outside, nowhere: !resolved };
+    this.#resolved.set(key, resolution);
+    return resolution;
   }
 
   /**
@@ -276,9 +286,8 @@ export class AnalysisProject {
    * messages. Null otherwise.
    */
   sourceOutsideProject(specifier: string, fromAbs: string): string | null {
-    this.resolveImport(specifier, fromAbs);
-    const file = this.#outsideSources.get(`${fromAbs}\0${specifier}`);
-    return file === undefined ? null : toPosix(path.relative(this.root, file));
+    const { outside } = this.#resolution(specifier, fromAbs);
+    return outside === null ? null : toPosix(path.relative(this.root, outside));
   }
 
   #isProjectFile(abs: string): boolean {

@@ -85,6 +85,30 @@ export function findLocalDeclaration(id: ts.Identifier): LocalDeclaration | null
   return null;
 }
 
+/**
+ * An identifier that reads a binding: not the name of a member or property
+ * (`a.x`, `{ x: 1 }`, `x() {}`, `get x()`, an enum member), the key of a
+ * destructuring (`{ x: y }`), or a declared name.
+ */
+export function isReference(id: ts.Identifier): boolean {
+  const p = id.parent;
+  if (
+    (ts.isPropertyAccessExpression(p) ||
+      ts.isPropertyAssignment(p) ||
+      ts.isPropertyDeclaration(p) ||
+      ts.isMethodDeclaration(p) ||
+      ts.isGetAccessorDeclaration(p) ||
+      ts.isSetAccessorDeclaration(p) ||
+      ts.isEnumMember(p)) &&
+    p.name === id
+  )
+    return false;
+  if (ts.isBindingElement(p) && p.propertyName === id) return false;
+  if ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p)) && p.name === id)
+    return false;
+  return true;
+}
+
 /** Generic types whose argument may be a store type: left to the checker. */
 const WRAPPER_TYPES = new Set(['InstanceType', 'ReturnType', 'Awaited', 'Promise']);
 

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from './config.js';
-import { AnalysisInputError } from './errors.js';
+import { AnalysisInputError, systemReason } from './errors.js';
 import { ensurePgParser, parsePg, type PgNode } from './pg-parser.js';
 import { tablesInStatements } from './sql-tables.js';
 import { normaliseSqlName } from './table-names.js';
@@ -32,9 +32,10 @@ export async function readSchemaFiles(config: StoreLintConfig): Promise<SchemaFi
       try {
         return { file, text: await readFile(path.join(config.root, file), 'utf8') };
       } catch (error) {
-        // Node's reason without its code and the absolute path (`EACCES: permission denied, open '…'`).
-        const reason = (error as Error).message.replace(/^\w+: /, '').replace(/, \w+ '.*'$/, '');
-        throw new AnalysisInputError(`${file}: cannot read file: ${reason}`, file);
+        throw new AnalysisInputError(
+          `${file}: cannot read file: ${systemReason(error as Error)}`,
+          file,
+        );
       }
     }),
   );

@@ -10,7 +10,7 @@ import type { CodeIndex, Unit } from './code-index.js';
 import { typeReferenceName } from './stores.js';
 import { unwrapExpression } from './streams.js';
 import { isConst } from './query-consts.js';
-import { findLocalDeclaration } from './receivers.js';
+import { findLocalDeclaration, isReference } from './receivers.js';
 
 const TXN_TYPES = new Set(['Txn', 'Transaction', 'ControlledTransaction']);
 
@@ -119,20 +119,6 @@ export function hooksTakingEveryUse(
   };
   visit(scope);
   return other || hooks.size === 0 ? null : hooks;
-}
-
-/** An identifier that reads a variable: not a property name, an object key or a declared name. */
-function isReference(id: ts.Identifier): boolean {
-  const p = id.parent;
-  if (ts.isPropertyAccessExpression(p) && p.name === id) return false;
-  if (
-    (ts.isPropertyAssignment(p) || ts.isPropertyDeclaration(p) || ts.isMethodDeclaration(p)) &&
-    p.name === id
-  )
-    return false;
-  if ((ts.isVariableDeclaration(p) || ts.isParameter(p) || ts.isBindingElement(p)) && p.name === id)
-    return false;
-  return true;
 }
 
 /** A block or function that declares `name` itself, so uses inside it are another binding's. */

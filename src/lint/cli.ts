@@ -30,7 +30,8 @@ import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
 import { formatNames, formatters, type FormatName } from './formatters/index.js';
 import { ruleIds } from './rules/index.js';
 import { displayPath } from './formatters/paths.js';
-import { checkOutputDirectory, checkOutputFile, systemReason } from './output-file.js';
+import { systemReason } from '../analysis/errors.js';
+import { checkOutputDirectory, checkOutputFile } from './output-file.js';
 import { createProgress, isCI, showsProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
 

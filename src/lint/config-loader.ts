@@ -14,7 +14,7 @@ import {
   type StoreLintConfig,
 } from '../analysis/config.js';
 import { StoreLintConfigError } from './errors.js';
-import { systemReason } from './output-file.js';
+import { systemReason } from '../analysis/errors.js';
 import { ruleIds } from './rules/index.js';
 import { nearest } from './suggest.js';
 

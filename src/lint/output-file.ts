@@ -8,6 +8,7 @@
 import { statSync, type Stats } from 'node:fs';
 import { lstat, mkdir, readlink, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { systemReason } from '../analysis/errors.js';
 import { StoreLintUserError } from './errors.js';
 
 /** A path store-lint was told to write to cannot be written. */
@@ -43,15 +44,6 @@ export function asUserError(error: unknown, what: string, path: string): unknown
         ? 'a file is in the way of its directory'
         : systemReason(error as Error);
   return new OutputPathError(`cannot write the ${what} to ${path}: ${reason}`);
-}
-
-/**
- * Node's message without its code and its `, syscall 'path'` tail
- * (`EACCES: permission denied, open '….tmp'` → `permission denied`): the path
- * may be a temporary file the user never named.
- */
-export function systemReason(error: Error): string {
-  return error.message.replace(/^\w+: /, '').replace(/, \w+(?: '.*')?$/, '');
 }
 
 /**

@@ -37,6 +37,7 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { catchUpStream, CatchUpTimeoutError } from '../runtime/catch-up.js';
+import { settlesWithin } from '../runtime/deadline.js';
 import { applyStreamBatch } from '../runtime/replication-handlers.js';
 import { writersOf, type ServerContext } from '../runtime/server-context.js';
 import type { SQLBaseStore } from '../runtime/store.js';
@@ -635,17 +636,6 @@ function checkWritersHeard(hs: ServerContext, transport: ClientTransport): void 
         `so it would never see the others' rows: use the Redis transport ` +
         `(RedisClientTransport), on which every writer is heard, or give every stream one writer`,
     );
-  }
-}
-
-/** Resolves true once `promise` settles, or false after `ms`, whichever is first. */
-async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  try {
-    return await Promise.race([promise.then(() => true), timeout]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -23,7 +23,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import { groupByToken, withDeadline } from '../runtime/catch-up.js';
+import { groupByToken } from '../runtime/catch-up.js';
+import { settlesWithin, withDeadline } from '../runtime/deadline.js';
 import type { DatabaseHandle } from '../runtime/database.js';
 import type { StreamIdGenerator } from '../runtime/id-generator/index.js';
 import type { MemoryStreamSource } from '../runtime/memory-stream.js';
@@ -214,13 +215,7 @@ export class ReplicationServer {
     this.#links.clear();
     const pumping = this.#pumping;
     if (!pumping) return;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<false>(
-      (resolve) => (timer = setTimeout(resolve, this.#stopTimeoutMs, false)),
-    );
-    const finished = await Promise.race([pumping.then(() => true), late]);
-    clearTimeout(timer);
-    if (!finished) {
+    if (!(await settlesWithin(pumping, this.#stopTimeoutMs))) {
       this.#logger.warn(
         { waitedMs: this.#stopTimeoutMs },
         'a read of new stream rows did not return in time; abandoning it',

@@ -6,6 +6,7 @@
 // query that hangs (a black-holed database link: `pg` has no query timeout)
 // neither keeps the caller waiting past `pageTimeoutMs` nor, once abandoned,
 // applies anything when its result finally comes.
+import { withDeadline } from './deadline.js';
 import { ReplicationHandlerError } from './replication-handlers.js';
 import type { SQLBaseStore } from './store.js';
 import type { DatabaseHandle } from './database.js';
@@ -50,47 +51,6 @@ export class CatchUpTimeoutError extends Error {
         `took longer than ${timeoutMs} ms`,
     );
   }
-}
-
-/**
- * Settles like `promise`, unless `timeoutMs` passes first (rejects with
- * `onTimeout()`) or `abandon` is aborted (rejects with its reason). A result
- * that comes after that is dropped, and a late rejection is swallowed.
- */
-export function withDeadline<T>(
-  promise: Promise<T>,
-  timeoutMs: number | undefined,
-  onTimeout: () => Error,
-  abandon?: AbortSignal,
-): Promise<T> {
-  if (timeoutMs === undefined && abandon === undefined) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  let onAbort: (() => void) | undefined;
-  const guards: Array<Promise<never>> = [];
-  if (timeoutMs !== undefined) {
-    guards.push(
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(onTimeout()), timeoutMs);
-      }),
-    );
-  }
-  if (abandon !== undefined) {
-    guards.push(
-      new Promise<never>((_, reject) => {
-        onAbort = () => {
-          const reason: unknown = abandon.reason;
-          reject(reason instanceof Error ? reason : new Error('abandoned'));
-        };
-        if (abandon.aborted) onAbort();
-        else abandon.addEventListener('abort', onAbort, { once: true });
-      }),
-    );
-  }
-  // Promise.race handles `promise` whatever it does later: a late rejection is nobody's.
-  return Promise.race([promise, ...guards]).finally(() => {
-    clearTimeout(timer);
-    if (onAbort) abandon?.removeEventListener('abort', onAbort);
-  });
 }
 
 /** Groups a page's updates by token, keeping token order. */

@@ -50,6 +50,26 @@ async function behindProxy(
   return { db, proxy };
 }
 
+/**
+ * A writer serving on a port, and a reader behind a proxy that followed it
+ * once (with its caches filled when `fill`) and stopped: the next client
+ * starts with a catch-up, which a test can make hang.
+ */
+async function readerThatFollowedOnce(fill: boolean) {
+  const { db, schema } = await openSchema();
+  const writer = await openWriter(db);
+  cleanups.push(() => writer.close());
+  const { port, server } = await startServer(writer);
+  track(server);
+  const { db: readerDb, proxy } = await behindProxy(schema);
+  const reader = await openReader(readerDb);
+  const first = startClient(reader, port);
+  await first.ready;
+  if (fill) await readAll(reader);
+  await first.stop();
+  return { db, writer, port, readerDb, proxy, reader };
+}
+
 async function elapsed(promise: Promise<unknown>): Promise<number> {
   const started = performance.now();
   await promise;
@@ -60,17 +80,7 @@ describe.skipIf(!url)(
   `a hung database query${url ? '' : ' (skipped: DATABASE_URL is not set)'}`,
   () => {
     it('a catch-up page that hangs fails the catch-up after pageTimeoutMs (catch-up-failed, reconnect); once the database answers the worker catches up', async () => {
-      const { db, schema } = await openSchema();
-      const writer = await openWriter(db);
-      cleanups.push(() => writer.close());
-      const { port, server } = await startServer(writer);
-      track(server);
-      const { db: readerDb, proxy } = await behindProxy(schema);
-      const reader = await openReader(readerDb);
-      const first = startClient(reader, port);
-      await first.ready;
-      await readAll(reader);
-      await first.stop();
+      const { db, writer, port, proxy, reader } = await readerThatFollowedOnce(true);
       await writeReceipts(writer, 5, ROOMS, 'missed');
       const release = proxy.hold();
       const client = track(startClient(reader, port, {}, { pageTimeoutMs: 300 }));
@@ -87,17 +97,7 @@ describe.skipIf(!url)(
     });
 
     it('live commands waiting behind a hung catch-up are bounded: past maxPendingCommands they are dropped (queue-full), and the worker asks REPLICATE again and catches up', async () => {
-      const { db, schema } = await openSchema();
-      const writer = await openWriter(db);
-      cleanups.push(() => writer.close());
-      const { port, server } = await startServer(writer);
-      track(server);
-      const { db: readerDb, proxy } = await behindProxy(schema);
-      const reader = await openReader(readerDb);
-      const first = startClient(reader, port);
-      await first.ready;
-      await readAll(reader);
-      await first.stop();
+      const { db, writer, port, proxy, reader } = await readerThatFollowedOnce(true);
       await writeReceipts(writer, 3, ROOMS, 'missed');
       const release = proxy.hold();
       const client = track(startClient(reader, port, {}, { maxPendingCommands: 20 }));
@@ -119,16 +119,7 @@ describe.skipIf(!url)(
     });
 
     it('client.stop() resolves within stopTimeoutMs while a catch-up page hangs, and the page that comes back later applies nothing', async () => {
-      const { db, schema } = await openSchema();
-      const writer = await openWriter(db);
-      cleanups.push(() => writer.close());
-      const { port, server } = await startServer(writer);
-      track(server);
-      const { db: readerDb, proxy } = await behindProxy(schema);
-      const reader = await openReader(readerDb);
-      const first = startClient(reader, port);
-      await first.ready;
-      await first.stop();
+      const { writer, port, readerDb, proxy, reader } = await readerThatFollowedOnce(false);
       await writeReceipts(writer, 5, ROOMS, 'missed');
       const release = proxy.hold();
       const client = startClient(reader, port, {}, { stopTimeoutMs: 300 });
