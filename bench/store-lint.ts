@@ -16,7 +16,10 @@
 //     changed file (parse-one-file.cjs); a hit plus that parse, less one
 //     Node start-up, is the least any incremental `--cache` run could cost;
 //   - (e) TypeScript 7 (native) `tsc --noEmit -p`;
-//   - (f) the same with the TypeScript that ts-morph bundles (tsmorph-tsc.mjs).
+//   - (f) the same with the TypeScript that ts-morph bundles (tsmorph-tsc.mjs);
+//   - (g) `store-lint --watch`: one process, the one-file change of (d) and
+//     its restoration, timed from writing the file to the watcher's status
+//     line (its settling time included), and the process's peak memory.
 // The corpus imports the runtime as `storesplit` (the laid-out package,
 // linked into its node_modules), so the type checkers read the runtime's
 // declarations as they would in an application, not its sources. Both type
@@ -253,6 +256,101 @@ function clean(step: string, runs: readonly LintRun[]): void {
   }
 }
 
+/** What `--watch` cost: start to first lint, then each one-file change from the write to its status line. */
+interface Watched {
+  readonly startMs: number;
+  /** Best time from writing the file to the watcher's status line (settling included). */
+  readonly changeMs: number;
+  /** Best time the watcher itself reports for the re-lint (from noticing the change). */
+  readonly relintMs: number;
+  /** The process's peak resident memory (VmHWM), MB. */
+  readonly peakMB: number;
+}
+
+const WATCH_STATUS = /^store-lint: (\d+) errors?, \d+ warnings? \(linted in ([\d.]+) (ms|s)/;
+
+/**
+ * `store-lint --watch` on the corpus: the same one-file change as (d), and
+ * its restoration, `runs` times each. The error count must be what the
+ * `--cache` run found, then 0.
+ */
+async function watchOneFileChange(
+  dir: string,
+  target: string,
+  original: string,
+  changed: string,
+  runs: number,
+  expectedErrors: number | undefined,
+): Promise<Watched> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [STORE_LINT, '--watch', dir], {
+    cwd: dir,
+    env: { ...process.env, NO_COLOR: '1', CI: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  let wake: (() => void) | null = null;
+  child.stderr.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    wake?.();
+  });
+  child.on('exit', () => wake?.());
+  const statusLine = async (n: number): Promise<{ at: number; errors: number; ms: number }> => {
+    for (;;) {
+      const lines = stderr.split('\n').filter((l) => WATCH_STATUS.test(l));
+      if (lines.length >= n) {
+        const [, errors, value, unit] = WATCH_STATUS.exec(lines[n - 1]!)!;
+        const ms = Number(value) * (unit === 's' ? 1000 : 1);
+        return { at: performance.now(), errors: Number(errors), ms };
+      }
+      if (child.exitCode !== null) throw new Error(`store-lint --watch exited:\n${stderr}`);
+      await new Promise<void>((done) => (wake = done));
+      wake = null;
+    }
+  };
+  try {
+    const first = await statusLine(1);
+    if (first.errors !== 0)
+      throw new Error(`store-lint --watch found errors on the corpus:\n${stderr}`);
+    const change: number[] = [];
+    const relint: number[] = [];
+    let seen = 1;
+    for (let r = 0; r < runs; r++) {
+      for (const [text, errors] of [
+        [changed, expectedErrors],
+        [original, 0],
+      ] as const) {
+        const written = performance.now();
+        await writeFile(target, text);
+        const status = await statusLine(++seen);
+        if (errors !== undefined && status.errors !== errors) {
+          throw new Error(
+            `store-lint --watch: ${status.errors} errors after the one-file change, expected ${errors}:\n${stderr}`,
+          );
+        }
+        change.push(status.at - written);
+        relint.push(status.ms);
+      }
+    }
+    const hwm = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'));
+    return {
+      startMs: round(first.at - started),
+      changeMs: round(Math.min(...change)),
+      relintMs: round(Math.min(...relint)),
+      peakMB: hwm ? round(Number(hwm[1]) / 1024) : Number.NaN,
+    };
+  } finally {
+    await writeFile(target, original);
+    const exited = new Promise<number | null>((done) => {
+      if (child.exitCode !== null) done(child.exitCode);
+      else child.on('exit', (code) => done(code));
+    });
+    child.kill('SIGINT');
+    const code = await exited;
+    if (code !== 0) throw new Error(`store-lint --watch exited with ${code} on Ctrl-C:\n${stderr}`);
+  }
+}
+
 /** After the one-file change: exactly the expected rules, as many times as the first run found. */
 function expectedFindings(run: LintRun, count: number | undefined): void {
   const rules = [...new Set(run.findings.map((f) => f.ruleId ?? '(no rule)'))].sort();
@@ -411,6 +509,9 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       await writeFile(script, scriptOriginal);
     }
 
+    step('store-lint --watch, the same one-file change');
+    const watched = await watchOneFileChange(dir, target, original, changed, runs, changedFindings);
+
     const s = {
       cold: summarise(cold),
       write: summarise(write),
@@ -454,6 +555,11 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       ratio_one_file_change_vs_cold: round(s.oneFile.ms / s.cold.ms, 2),
       ratio_cache_hit_vs_cold: round(s.hit.ms / s.cold.ms, 2),
       ratio_independent_change_vs_cold: round(s.scriptChange.ms / s.cold.ms, 2),
+      store_lint_watch_start_ms: watched.startMs,
+      store_lint_watch_one_file_change_ms: watched.changeMs,
+      store_lint_watch_relint_ms: watched.relintMs,
+      store_lint_watch_peak_mb: watched.peakMB,
+      ratio_watch_one_file_change_vs_cold: round(watched.changeMs / s.cold.ms, 2),
       node_start_ms: s.node.ms,
       parse_one_file_ms: s.parse.ms,
       parse_one_file_code_cache_ms: s.parseCodeCache.ms,

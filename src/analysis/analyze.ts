@@ -34,7 +34,7 @@ import {
 } from './model.js';
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
-import { AnalysisProject, storeGlobFiles, toPosix } from './project.js';
+import { AnalysisProject, storeGlobFiles, toPosix, type ParsedFiles } from './project.js';
 import { readSchema, throughViews } from './schema.js';
 import {
   compositionStore,
@@ -53,10 +53,13 @@ import { UnresolvedSink } from './unresolved.js';
 // The CLI loads this module on demand and takes its entry points from it.
 export { findRoot } from './dependencies.js';
 export { printModel } from './print-model.js';
+export { ParsedFiles } from './project.js';
 
 export interface AnalyzeOptions {
   /** Called after each file's store methods are analysed. */
   readonly onProgress?: (done: number, total: number, file: string) => void;
+  /** Parses kept by a long-running process (`--watch`): unchanged files are not parsed again. */
+  readonly parsed?: ParsedFiles;
 }
 
 /** Statistics of the last `analyzeProject` run, for benchmarks and tests. */
@@ -109,7 +112,7 @@ export async function analyzeWithDependencies(
     phases[name] = Math.round(now - mark);
     mark = now;
   };
-  const project = AnalysisProject.load(config);
+  const project = AnalysisProject.load(config, options.parsed);
   phase('load');
   const schema = await readSchema(config);
   const schemaTables = schema.tables;

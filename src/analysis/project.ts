@@ -36,11 +36,47 @@ export async function storeGlobFiles(config: StoreLintConfig): Promise<Set<strin
   return new Set(files.map(toPosix));
 }
 
+/**
+ * Parsed files that a long-running process (`store-lint --watch`) keeps
+ * between analyses: a file whose text is unchanged is not parsed again, so
+ * re-analysing after a one-file change parses one file. Each analysis keeps
+ * what it read and lets go of the rest (deleted files, files now excluded).
+ */
+export class ParsedFiles {
+  #previous = new Map<string, ProjectFile>();
+  #current = new Map<string, ProjectFile>();
+  /** Files parsed, and parses reused, over every analysis so far (for tests and benchmarks). */
+  parses = 0;
+  reused = 0;
+
+  /** Called as an analysis starts: what the last one read is what this one may reuse. */
+  nextAnalysis(): void {
+    if (this.#current.size > 0) this.#previous = this.#current;
+    this.#current = new Map();
+  }
+
+  /** The parse of `abs` if its text (and the root it is named from) is what was parsed before. */
+  reuse(abs: string, rel: string, text: string): ProjectFile | undefined {
+    const known = this.#current.get(abs) ?? this.#previous.get(abs);
+    if (known === undefined || known.rel !== rel || known.sf.text !== text) return undefined;
+    this.#current.set(abs, known);
+    this.reused++;
+    return known;
+  }
+
+  keep(file: ProjectFile): void {
+    this.#current.set(file.abs, file);
+    this.parses++;
+  }
+}
+
 /** Reads and parses one source file; a file that does not parse is an `AnalysisInputError`. */
-export function parseProjectFile(root: string, abs: string): ProjectFile {
+export function parseProjectFile(root: string, abs: string, parsed?: ParsedFiles): ProjectFile {
   const rel = toPosix(path.relative(root, abs));
   const text = ts.sys.readFile(abs);
   if (text === undefined) throw new AnalysisInputError(`${rel}: cannot read file`, rel);
+  const reused = parsed?.reuse(abs, rel, text);
+  if (reused) return reused;
   const sf = ts.createSourceFile(abs, text, ts.ScriptTarget.Latest, true);
   const parseDiagnostics = (sf as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] })
     .parseDiagnostics;
@@ -53,7 +89,9 @@ export function parseProjectFile(root: string, abs: string): ProjectFile {
       rel,
     );
   }
-  return { abs, rel, sf };
+  const file = { abs, rel, sf };
+  parsed?.keep(file);
+  return file;
 }
 
 /** What one import resolved to. */
@@ -91,6 +129,8 @@ export class AnalysisProject {
     );
   }
   readonly #files = new Map<string, ProjectFile>();
+  /** Parses kept from an earlier analysis of the same process, to reuse. */
+  readonly #parsed: ParsedFiles | undefined;
   /** Files of a lazily loaded project not parsed yet: parsed when first asked for. */
   readonly #unparsed = new Set<string>();
   /** Files added by `ensureFile`, outside the tsconfig's own set. */
@@ -108,8 +148,10 @@ export class AnalysisProject {
     options: ts.CompilerOptions,
     fileNames: readonly string[],
     readonly lazy: boolean,
+    parsed: ParsedFiles | undefined,
   ) {
     this.#options = options;
+    this.#parsed = parsed;
     this.#resolutionCache = ts.createModuleResolutionCache(root, (f) => f, options);
     for (const fileName of fileNames) {
       if (!isAnalysable(path.relative(root, fileName))) continue;
@@ -118,17 +160,22 @@ export class AnalysisProject {
     }
   }
 
-  /** The project with every file parsed. */
-  static load(config: StoreLintConfig): AnalysisProject {
-    return AnalysisProject.#load(config, false);
+  /** The project with every file parsed (or taken from `parsed` where its text is unchanged). */
+  static load(config: StoreLintConfig, parsed?: ParsedFiles): AnalysisProject {
+    parsed?.nextAnalysis();
+    return AnalysisProject.#load(config, false, parsed);
   }
 
   /** The project with files parsed only when `get` first asks for them (to look at a few). */
   static loadLazily(config: StoreLintConfig): AnalysisProject {
-    return AnalysisProject.#load(config, true);
+    return AnalysisProject.#load(config, true, undefined);
   }
 
-  static #load(config: StoreLintConfig, lazy: boolean): AnalysisProject {
+  static #load(
+    config: StoreLintConfig,
+    lazy: boolean,
+    reuse: ParsedFiles | undefined,
+  ): AnalysisProject {
     const tsconfig = path.resolve(config.root, config.tsconfig);
     const rel = toPosix(path.relative(config.root, tsconfig));
     if (!existsSync(tsconfig)) {
@@ -176,7 +223,13 @@ export class AnalysisProject {
         rel,
       );
     }
-    return new AnalysisProject(path.resolve(config.root), parsed.options, parsed.fileNames, lazy);
+    return new AnalysisProject(
+      path.resolve(config.root),
+      parsed.options,
+      parsed.fileNames,
+      lazy,
+      reuse,
+    );
   }
 
   /** The analysed files, sorted by relative path. */
@@ -225,7 +278,7 @@ export class AnalysisProject {
   }
 
   #parse(abs: string): ProjectFile {
-    const file = parseProjectFile(this.root, abs);
+    const file = parseProjectFile(this.root, abs, this.#parsed);
     this.#files.set(abs, file);
     return file;
   }

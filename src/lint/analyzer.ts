@@ -8,10 +8,13 @@ import type { AnalysisResult } from '../analysis/analyze.js';
 import type { StoreLintConfig } from '../analysis/config.js';
 import type { KnownDeclarations, RootFile } from '../analysis/dependencies.js';
 import type { StoreModel } from '../analysis/model.js';
+import type { ParsedFiles } from '../analysis/project.js';
 import { StoreLintUserError } from './errors.js';
 
 export interface AnalyzeOptions {
   onProgress?(done: number, total: number, file: string): void;
+  /** Parses kept between analyses of one process (`--watch`). */
+  readonly parsed?: ParsedFiles;
 }
 
 export interface Analyzer {
@@ -27,6 +30,8 @@ export interface Analyzer {
     known: KnownDeclarations,
   ): Promise<RootFile | null>;
   printModel(model: StoreModel): string;
+  /** Parses kept between analyses, for `--watch`. */
+  readonly ParsedFiles: new () => ParsedFiles;
 }
 
 /** The analyser's folder, whose sources the cache fingerprints as part of the tool version. */
@@ -53,7 +58,13 @@ export async function loadAnalyzer(): Promise<Analyzer> {
     }
     throw error;
   }
-  const required = ['analyzeProject', 'analyzeWithDependencies', 'findRoot', 'printModel'] as const;
+  const required = [
+    'analyzeProject',
+    'analyzeWithDependencies',
+    'findRoot',
+    'printModel',
+    'ParsedFiles',
+  ] as const;
   const missing = required.filter((name) => typeof loaded[name] !== 'function');
   if (missing.length > 0) {
     throw new Error(`src/analysis/analyze.ts must export ${missing.join(', ')}`);

@@ -516,7 +516,8 @@ function missingImportAppeared(root: string, missing: CacheFile['missingImports'
   return missing.some(([m, before]) => lookalikes(root, m).join('\0') !== before.join('\0'));
 }
 
-function changedFiles(
+/** Input files added, removed or edited between two hashings. */
+export function changedFiles(
   before: Readonly<Record<string, string>>,
   after: Readonly<Record<string, string>>,
 ): string[] {

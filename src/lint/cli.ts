@@ -20,8 +20,10 @@ import {
 } from './baseline.js';
 import {
   analyzeWithCache,
+  computeInputs,
   DEFAULT_CACHE_LOCATION,
   lintSettingsKey,
+  modelFiles,
   type CachedAnalysis,
 } from './cache.js';
 import { loadConfig } from './config-loader.js';
@@ -34,6 +36,7 @@ import { systemReason } from '../analysis/errors.js';
 import { checkOutputDirectory, checkOutputFile } from './output-file.js';
 import { createProgress, isCI, showsProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
+import { watchProject } from './watch.js';
 
 export const DEFAULT_BASELINE = 'store-lint-baseline.json';
 
@@ -45,6 +48,8 @@ export interface CliIo {
   readonly stdoutIsTTY: boolean;
   readonly stderrIsTTY: boolean;
   readonly columns?: number;
+  /** Calls `handler` when the user interrupts the process (Ctrl-C, SIGTERM); returns a function that stops listening. */
+  onInterrupt?(handler: () => void): () => void;
 }
 
 interface CliOptions {
@@ -59,6 +64,7 @@ interface CliOptions {
   readonly report?: string;
   readonly reportFormat?: string[];
   readonly checkCoverage?: string;
+  readonly watch?: boolean;
 }
 
 export function processIo(): CliIo {
@@ -70,6 +76,14 @@ export function processIo(): CliIo {
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
     columns: process.stderr.columns,
+    onInterrupt(handler) {
+      process.once('SIGINT', handler);
+      process.once('SIGTERM', handler);
+      return () => {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+      };
+    },
   };
 }
 
@@ -128,6 +142,11 @@ function program(io: CliIo): Command {
     .option(
       '--check-coverage <pct>',
       'exit 1 when an app covers less than pct% of its cache invalidations',
+    )
+    .option(
+      '-w, --watch',
+      'lint, then lint again each time an input changes, until interrupted (Ctrl-C); ' +
+        'unchanged files are not parsed again (stylish or github format)',
     )
     .version(TOOL_VERSION, '-v, --version')
     .helpOption('-h, --help', 'show this help')
@@ -203,6 +222,10 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
   const dir = command.processedArgs[0] as string | undefined;
   const loaded: { config: StoreLintConfig | null } = { config: null };
   try {
+    if (options.watch) {
+      checkWatchOptions(options, (name) => command.getOptionValueSource(name) === 'cli');
+      return await watchLint(dir, options, io, loaded);
+    }
     return await lintProject(dir, options, io, loaded);
   } catch (error) {
     if (isUserError(error)) {
@@ -273,6 +296,127 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
   } finally {
     progress.done();
   }
+}
+
+/** `--watch` prints findings for a person, again and again: options for one machine-read run do not go with it. */
+function checkWatchOptions(options: CliOptions, given: (name: string) => boolean): void {
+  if (options.format !== 'stylish' && options.format !== 'github') {
+    throw new UsageError(`--watch prints stylish or github output, not ${options.format}`);
+  }
+  const oneOff: [keyof CliOptions, string][] = [
+    ['printModel', '--print-model'],
+    ['updateBaseline', '--update-baseline'],
+    ['cache', '--cache'],
+    ['cacheLocation', '--cache-location'],
+    ['report', '--report'],
+    ['reportFormat', '--report-format'],
+    ['checkCoverage', '--check-coverage'],
+    ['maxWarnings', '--max-warnings'],
+  ];
+  const clashing = oneOff.filter(([key]) => given(key)).map(([, flag]) => flag);
+  if (clashing.length > 0) {
+    throw new UsageError(
+      `--watch does not go with ${clashing.join(', ')}: those are for a single run ` +
+        '(--watch keeps the analysis in memory and has no exit status until it is stopped)',
+    );
+  }
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+/** `--watch`: lints until interrupted; 0 when stopped, 2 when it cannot watch at all. */
+async function watchLint(
+  dir: string | undefined,
+  options: CliOptions,
+  io: CliIo,
+  loaded: { config: StoreLintConfig | null },
+): Promise<number> {
+  const analyzer = await loadAnalyzer();
+  const parsed = new analyzer.ParsedFiles();
+  const progress = createProgress(
+    io.stderr,
+    showsProgress(io.env, io.stderrIsTTY),
+    io.columns || 80,
+  );
+  const watching = 'watching for changes (Ctrl-C stops)';
+  let stopListening = () => {};
+  const stopped = new Promise<void>((done) => {
+    stopListening = io.onInterrupt?.(done) ?? (() => {});
+  });
+  // The model's files found by the last run: hashed with the inputs before the next one.
+  let modelInputs: string[] = [];
+  const run = async (changed: readonly string[]) => {
+    const started = performance.now();
+    const fallbackRoot = resolve(io.cwd, dir ?? '.');
+    let config: StoreLintConfig | null = null;
+    try {
+      config = await loadConfig({
+        cwd: io.cwd,
+        ...(dir === undefined ? {} : { dir }),
+        ...(options.config === undefined ? {} : { configPath: options.config }),
+      });
+      loaded.config = config;
+      // Hashed before the analysis: an input edited while it runs differs from
+      // these afterwards, and is linted again at once.
+      const before = await computeInputs(config, modelInputs);
+      const result = await analyzer.analyzeWithDependencies(config, {
+        parsed,
+        onProgress: (done, total, file) => progress.update(done, total, file),
+      });
+      progress.done();
+      modelInputs = [...modelFiles(result.model), ...result.checkerFiles];
+      const after = await computeInputs(config, modelInputs);
+      const inputs = Object.fromEntries(
+        Object.entries(after.files).map(([f, hash]) => [f, before.files[f] ?? hash]),
+      );
+      const baseline = options.baseline
+        ? await readBaseline(resolve(io.cwd, options.baseline))
+        : null;
+      const report = lint(result.model, { config, baseline });
+      const formatted = formatters[options.format](report, {
+        cwd: io.cwd,
+        color: useColor(io.env, io.stdoutIsTTY),
+        toolVersion: TOOL_VERSION,
+        githubWorkspace: io.env.GITHUB_WORKSPACE || undefined,
+      });
+      if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
+      const names = `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`;
+      io.stderr.write(
+        `store-lint: ${plural(report.errorCount, 'error')}, ${plural(report.warningCount, 'warning')}` +
+          ` (linted in ${seconds(performance.now() - started)}${changed.length ? ` after a change to ${names}` : ''}); ${watching}\n`,
+      );
+      return { root: config.root, inputs, missingImports: result.missingImports };
+    } catch (error) {
+      progress.done();
+      // The user fixes the file or the config and saves: the next run picks it up.
+      io.stderr.write(
+        isUserError(error)
+          ? oneLine(error, io.cwd, config)
+          : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      );
+      io.stderr.write(`store-lint: ${watching}\n`);
+      return { root: config?.root ?? fallbackRoot, inputs: null, missingImports: [] };
+    }
+  };
+  try {
+    await watchProject({
+      run,
+      inputsNow: async () => {
+        const config = loaded.config;
+        return config ? (await computeInputs(config, modelInputs)).files : {};
+      },
+      stopped,
+      onWatchError: (folder, error) =>
+        io.stderr.write(
+          `store-lint: warning: cannot watch ${relative(io.cwd, folder) || folder}: ${systemReason(error)}; changes there are not seen\n`,
+        ),
+    });
+  } finally {
+    stopListening();
+  }
+  return 0;
 }
 
 /** `--cache-location`: a file, or a directory (existing, or written with a trailing slash) to put one in. */

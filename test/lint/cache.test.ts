@@ -15,6 +15,7 @@ import {
 import { lint } from '../../src/lint/engine.js';
 import { loadConfig } from '../../src/lint/config-loader.js';
 import { receiptsApp } from './model-builder.js';
+import { ParsedFiles } from '../../src/analysis/project.js';
 
 const APP = fileURLToPath(new URL('../fixtures/rules/unannounced-write/passing/', import.meta.url));
 
@@ -31,6 +32,7 @@ function fakeAnalyzer(): Analyzer & { runs: number } {
     findRoot: (_config, files) =>
       Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),
     printModel: (m) => JSON.stringify(m),
+    ParsedFiles,
   };
 }
 
@@ -238,6 +240,7 @@ describe('--cache', () => {
     };
     let runs = 0;
     const analyzer: Analyzer = {
+      ParsedFiles,
       analyzeProject: () => Promise.resolve(model),
       analyzeWithDependencies: () => {
         runs++;

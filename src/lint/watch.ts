@@ -1,0 +1,182 @@
+// `store-lint --watch`: lint, then lint again whenever an input changes,
+// until interrupted. One process keeps TypeScript loaded and the parsed files
+// (`ParsedFiles`): a re-lint parses only what changed. What counts as a
+// change is what counts for `--cache`: the inputs `computeInputs` hashes. A
+// file-system event only says "look again"; a save that leaves every input
+// as it was (an editor's backup file, a touch) re-lints nothing.
+//
+// Folders are watched one by one (inotify on Linux), skipping node_modules
+// and hidden folders such as .git and the cache's: a recursive watch of a
+// project root would also watch every package installed under it.
+import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { changedFiles } from './cache.js';
+import { StoreLintUserError } from './errors.js';
+
+/** Quiet time after the last event before looking: a save is often a burst (write, rename, chmod). */
+export const SETTLE_MS = 50;
+
+/** Input files by path relative to the root (some maybe outside it: `../x`), with their content hashes. */
+export type InputHashes = Readonly<Record<string, string>>;
+
+/** What one lint of the project left to watch. */
+export interface WatchedRun {
+  /** The project folder: watched with its subfolders. */
+  readonly root: string;
+  /** The inputs as they were linted; null when the run failed before knowing them. */
+  readonly inputs: InputHashes | null;
+  /**
+   * Relative imports that resolved to no file (what they name, relative to
+   * the root): a file appearing there may be no input yet changes the analysis.
+   */
+  readonly missingImports: readonly string[];
+}
+
+export interface WatchLoop {
+  /** Lints once and prints the results; never throws for the user's mistakes (it prints them). */
+  run(changed: readonly string[]): Promise<WatchedRun>;
+  /** The inputs of `last`'s project as they are now. */
+  inputsNow(last: WatchedRun & { readonly inputs: InputHashes }): Promise<InputHashes>;
+  /** Resolves when the user stops the watch (Ctrl-C). */
+  readonly stopped: Promise<void>;
+  /** Told about a folder that cannot be watched (once per folder). */
+  onWatchError(folder: string, error: NodeJS.ErrnoException): void;
+}
+
+const SKIPPED = (name: string) => name === 'node_modules' || name.startsWith('.');
+
+/** The folders to watch: the root's tree less skipped folders, plus the folders of inputs outside it. */
+export function foldersToWatch(run: WatchedRun): string[] {
+  const folders = new Set<string>();
+  const walk = (dir: string) => {
+    folders.add(dir);
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return; // removed meanwhile, or unreadable: the next run says so if it matters
+    }
+    for (const e of entries) if (e.isDirectory() && !SKIPPED(e.name)) walk(join(dir, e.name));
+  };
+  const root = resolve(run.root);
+  walk(root);
+  for (const input of Object.keys(run.inputs ?? {})) {
+    const abs = resolve(root, input);
+    const inside = !relative(root, abs).startsWith('..');
+    if (inside && !relative(root, abs).split(sep).some(SKIPPED)) continue;
+    // The nearest folder that exists: a missing input appears there.
+    let dir = dirname(abs);
+    while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+    folders.add(dir);
+  }
+  return [...folders].sort();
+}
+
+/** Whether `touched` (relative to the root) is where one of the run's unresolved imports looked. */
+function namesMissingImport(run: WatchedRun, touched: string): boolean {
+  const stem = (p: string) =>
+    p
+      .split(sep)
+      .join('/')
+      .replace(/\.[^/.]*$/, '');
+  return run.missingImports.some((m) => stem(m) === stem(touched));
+}
+
+/** Watches a set of folders; every event anywhere calls `onEvent` with the file's path. */
+class Folders {
+  readonly #watchers = new Map<string, FSWatcher>();
+  readonly #failed = new Set<string>();
+
+  constructor(
+    private readonly onEvent: (path: string) => void,
+    private readonly onError: (folder: string, error: NodeJS.ErrnoException) => void,
+  ) {}
+
+  /** Watches exactly `folders`: new ones are added, gone ones closed. */
+  set(folders: readonly string[]): void {
+    const wanted = new Set(folders);
+    for (const [dir, w] of this.#watchers) {
+      if (wanted.has(dir)) continue;
+      w.close();
+      this.#watchers.delete(dir);
+    }
+    for (const dir of wanted) {
+      if (this.#watchers.has(dir)) continue;
+      try {
+        const w = watch(dir, { persistent: true }, (_event, name) =>
+          this.onEvent(name === null ? dir : join(dir, name.toString())),
+        );
+        // A watched folder that is removed ends its watcher; its parent saw the removal.
+        w.on('error', () => {
+          w.close();
+          if (this.#watchers.get(dir) === w) this.#watchers.delete(dir);
+          this.onEvent(dir);
+        });
+        this.#watchers.set(dir, w);
+        this.#failed.delete(dir);
+      } catch (error) {
+        const e = error as NodeJS.ErrnoException;
+        if (e.code === 'ENOENT') continue; // gone between the walk and now
+        if (e.code === 'ENOSPC' || e.code === 'EMFILE') {
+          throw new StoreLintUserError(
+            `cannot watch ${dir}: the system's limit on watched folders or open files is reached ` +
+              `(${this.#watchers.size} folders watched; on Linux raise fs.inotify.max_user_watches)`,
+          );
+        }
+        if (!this.#failed.has(dir)) this.onError(dir, e);
+        this.#failed.add(dir);
+      }
+    }
+  }
+
+  close(): void {
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
+  }
+}
+
+/** Lints, then re-lints after each change of an input, until `loop.stopped` resolves. */
+export async function watchProject(loop: WatchLoop): Promise<void> {
+  let stopped = false;
+  let wake: (() => void) | null = null;
+  const pending = new Set<string>();
+  let timer: NodeJS.Timeout | null = null;
+  const folders = new Folders(
+    (path) => {
+      pending.add(path);
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = null;
+        wake?.();
+      }, SETTLE_MS);
+    },
+    (folder, error) => loop.onWatchError(folder, error),
+  );
+  void loop.stopped.then(() => {
+    stopped = true;
+    wake?.();
+  });
+  try {
+    let last = await loop.run([]);
+    while (!stopped) {
+      folders.set(foldersToWatch(last));
+      // Events that came while linting are looked at at once.
+      if (pending.size === 0 || timer !== null) {
+        await new Promise<void>((done) => (wake = done));
+        wake = null;
+      }
+      if (stopped) break;
+      const touched = [...pending].map((p) => relative(last.root, p) || p).sort();
+      pending.clear();
+      let changed = touched;
+      if (last.inputs !== null && !touched.some((t) => namesMissingImport(last, t))) {
+        changed = changedFiles(last.inputs, await loop.inputsNow({ ...last, inputs: last.inputs }));
+        if (changed.length === 0) continue;
+      }
+      last = await loop.run(changed);
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    folders.close();
+  }
+}
