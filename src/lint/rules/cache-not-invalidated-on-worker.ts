@@ -18,6 +18,17 @@ interface Group {
   readonly writers: Set<string>;
 }
 
+/** The certain writes of one table announced on one set of streams. */
+interface WriteGroup {
+  readonly key: string;
+  readonly streams: ReadonlySet<string>;
+  /** The streams of the set that carry the table, sorted. */
+  readonly covering: readonly string[];
+  readonly paths: WritePath[];
+  /** Cache name → how many of `paths` invalidate it through the caches stream. */
+  readonly throughCachesStream: Map<string, number>;
+}
+
 export const cacheNotInvalidatedOnWorker = defineRule({
   id: 'cache-not-invalidated-on-worker',
   meta: {
@@ -34,17 +45,30 @@ export const cacheNotInvalidatedOnWorker = defineRule({
     const facts = factsOf(model);
     const groups = new Map<string, Group>();
     // Every worker cache meets every write of its tables, across all writer
-    // compositions; the answer depends on the write only through its stream
-    // set, which many writes share, so it is worked out once per set.
-    const streamKeys = new Map<WritePath, string>();
-    const streamKey = (path: WritePath): string => {
-      let key = streamKeys.get(path);
-      if (key === undefined) {
-        key = [...path.streams].sort().join('\0');
-        streamKeys.set(path, key);
-      }
-      return key;
-    };
+    // compositions; the answer depends on a write only through its stream
+    // set (and whether it invalidates the cache through the caches stream),
+    // and many writes share a stream set: the writes of each table are
+    // grouped by it once, so a cache is checked once per group, not per write.
+    const writeGroups = new Map<string, readonly WriteGroup[]>();
+    const writeGroupsOf = (table: string): readonly WriteGroup[] =>
+      getOrCreate(writeGroups, table, () => {
+        const byStreams = new Map<string, WriteGroup>();
+        for (const { path } of facts.certainWritesOf(table)) {
+          const key = [...path.streams].sort().join('\0');
+          const group = getOrCreate(byStreams, key, () => ({
+            key,
+            streams: path.streams,
+            // Only the streams that carry this table can invalidate for it.
+            covering: [...path.streams].filter((s) => facts.covers(s, table) === 'yes').sort(),
+            paths: [],
+            throughCachesStream: new Map<string, number>(),
+          }));
+          group.paths.push(path);
+          for (const c of path.cachesStream)
+            group.throughCachesStream.set(c, (group.throughCachesStream.get(c) ?? 0) + 1);
+        }
+        return [...byStreams.values()];
+      });
     for (const worker of facts.workerCompositions) {
       // Handlers of a mixin the model lacks could invalidate anything.
       if (worker.unknownMixins.length) continue;
@@ -52,18 +76,16 @@ export const cacheNotInvalidatedOnWorker = defineRule({
       for (const cache of worker.caches.values()) {
         const invalidatedBy = new Map<string, boolean>();
         for (const table of cache.reads) {
-          for (const { path } of facts.certainWritesOf(table)) {
-            if (path.cachesStream.has(cache.name)) continue;
-            const key = streamKey(path);
-            let invalidated = invalidatedBy.get(key);
+          for (const writes of writeGroupsOf(table)) {
+            // Every write of the group invalidates the cache through the caches stream.
+            if (writes.throughCachesStream.get(cache.name) === writes.paths.length) continue;
+            let invalidated = invalidatedBy.get(writes.key);
             if (invalidated === undefined) {
-              invalidated = worker.handlerInvalidates(path.streams, cache.name);
-              invalidatedBy.set(key, invalidated);
+              invalidated = worker.handlerInvalidates(writes.streams, cache.name);
+              invalidatedBy.set(writes.key, invalidated);
             }
             if (invalidated) continue;
-            const streams = [...path.streams]
-              .filter((s) => facts.covers(s, table) === 'yes')
-              .sort();
+            const streams = writes.covering;
             if (streams.length === 0) continue;
             const groupKey = [cache.owner.store.name, cache.name, table, streams.join(',')].join(
               '\0',
@@ -80,7 +102,8 @@ export const cacheNotInvalidatedOnWorker = defineRule({
             }));
             for (const a of workerApps) group.apps.add(a);
             group.compositions.add(worker.name);
-            group.writers.add(qualified(path.root));
+            for (const path of writes.paths)
+              if (!path.cachesStream.has(cache.name)) group.writers.add(qualified(path.root));
           }
         }
       }
