@@ -28,7 +28,7 @@
 // --print-model).
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { open, readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -403,6 +403,41 @@ async function readCacheFile(location: string): Promise<CacheFile | null> {
 }
 
 /** The model's file: the index's name with `.model.json`. */
+/** How the files store-lint writes at a `--cache` location start (JSON.stringify keeps key order). */
+const OWN_FILE_START: readonly (readonly [(location: string) => string, RegExp])[] = [
+  [(location) => location, /^\{"format":\d+,"key":"/],
+  [modelLocation, /^\{"key":"/],
+];
+
+/**
+ * Refuses a `--cache` location where a file that store-lint did not write
+ * would be replaced: `--cache-location tsconfig.json` must not cost the
+ * tsconfig. An empty file, or a cache of any format, may be replaced. Reads
+ * only the start of each file (a model file is megabytes).
+ */
+export async function checkCacheLocation(location: string): Promise<void> {
+  for (const [pathOf, start] of OWN_FILE_START) {
+    const path = pathOf(location);
+    let head: string;
+    try {
+      const file = await open(path, 'r');
+      try {
+        const { buffer, bytesRead } = await file.read(Buffer.alloc(64), 0, 64, 0);
+        head = buffer.subarray(0, bytesRead).toString('utf8');
+      } finally {
+        await file.close();
+      }
+    } catch {
+      continue; // missing, or not readable: writing it will say why, if it must
+    }
+    if (head.trim() === '' || start.test(head)) continue;
+    throw new OutputPathError(
+      `cannot write the --cache file to ${path}: it holds something else (not a store-lint cache), ` +
+        'which would be lost; remove it or choose another --cache-location',
+    );
+  }
+}
+
 function modelLocation(location: string): string {
   return `${location.replace(/\.json$/, '')}.model.json`;
 }

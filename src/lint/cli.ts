@@ -20,6 +20,7 @@ import {
 } from './baseline.js';
 import {
   analyzeWithCache,
+  checkCacheLocation,
   computeInputs,
   DEFAULT_CACHE_LOCATION,
   lintSettingsKey,
@@ -261,6 +262,7 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
     }
     const location = cacheFile(config.root, options.cacheLocation);
     checkOutputFile(location, '--cache file');
+    await checkCacheLocation(location);
     const typeScript = typeScriptCodeCache(codeCacheBeside(location));
     const load = () => {
       typeScript.preload();

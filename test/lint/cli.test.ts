@@ -517,7 +517,8 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     await mkdir(shared);
     await writeFile(join(shared, 'team.json'), '{"version":1,"entries":[]}');
     await symlink(join(shared, 'team.json'), join(dir, 'store-lint-baseline.json'));
-    await writeFile(join(shared, 'index.json'), '{}');
+    // A cache of an older format, shared through a symlink: replaced through it.
+    await writeFile(join(shared, 'index.json'), '{"format":1,"key":"old"}');
     await symlink(join(shared, 'index.json'), join(dir, 'index.json'));
     expect((await runHere(['--update-baseline'], dir)).code).toBe(0);
     expect(await readFile(join(shared, 'team.json'), 'utf8')).toContain('"rule":"worker-writes"');
@@ -538,6 +539,30 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
       stderr: `store-lint: cannot write the --cache file to ${join(dir, 'fifo')}: it is a FIFO, not a regular file\n`,
     });
     expect((await lstat(join(dir, 'fifo'))).isFIFO()).toBe(true);
+  });
+
+  it('refuses a --cache location holding a file store-lint did not write, and leaves it as it was', async () => {
+    const dir = await copyFixture('worker-writes', 'failing', 'cache-not-ours');
+    const tsconfig = await readFile(join(dir, 'tsconfig.json'), 'utf8');
+    expect(await runHere(['--cache', '--cache-location', 'tsconfig.json'], dir)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        `store-lint: cannot write the --cache file to ${join(dir, 'tsconfig.json')}: it holds something else ` +
+        '(not a store-lint cache), which would be lost; remove it or choose another --cache-location\n',
+    });
+    expect(await readFile(join(dir, 'tsconfig.json'), 'utf8')).toBe(tsconfig);
+    // The model is written beside the index: a file in its place is kept too.
+    await writeFile(join(dir, 'notes.model.json'), 'my notes\n');
+    const refused = await runHere(['--cache', '--cache-location', 'notes.json'], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`${join(dir, 'notes.model.json')}: it holds something else`);
+    expect(await readFile(join(dir, 'notes.model.json'), 'utf8')).toBe('my notes\n');
+    // An empty file, and store-lint's own cache, are replaced.
+    await writeFile(join(dir, 'empty.json'), '');
+    expect((await runHere(['--cache', '--cache-location', 'empty.json'], dir)).code).toBe(1);
+    expect((await runHere(['--cache', '--cache-location', 'empty.json'], dir)).code).toBe(1);
+    expect(await readFile(join(dir, 'empty.json'), 'utf8')).toMatch(/^\{"format":\d+,"key":"/);
   });
 
   it('reports as a cold run does, with one warning, when the --cache file cannot be written', async () => {
