@@ -70,12 +70,6 @@ async function readerThatFollowedOnce(fill: boolean) {
   return { db, writer, port, readerDb, proxy, reader };
 }
 
-async function elapsed(promise: Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await promise;
-  return performance.now() - started;
-}
-
 describe.skipIf(!url)(
   `a hung database query${url ? '' : ' (skipped: DATABASE_URL is not set)'}`,
   () => {
@@ -118,7 +112,7 @@ describe.skipIf(!url)(
       expect(await counterValue(client, 'reconnects')).toBe(0);
     });
 
-    it('client.stop() resolves within stopTimeoutMs while a catch-up page hangs, and the page that comes back later applies nothing', async () => {
+    it('client.stop() resolves while a catch-up page hangs (after stopTimeoutMs), and the page that comes back later applies nothing', async () => {
       const { writer, port, readerDb, proxy, reader } = await readerThatFollowedOnce(false);
       await writeReceipts(writer, 5, ROOMS, 'missed');
       const release = proxy.hold();
@@ -126,7 +120,9 @@ describe.skipIf(!url)(
       await until(async () => (await counterValue(client, 'positionReceived')) >= 1);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const before = reader.streamPositions.get('receipts', 'main');
-      expect(await elapsed(client.stop())).toBeLessThan(2_000);
+      // Resolves while the proxy still holds the page's query (released only
+      // below): a stop that waited for the database would never return.
+      await client.stop();
       release();
       await sql`SELECT 1`.execute(readerDb); // the held query has come back by now
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -134,7 +130,7 @@ describe.skipIf(!url)(
       expect(before).toBeLessThan(writer.receiptsIdGen.currentToken());
     });
 
-    it('server.stop() resolves within stopTimeoutMs while its read of new rows hangs; the late rows are not sent', async () => {
+    it('server.stop() resolves while its read of new rows hangs (after stopTimeoutMs); the late rows are not sent', async () => {
       const { db, schema } = await openSchema();
       const { db: writerDb, proxy } = await behindProxy(schema);
       const writer = await openWriter(writerDb);
@@ -161,7 +157,8 @@ describe.skipIf(!url)(
           .execute();
       });
       await new Promise((resolve) => setTimeout(resolve, 100));
-      expect(await elapsed(server.stop())).toBeLessThan(2_000);
+      // Resolves while the proxy still holds the read (released only below).
+      await server.stop();
       release();
       await sql`SELECT 1`.execute(writerDb);
       await peer.closed;
