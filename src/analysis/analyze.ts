@@ -49,23 +49,29 @@ import { discoverStreams, streamResolver, type StreamDecl } from './streams.js';
 import { findSuppressions } from './suppressions.js';
 import { TransactionOpeners } from './transactions.js';
 import { UnresolvedSink } from './unresolved.js';
+import { RecordingSink, type KeptFacts } from './kept-facts.js';
 
 // The CLI loads this module on demand and takes its entry points from it.
 export { findRoot } from './dependencies.js';
 export { printModel } from './print-model.js';
 export { ParsedFiles } from './project.js';
+export { KeptFacts } from './kept-facts.js';
 
 export interface AnalyzeOptions {
   /** Called after each file's store methods are analysed. */
   readonly onProgress?: (done: number, total: number, file: string) => void;
   /** Parses kept by a long-running process (`--watch`): unchanged files are not parsed again. */
   readonly parsed?: ParsedFiles;
+  /** Unit facts kept by a long-running process (`--watch`): units of unchanged files are not walked again where they still hold. */
+  readonly kept?: KeptFacts;
 }
 
 /** Statistics of the last `analyzeProject` run, for benchmarks and tests. */
 export interface AnalysisStats {
   readonly files: number;
   readonly units: number;
+  /** Units whose facts a `KeptFacts` run reused instead of walking them. */
+  readonly unitsReused: number;
   readonly checkerCreated: boolean;
   readonly checkerQueries: number;
   /** Wall time per phase, milliseconds. */
@@ -202,6 +208,15 @@ export async function analyzeWithDependencies(
     schemaRoutines: schema.routines,
     generatorField,
   };
+  const factsRun = options.kept?.start({
+    files,
+    index,
+    stores,
+    compositions,
+    openers,
+    // What else a walk reads: the naming, the schema's routines, the `stores` globs' files.
+    settings: JSON.stringify([naming, [...schema.routines].sort(), [...storeFiles].sort()]),
+  });
   const facts = new Map<Unit, UnitFacts>();
   const unitsByFile = new Map<string, Unit[]>();
   for (const u of index.units) {
@@ -212,7 +227,13 @@ export async function analyzeWithDependencies(
   }
   const helperQueue: Unit[] = [];
   const walk = (u: Unit): void => {
-    const f = new UnitWalker(u, ctx).run();
+    let f = factsRun?.reuse(u, unresolved) ?? null;
+    if (f === null && factsRun) {
+      const recording = new RecordingSink(unresolved);
+      f = new UnitWalker(u, { ...ctx, unresolved: recording }).run();
+      factsRun.record(u, f, recording.added);
+    }
+    f ??= new UnitWalker(u, ctx).run();
     facts.set(u, f);
     for (const h of f.helpers) if (!facts.has(h)) helperQueue.push(h);
   };
@@ -384,9 +405,11 @@ export async function analyzeWithDependencies(
       );
   phase('dependencies');
 
+  if (factsRun) options.kept!.done(factsRun, project.checkerCreated);
   lastStats = {
     files: files.length,
     units: facts.size,
+    unitsReused: factsRun?.reused ?? 0,
     checkerCreated: project.checkerCreated,
     checkerQueries: project.checkerQueries,
     phases,

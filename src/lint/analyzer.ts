@@ -9,12 +9,15 @@ import type { StoreLintConfig } from '../analysis/config.js';
 import type { KnownDeclarations, RootFile } from '../analysis/dependencies.js';
 import type { StoreModel } from '../analysis/model.js';
 import type { ParsedFiles } from '../analysis/project.js';
+import type { KeptFacts } from '../analysis/kept-facts.js';
 import { StoreLintUserError } from './errors.js';
 
 export interface AnalyzeOptions {
   onProgress?(done: number, total: number, file: string): void;
   /** Parses kept between analyses of one process (`--watch`). */
   readonly parsed?: ParsedFiles;
+  /** Unit facts kept between analyses of one process (`--watch`). */
+  readonly kept?: KeptFacts;
 }
 
 export interface Analyzer {
@@ -30,8 +33,9 @@ export interface Analyzer {
     known: KnownDeclarations,
   ): Promise<RootFile | null>;
   printModel(model: StoreModel): string;
-  /** Parses kept between analyses, for `--watch`. */
+  /** Parses and unit facts kept between analyses, for `--watch`. */
   readonly ParsedFiles: new () => ParsedFiles;
+  readonly KeptFacts: new () => KeptFacts;
 }
 
 /** The analyser's folder, whose sources the cache fingerprints as part of the tool version. */
@@ -64,6 +68,7 @@ export async function loadAnalyzer(): Promise<Analyzer> {
     'findRoot',
     'printModel',
     'ParsedFiles',
+    'KeptFacts',
   ] as const;
   const missing = required.filter((name) => typeof loaded[name] !== 'function');
   if (missing.length > 0) {

@@ -337,6 +337,7 @@ async function watchLint(
 ): Promise<number> {
   const analyzer = await loadAnalyzer();
   const parsed = new analyzer.ParsedFiles();
+  const kept = new analyzer.KeptFacts();
   const progress = createProgress(
     io.stderr,
     showsProgress(io.env, io.stderrIsTTY),
@@ -365,6 +366,7 @@ async function watchLint(
       const before = await computeInputs(config, modelInputs);
       const result = await analyzer.analyzeWithDependencies(config, {
         parsed,
+        kept,
         onProgress: (done, total, file) => progress.update(done, total, file),
       });
       progress.done();

@@ -16,6 +16,7 @@ import { lint } from '../../src/lint/engine.js';
 import { loadConfig } from '../../src/lint/config-loader.js';
 import { receiptsApp } from './model-builder.js';
 import { ParsedFiles } from '../../src/analysis/project.js';
+import { KeptFacts } from '../../src/analysis/kept-facts.js';
 
 const APP = fileURLToPath(new URL('../fixtures/rules/unannounced-write/passing/', import.meta.url));
 
@@ -33,6 +34,7 @@ function fakeAnalyzer(): Analyzer & { runs: number } {
       Promise.resolve({ file: files[0]!, reason: 'the fake analyser reads every file' }),
     printModel: (m) => JSON.stringify(m),
     ParsedFiles,
+    KeptFacts,
   };
 }
 
@@ -241,6 +243,7 @@ describe('--cache', () => {
     let runs = 0;
     const analyzer: Analyzer = {
       ParsedFiles,
+      KeptFacts,
       analyzeProject: () => Promise.resolve(model),
       analyzeWithDependencies: () => {
         runs++;

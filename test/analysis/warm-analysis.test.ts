@@ -1,0 +1,222 @@
+// What `store-lint --watch` keeps between analyses: the parses of unchanged
+// files (`ParsedFiles`) and the facts of units whose file did not change
+// (`KeptFacts`). The invariant: a warm analysis gives exactly the model a
+// fresh process gives. Checked on every analysis fixture (one of them needs
+// the type checker, whose program is then built over reused trees, and no
+// facts may be reused after it), after an edit of the example app, and over
+// random sequences of edits to it, both edits that keep every file's shape
+// (a statement in a method body goes or comes back) and edits that do not
+// (a method added, a file's declarations changed).
+import { readdirSync } from 'node:fs';
+import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  analyzeWithDependencies,
+  lastAnalysisStats,
+  type AnalysisResult,
+} from '../../src/analysis/analyze.js';
+import type { StoreLintConfig } from '../../src/analysis/config.js';
+import { KeptFacts } from '../../src/analysis/kept-facts.js';
+import { ParsedFiles } from '../../src/analysis/project.js';
+import { loadConfig } from '../../src/lint/config-loader.js';
+import { configFor, FIXTURES } from './fixture-config.js';
+
+const CHAT = fileURLToPath(new URL('../../examples/chat/', import.meta.url));
+const ROOT_TSCONFIG = fileURLToPath(new URL('../../tsconfig.json', import.meta.url));
+
+let tmp: string;
+beforeAll(async () => {
+  tmp = await mkdtemp(path.join(tmpdir(), 'store-lint-warm-'));
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** What a rule or the cache sees of an analysis. */
+const seen = (r: AnalysisResult) =>
+  JSON.stringify({
+    model: r.model,
+    independent: r.independentFiles,
+    missing: r.missingImports,
+    checker: r.checkerFiles,
+  });
+
+/** One long-running process's analyses. */
+function warm(config: StoreLintConfig) {
+  const parsed = new ParsedFiles();
+  const kept = new KeptFacts();
+  return {
+    parsed,
+    kept,
+    analyse: () => analyzeWithDependencies(config, { parsed, kept }),
+  };
+}
+
+/** A copy of the chat example (its tsconfig extends the repository's: the layout is kept). */
+async function chatCopy(name: string): Promise<string> {
+  const base = path.join(tmp, name);
+  await cp(ROOT_TSCONFIG, path.join(base, 'tsconfig.json'));
+  const root = path.join(base, 'examples', 'chat');
+  await cp(CHAT, root, {
+    recursive: true,
+    filter: (src) => !src.split(path.sep).includes('node_modules'),
+  });
+  return root;
+}
+
+/** A statement on one line of its own, inside a method: commenting it out keeps the file parsing. */
+const ONE_LINE_STATEMENT = /^\s+(await )?this\.[^;]*\);\s*$/;
+
+describe('a warm analysis', () => {
+  const fixtures = readdirSync(FIXTURES, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
+  it('runs on the analysis fixtures', () => expect(fixtures.length).toBeGreaterThan(10));
+
+  it.each(fixtures)(
+    'gives the model of a fresh analysis: %s',
+    { timeout: 120_000 },
+    async (name) => {
+      const config = configFor(path.join(FIXTURES, name));
+      const process = warm(config);
+      const first = await process.analyse();
+      const again = await process.analyse();
+      expect(seen(again)).toBe(seen(first));
+      expect(process.parsed.reused).toBeGreaterThan(0);
+      const stats = lastAnalysisStats()!;
+      // The type checker's answers may depend on any body: nothing is reused after it.
+      if (stats.checkerCreated) expect(stats.unitsReused).toBe(0);
+      else expect(stats.unitsReused).toBe(stats.units);
+    },
+  );
+
+  it(
+    'after an edit, matches a fresh analysis and re-parses and re-walks only the edited file',
+    { timeout: 120_000 },
+    async () => {
+      const root = await chatCopy('one-edit');
+      const config = await loadConfig({ dir: root });
+      const process = warm(config);
+      const before = await process.analyse();
+      // A handler forgets one invalidation: the model must lose it.
+      let target: { file: string; line: number } | null = null;
+      for (const s of before.model.stores) {
+        for (const m of s.methods) {
+          if (m.handles === null) continue;
+          for (const i of m.invalidations) {
+            const lines = (await readFile(path.join(root, i.location.file), 'utf8')).split('\n');
+            if (target === null && ONE_LINE_STATEMENT.test(lines[i.location.line - 1]!))
+              target = { file: i.location.file, line: i.location.line };
+          }
+        }
+      }
+      expect(target).not.toBeNull();
+      const file = path.join(root, target!.file);
+      const lines = (await readFile(file, 'utf8')).split('\n');
+      lines[target!.line - 1] = `// ${lines[target!.line - 1]}`;
+      await writeFile(file, lines.join('\n'));
+
+      const parsesBefore = process.parsed.parses;
+      const after = await process.analyse();
+      expect(process.parsed.parses - parsesBefore).toBe(1);
+      const stats = lastAnalysisStats()!;
+      const unitsOfFile = before.model.stores
+        .filter((s) => s.file === target!.file)
+        .reduce((n, s) => n + s.methods.length, 0);
+      expect(stats.unitsReused).toBeGreaterThan(0);
+      expect(stats.units - stats.unitsReused).toBeGreaterThanOrEqual(unitsOfFile);
+      expect(stats.units - stats.unitsReused).toBeLessThan(stats.units / 2);
+      const fresh = await analyzeWithDependencies(config);
+      expect(seen(after)).toBe(seen(fresh));
+      expect(seen(after)).not.toBe(seen(before));
+    },
+  );
+
+  it(
+    'matches a fresh analysis after every edit of a random sequence',
+    { timeout: 600_000 },
+    async () => {
+      const root = await chatCopy('random-edits');
+      const config = await loadConfig({ dir: root });
+      const storeFiles = readdirSync(path.join(root, 'src', 'stores'))
+        .filter((f) => f.endsWith('.ts'))
+        .map((f) => path.join('src', 'stores', f));
+      const streams = path.join('src', 'streams.ts');
+      const originals = new Map<string, string>();
+      for (const f of [...storeFiles, streams])
+        originals.set(f, await readFile(path.join(root, f), 'utf8'));
+      // Commentable statements per file, by line index.
+      const statements = new Map(
+        storeFiles.map((f) => [
+          f,
+          originals
+            .get(f)!
+            .split('\n')
+            .flatMap((l, i) => (ONE_LINE_STATEMENT.test(l) ? [i] : [])),
+        ]),
+      );
+      const edit = fc.record({
+        file: fc.constantFrom(...storeFiles.filter((f) => statements.get(f)!.length > 0)),
+        pick: fc.nat(),
+        // Mostly body edits (facts reused); sometimes a declaration changes (all walked again):
+        // a new method, or a stream renamed (other files' allocations name it).
+        kind: fc.constantFrom(
+          'toggle',
+          'toggle',
+          'toggle',
+          'add-method',
+          'rename-stream',
+          'restore',
+        ),
+      });
+      await fc.assert(
+        fc.asyncProperty(fc.array(edit, { minLength: 1, maxLength: 4 }), async (edits) => {
+          const texts = new Map(originals);
+          for (const [f, text] of originals) await writeFile(path.join(root, f), text);
+          const process = warm(config);
+          await process.analyse();
+          for (const e of edits) {
+            if (e.kind === 'rename-stream') {
+              const names = [...originals.get(streams)!.matchAll(/name: '(\w+)'/g)].map(
+                (m) => m[1]!,
+              );
+              const name = names[e.pick % names.length]!;
+              texts.set(
+                streams,
+                texts.get(streams)!.replace(`name: '${name}'`, `name: '${name}_v2'`),
+              );
+              await writeFile(path.join(root, streams), texts.get(streams)!);
+              expect(seen(await process.analyse())).toBe(
+                seen(await analyzeWithDependencies(config)),
+              );
+              continue;
+            }
+            const lines = texts.get(e.file)!.split('\n');
+            if (e.kind === 'toggle') {
+              const candidates = statements.get(e.file)!;
+              const i = candidates[e.pick % candidates.length]!;
+              lines[i] = lines[i]!.startsWith('// ') ? lines[i]!.slice(3) : `// ${lines[i]}`;
+            } else if (e.kind === 'add-method') {
+              // A new method in the first class body of the file: its shape changes.
+              const at = lines.findIndex((l) => /class .*\{\s*$/.test(l));
+              if (at >= 0) lines.splice(at + 1, 0, `    extra${e.pick}(): number { return 1; }`);
+            } else {
+              lines.splice(0, lines.length, ...originals.get(e.file)!.split('\n'));
+            }
+            texts.set(e.file, lines.join('\n'));
+            await writeFile(path.join(root, e.file), texts.get(e.file)!);
+            const warmResult = await process.analyse();
+            const fresh = await analyzeWithDependencies(config);
+            expect(seen(warmResult)).toBe(seen(fresh));
+          }
+        }),
+        { numRuns: 12 },
+      );
+      for (const [f, text] of originals) await writeFile(path.join(root, f), text);
+    },
+  );
+});
