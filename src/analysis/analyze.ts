@@ -64,6 +64,8 @@ export interface AnalyzeOptions {
   readonly parsed?: ParsedFiles;
   /** Unit facts kept by a long-running process (`--watch`): units of unchanged files are not walked again where they still hold. */
   readonly kept?: KeptFacts;
+  /** False: leave `independentFiles` empty (only `--cache` needs them, and they cost a pass over the imports). */
+  readonly independentFiles?: boolean;
 }
 
 /** Statistics of the last `analyzeProject` run, for benchmarks and tests. */
@@ -390,19 +392,20 @@ export async function analyzeWithDependencies(
   const suppressions = analysedFiles.flatMap(findSuppressions);
   phase('apps');
 
-  const independentFiles = project.checkerCreated
-    ? []
-    : filesIndependentOf(
-        analysedFiles,
-        graph,
-        declaring,
-        [
-          ...unresolved.facts.map((f) => f.location.file),
-          ...suppressions.map((s) => s.location.file),
-          ...apps.flatMap((a) => a.modules),
-        ],
-        modules,
-      );
+  const independentFiles =
+    project.checkerCreated || options.independentFiles === false
+      ? []
+      : filesIndependentOf(
+          analysedFiles,
+          graph,
+          declaring,
+          [
+            ...unresolved.facts.map((f) => f.location.file),
+            ...suppressions.map((s) => s.location.file),
+            ...apps.flatMap((a) => a.modules),
+          ],
+          modules,
+        );
   phase('dependencies');
 
   if (factsRun) options.kept!.done(factsRun, project.checkerCreated);

@@ -18,6 +18,8 @@ export interface AnalyzeOptions {
   readonly parsed?: ParsedFiles;
   /** Unit facts kept between analyses of one process (`--watch`). */
   readonly kept?: KeptFacts;
+  /** False: the analysis need not find the files the model does not depend on (no `--cache`). */
+  readonly independentFiles?: boolean;
 }
 
 export interface Analyzer {

@@ -257,7 +257,8 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
     progress.update(done, total, file);
   try {
     if (!options.cache) {
-      const model = await (await loadAnalyzer()).analyzeProject(config, { onProgress });
+      const analyzer = await loadAnalyzer();
+      const model = await analyzer.analyzeProject(config, { onProgress, independentFiles: false });
       return { model: () => Promise.resolve(model), cached: null };
     }
     const location = cacheFile(config.root, options.cacheLocation);
@@ -367,6 +368,7 @@ async function watchLint(
       const result = await analyzer.analyzeWithDependencies(config, {
         parsed,
         kept,
+        independentFiles: false,
         onProgress: (done, total, file) => progress.update(done, total, file),
       });
       progress.done();
