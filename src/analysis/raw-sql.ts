@@ -337,7 +337,7 @@ const FRAGMENT_SHAPES: readonly (readonly [string, string])[] = [
   ['SELECT * FROM __sl_frag ORDER BY ', ''],
 ];
 
-const TABLE_KEYWORDS = /\b(from|join|into|update|table|using|truncate|copy|merge)\b/i;
+const TABLE_KEYWORDS = /\b(from|join|into|update|table|using|truncate|copy|merge|refresh)\b/i;
 
 function analyse(builder: SqlTextBuilder): RawSqlResult {
   const text = builder.text;

@@ -21,6 +21,8 @@ const WRITE_TARGETS: Readonly<Record<string, readonly string[]>> = {
   DeleteStmt: ['relation'],
   MergeStmt: ['relation'],
   TruncateStmt: ['relations'],
+  // A materialised view's rows change when it is refreshed, and only then.
+  RefreshMatViewStmt: ['relation'],
   CreateStmt: ['relation'],
   AlterTableStmt: ['relation'],
   IndexStmt: ['relation'],

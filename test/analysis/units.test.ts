@@ -80,6 +80,11 @@ describe('Postgres table extraction', () => {
     expect(tables('TRUNCATE a, b')).toEqual(['write:a', 'write:b']);
   });
 
+  it('counts refreshing a materialised view as writing it', () => {
+    expect(tables('REFRESH MATERIALIZED VIEW v')).toEqual(['write:v']);
+    expect(tables('REFRESH MATERIALIZED VIEW CONCURRENTLY s.v WITH NO DATA')).toEqual(['write:v']);
+  });
+
   it('scopes CTE names the way Postgres does', () => {
     // A plain WITH body does not see its own name: `users` inside is the table.
     expect(tables('WITH users AS (SELECT * FROM users) SELECT * FROM users')).toEqual([
