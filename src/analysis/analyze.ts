@@ -35,7 +35,7 @@ import {
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
 import { AnalysisProject, storeGlobFiles, toPosix, type ParsedFiles } from './project.js';
-import { readSchema, throughViews } from './schema.js';
+import { readSchema, throughViews, writesThrough } from './schema.js';
 import {
   compositionStore,
   confirmComposingMixins,
@@ -48,6 +48,7 @@ import {
 import { discoverStreams, streamResolver, type StreamDecl } from './streams.js';
 import { findSuppressions } from './suppressions.js';
 import { TransactionOpeners } from './transactions.js';
+import { reportTriggerGaps } from './triggers.js';
 import { UnresolvedSink } from './unresolved.js';
 import { RecordingSink, type KeptFacts } from './kept-facts.js';
 
@@ -256,16 +257,19 @@ export async function analyzeWithDependencies(
 
   // Closure over calls.
   const units = index.units;
-  // A view stands for the tables it reads, for reads and writes alike.
   const tablesOf = (u: Unit, access: 'read' | 'write') =>
-    throughViews(
-      new Set(
-        (facts.get(u)?.accesses ?? []).filter((a) => a.access === access).map((a) => a.table),
-      ),
-      schema.viewReads,
-    );
-  const readsDirect = units.map((u) => tablesOf(u, 'read'));
-  const writesDirect = units.map((u) => tablesOf(u, 'write'));
+    new Set((facts.get(u)?.accesses ?? []).filter((a) => a.access === access).map((a) => a.table));
+  // A view stands for the tables it reads, for reads and writes alike.
+  const readsDirect = units.map((u) => throughViews(tablesOf(u, 'read'), schema.viewReads));
+  // A write also writes what the triggers it fires write; a trigger whose
+  // tables are not all known leaves the writing unit unresolved.
+  const triggerGapUnits = new Set<Unit>();
+  const writesDirect = units.map((u) => {
+    const { tables, fired } = writesThrough(tablesOf(u, 'write'), schema);
+    const context = { store: u.store?.exportName ?? null, method: u.store ? u.name : null };
+    if (reportTriggerGaps(fired, unresolved, context)) triggerGapUnits.add(u);
+    return tables;
+  });
   const callTargets = (call: CallFact): readonly Unit[] => {
     if (call.composition) {
       const u = effectiveMethod(call.composition, call.method);
@@ -318,7 +322,7 @@ export async function analyzeWithDependencies(
       seen.add(h);
       const f = facts.get(h);
       if (!f) continue;
-      if (f.unresolved > 0) return true;
+      if (f.unresolved > 0 || triggerGapUnits.has(h)) return true;
       queue.push(...f.helpers);
     }
     return false;
@@ -386,7 +390,15 @@ export async function analyzeWithDependencies(
     };
   });
 
-  const { apps } = analyseApps({ config, project, graph, index, naming, unresolved });
+  // App code's own writes fire triggers too.
+  const apps = analyseApps({ config, project, graph, index, naming, unresolved }).apps.map((a) => ({
+    ...a,
+    writes: a.writes.flatMap((w) => {
+      const { tables, fired } = writesThrough([w.table], schema);
+      reportTriggerGaps(fired, unresolved);
+      return [...tables].map((table) => ({ table, location: w.location }));
+    }),
+  }));
   // After apps: entry modules outside the tsconfig's files count too.
   const analysedFiles = project.files;
   const suppressions = analysedFiles.flatMap(findSuppressions);

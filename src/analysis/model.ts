@@ -299,7 +299,8 @@ export type UnresolvedKind =
   | 'stream'
   | 'mixin'
   | 'app-call'
-  | 'duplicate-name';
+  | 'duplicate-name'
+  | 'trigger';
 
 export interface UnresolvedFact {
   readonly kind: UnresolvedKind;

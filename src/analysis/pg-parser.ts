@@ -16,8 +16,14 @@ export async function ensurePgParser(): Promise<void> {
 /** A JSON node of the parse tree: `{ SelectStmt: {...} }` and friends. */
 export type PgNode = Record<string, unknown>;
 
+/** A statement's byte range in the parsed text: from just after the previous `;` (comments included) to its end. */
+export interface PgSpan {
+  readonly start: number;
+  readonly end: number;
+}
+
 export type PgParseResult =
-  | { readonly ok: true; readonly stmts: readonly PgNode[] }
+  | { readonly ok: true; readonly stmts: readonly PgNode[]; readonly spans: readonly PgSpan[] }
   | { readonly ok: false; readonly message: string; readonly cursor: number };
 
 const cache = new Map<string, PgParseResult>();
@@ -28,8 +34,20 @@ export function parsePg(text: string): PgParseResult {
   if (hit) return hit;
   let result: PgParseResult;
   try {
-    const tree = parseSync(text) as { stmts?: { stmt: PgNode }[] };
-    result = { ok: true, stmts: (tree.stmts ?? []).map((s) => s.stmt) };
+    const tree = parseSync(text) as {
+      stmts?: { stmt: PgNode; stmt_location?: number; stmt_len?: number }[];
+    };
+    const stmts = tree.stmts ?? [];
+    const bytes = Buffer.byteLength(text);
+    result = {
+      ok: true,
+      stmts: stmts.map((s) => s.stmt),
+      // The parser leaves out zeros: the first statement's start, the last one's length (to the end).
+      spans: stmts.map((s) => {
+        const start = s.stmt_location ?? 0;
+        return { start, end: s.stmt_len ? start + s.stmt_len : bytes };
+      }),
+    };
   } catch (error) {
     const details = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails;
     result = {

@@ -2,16 +2,36 @@
 // parsed with the Postgres parser and applied in path order the way a
 // migrator would: CREATE TABLE / CREATE TABLE AS / CREATE [MATERIALIZED] VIEW
 // add a name (views count: queries name them like tables), ALTER TABLE …
-// RENAME TO renames, DROP TABLE / DROP VIEW remove. A file that cannot be
-// read or does not parse is the user's error.
+// RENAME TO renames, DROP TABLE / DROP VIEW remove. Functions and triggers
+// are kept the same way (CREATE [OR REPLACE], ALTER … RENAME, DROP), and
+// each trigger left at the end is resolved to what its function writes
+// (`triggers.ts`). A file that cannot be read or does not parse is the
+// user's error.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError, systemReason } from './errors.js';
-import { ensurePgParser, parsePg, type PgNode } from './pg-parser.js';
+import type { SourceLocation } from './model.js';
+import {
+  byteToCharOffsets,
+  ensurePgParser,
+  parsePg,
+  type PgNode,
+  type PgSpan,
+} from './pg-parser.js';
 import { tablesInStatements } from './sql-tables.js';
 import { normaliseSqlName } from './table-names.js';
+import {
+  lastName,
+  objectSignature,
+  resolveTriggers,
+  routineDef,
+  type FiredTrigger,
+  type RoutineDef,
+  type TriggerDecl,
+  type TriggerInfo,
+} from './triggers.js';
 
 export interface SchemaFile {
   /** Relative to the project root, POSIX separators. */
@@ -55,25 +75,132 @@ export interface Schema {
   readonly tables: readonly string[];
   /** A (non-materialised) view → the tables and views its query reads. */
   readonly viewReads: ReadonlyMap<string, readonly string[]>;
-  /** Functions and procedures the schema defines (lower case): code whose tables are not followed. */
+  /** Functions and procedures the schema defines (lower case): code whose tables raw SQL does not follow. */
   readonly routines: ReadonlySet<string>;
+  /** A table or view → the triggers on it, with what their functions write. */
+  readonly triggers: ReadonlyMap<string, readonly TriggerInfo[]>;
 }
 
 interface SchemaState {
   readonly tables: Set<string>;
   readonly viewReads: Map<string, string[]>;
   readonly routines: Set<string>;
+  /** By name: every definition (overloads) as the last statement left it. */
+  readonly routineDefs: Map<string, RoutineDef[]>;
+  /** By `table\0trigger`. */
+  readonly triggers: Map<string, TriggerDecl>;
 }
 
-/** Applies one statement to the defined tables, views and routines. */
-function apply(stmt: PgNode, { tables, viewReads, routines }: SchemaState): void {
-  const routine = obj(stmt.CreateFunctionStmt);
-  if (routine) {
-    const parts = Array.isArray(routine.funcname) ? routine.funcname : [];
-    const last = obj(obj(parts[parts.length - 1])?.String)?.sval;
-    if (typeof last === 'string') routines.add(last.toLowerCase());
-    return;
+const triggerKey = (table: string, name: string): string => `${table}\0${name}`;
+
+/** Moves the triggers on `from` to `to` (a rename), or drops them (`to` null). */
+function moveTriggers(triggers: Map<string, TriggerDecl>, from: string, to: string | null): void {
+  for (const [key, t] of [...triggers]) {
+    if (t.table !== from) continue;
+    triggers.delete(key);
+    if (to !== null) triggers.set(triggerKey(to, t.name), { ...t, table: to });
   }
+}
+
+/** Applies a routine statement (CREATE, DROP, RENAME of functions and procedures); false for another statement. */
+function applyRoutine(stmt: PgNode, { routines, routineDefs, triggers }: SchemaState): boolean {
+  const create = obj(stmt.CreateFunctionStmt);
+  if (create) {
+    const def = routineDef(create);
+    if (!def) return true;
+    routines.add(def.name);
+    const defs = (routineDefs.get(def.name) ?? []).filter((d) => d.signature !== def.signature);
+    routineDefs.set(def.name, [...defs, def]);
+    return true;
+  }
+  const drop = obj(stmt.DropStmt);
+  const rename = obj(stmt.RenameStmt);
+  const kinds = ['OBJECT_FUNCTION', 'OBJECT_PROCEDURE', 'OBJECT_ROUTINE'];
+  const targets =
+    drop && kinds.includes(String(drop.removeType))
+      ? (Array.isArray(drop.objects) ? drop.objects : []).map((o) => obj(obj(o)?.ObjectWithArgs))
+      : rename && kinds.includes(String(rename.renameType))
+        ? [obj(obj(rename.object)?.ObjectWithArgs)]
+        : null;
+  if (!targets) return false;
+  for (const target of targets) {
+    const { name, signature } = target ? objectSignature(target) : { name: null, signature: null };
+    const defs = name ? (routineDefs.get(name) ?? []) : [];
+    // Type names may be spelt otherwise than in CREATE: a lone definition is the one named.
+    const named = defs.filter(
+      (d) => signature === null || d.signature === signature || defs.length === 1,
+    );
+    if (!name || named.length === 0) continue;
+    const left = defs.filter((d) => !named.includes(d));
+    if (left.length) routineDefs.set(name, left);
+    else routineDefs.delete(name);
+    if (rename && typeof rename.newname === 'string') {
+      const to = rename.newname.toLowerCase();
+      routines.add(to);
+      routineDefs.set(to, [
+        ...(routineDefs.get(to) ?? []),
+        ...named.map((d) => ({ ...d, name: to })),
+      ]);
+    }
+    if (left.length) continue;
+    // A trigger names its function by identity: it follows a rename, and goes with a cascading drop.
+    for (const [key, t] of [...triggers]) {
+      if (t.function !== name) continue;
+      if (rename && typeof rename.newname === 'string')
+        triggers.set(key, { ...t, function: rename.newname.toLowerCase() });
+      else if (drop?.behavior === 'DROP_CASCADE') triggers.delete(key);
+    }
+  }
+  return true;
+}
+
+/** Applies a trigger statement (CREATE, DROP, RENAME); false for another statement. */
+function applyTrigger(
+  stmt: PgNode,
+  { triggers }: SchemaState,
+  locate: () => SourceLocation,
+): boolean {
+  const create = obj(stmt.CreateTrigStmt);
+  if (create) {
+    const table = relName(create.relation);
+    const fn = lastName(create.funcname);
+    if (table && fn && typeof create.trigname === 'string') {
+      const name = create.trigname;
+      triggers.set(triggerKey(table, name), { name, table, function: fn, location: locate() });
+    }
+    return true;
+  }
+  const drop = obj(stmt.DropStmt);
+  if (drop?.removeType === 'OBJECT_TRIGGER') {
+    for (const item of Array.isArray(drop.objects) ? drop.objects : []) {
+      const parts = (obj(obj(item)?.List)?.items as unknown[] | undefined) ?? [];
+      const name = obj(obj(parts[parts.length - 1])?.String)?.sval;
+      const table = lastName(parts.slice(0, -1));
+      if (typeof name === 'string' && table)
+        triggers.delete(triggerKey(normaliseSqlName(table), name));
+    }
+    return true;
+  }
+  const rename = obj(stmt.RenameStmt);
+  if (rename?.renameType === 'OBJECT_TRIGGER') {
+    const table = relName(rename.relation);
+    const from = rename.subname;
+    const to = rename.newname;
+    const trigger =
+      table && typeof from === 'string' ? triggers.get(triggerKey(table, from)) : null;
+    if (trigger && typeof to === 'string') {
+      triggers.delete(triggerKey(trigger.table, trigger.name));
+      triggers.set(triggerKey(trigger.table, to), { ...trigger, name: to });
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Applies one statement to the defined tables, views, routines and triggers. */
+function apply(stmt: PgNode, state: SchemaState, locate: () => SourceLocation): void {
+  if (applyRoutine(stmt, state) || applyTrigger(stmt, state, locate)) return;
+  const { tables, viewReads, triggers } = state;
   const create = obj(stmt.CreateStmt);
   if (create) {
     const name = relName(create.relation);
@@ -108,6 +235,7 @@ function apply(stmt: PgNode, { tables, viewReads, routines }: SchemaState): void
         viewReads.delete(from);
         viewReads.set(to, reads);
       }
+      moveTriggers(triggers, from, to);
     }
     return;
   }
@@ -119,6 +247,7 @@ function apply(stmt: PgNode, { tables, viewReads, routines }: SchemaState): void
       if (typeof last === 'string') {
         tables.delete(normaliseSqlName(last));
         viewReads.delete(normaliseSqlName(last));
+        moveTriggers(triggers, normaliseSqlName(last), null);
       }
     }
   }
@@ -130,11 +259,41 @@ function lineAt(text: string, index: number): number {
   return line;
 }
 
-/** The tables and views the schema files define (sorted), and what each view reads. */
+/** Where a statement is in its file: from its first token (past comments) to its end. */
+function statementLocation(
+  file: string,
+  text: string,
+  toChar: (byte: number) => number,
+  span: PgSpan,
+): SourceLocation {
+  let start = toChar(span.start);
+  let end = Math.min(text.length, toChar(span.end));
+  for (;;) {
+    const skipped = /^(?:\s+|--[^\n]*|\/\*[\s\S]*?\*\/)/.exec(text.slice(start, end));
+    if (!skipped) break;
+    start += skipped[0].length;
+  }
+  while (end > start && /\s/.test(text[end - 1]!)) end--;
+  const at = (index: number) => {
+    const lineStart = text.lastIndexOf('\n', index - 1) + 1;
+    return { line: lineAt(text, index), column: index - lineStart + 1 };
+  };
+  const s = at(start);
+  const e = at(end);
+  return { file, line: s.line, column: s.column, endLine: e.line, endColumn: e.column };
+}
+
+/** The tables and views the schema files define (sorted), what each view reads, and the triggers. */
 export async function readSchema(config: StoreLintConfig): Promise<Schema> {
   const files = await readSchemaFiles(config);
   await ensurePgParser();
-  const state: SchemaState = { tables: new Set(), viewReads: new Map(), routines: new Set() };
+  const state: SchemaState = {
+    tables: new Set(),
+    viewReads: new Map(),
+    routines: new Set(),
+    routineDefs: new Map(),
+    triggers: new Map(),
+  };
   for (const { file, text } of files) {
     const result = parsePg(text);
     if (!result.ok) {
@@ -144,9 +303,17 @@ export async function readSchema(config: StoreLintConfig): Promise<Schema> {
         file,
       );
     }
-    for (const stmt of result.stmts) apply(stmt, state);
+    const toChar = byteToCharOffsets(text);
+    result.stmts.forEach((stmt, i) =>
+      apply(stmt, state, () => statementLocation(file, text, toChar, result.spans[i]!)),
+    );
   }
-  return { tables: [...state.tables].sort(), viewReads: state.viewReads, routines: state.routines };
+  return {
+    tables: [...state.tables].sort(),
+    viewReads: state.viewReads,
+    routines: state.routines,
+    triggers: resolveTriggers(state.triggers.values(), state.routineDefs),
+  };
 }
 
 /**
@@ -168,4 +335,34 @@ export function throughViews(
     }
   }
   return out;
+}
+
+/**
+ * What writing `tables` writes in the database: through views to the tables
+ * they read, and through the triggers on each written table or view to what
+ * their functions write, transitively; with the triggers fired, each with
+ * the table of `tables` whose write leads to it.
+ */
+export function writesThrough(
+  tables: Iterable<string>,
+  schema: Pick<Schema, 'viewReads' | 'triggers'>,
+): { tables: Set<string>; fired: FiredTrigger[] } {
+  const out = new Set<string>();
+  const fired: FiredTrigger[] = [];
+  const queue: { table: string; from: string }[] = [];
+  const add = (table: string, from: string) => {
+    if (out.has(table)) return;
+    out.add(table);
+    queue.push({ table, from });
+  };
+  for (const t of tables) add(t, t);
+  while (queue.length) {
+    const { table, from } = queue.shift()!;
+    for (const t of schema.viewReads.get(table) ?? []) add(t, from);
+    for (const trigger of schema.triggers.get(table) ?? []) {
+      fired.push({ trigger, from });
+      for (const t of trigger.writes) add(t, from);
+    }
+  }
+  return { tables: out, fired };
 }

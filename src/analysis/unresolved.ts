@@ -11,7 +11,8 @@ export class UnresolvedSink {
     location: SourceLocation,
     context: { store?: string | null; method?: string | null } = {},
   ): void {
-    const key = `${kind}\0${message}\0${location.file}:${location.line}:${location.column}`;
+    // One place can hold a fact for several methods (a trigger every writer of its table fires).
+    const key = `${kind}\0${message}\0${context.store ?? ''}\0${context.method ?? ''}\0${location.file}:${location.line}:${location.column}`;
     if (this.#facts.has(key)) return;
     this.#facts.set(key, {
       kind,

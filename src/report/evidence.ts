@@ -142,9 +142,14 @@ export function uncertainty(
 }
 
 // Unresolved facts that hide a table: a dynamic table name, SQL the analyser
-// could not read. The analyser cannot tell whether such a table is read or
-// written, so a method holding one may read or write any table.
-const UNNAMED_TABLE_KINDS: ReadonlySet<UnresolvedKind> = new Set(['table-name', 'raw-sql']);
+// could not read (in the code, or in the function of a trigger a write
+// fires). The analyser cannot tell whether such a table is read or written,
+// so a method holding one may read or write any table.
+const UNNAMED_TABLE_KINDS: ReadonlySet<UnresolvedKind> = new Set([
+  'table-name',
+  'raw-sql',
+  'trigger',
+]);
 
 /**
  * Why the methods of a reach may read or write a table the analyser could not

@@ -573,6 +573,68 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('counts what the triggers a write fires write, for store methods and app code; says which triggers it cannot follow, for each writer', async () => {
+    const root = project('trigger-writes', {
+      'tsconfig.json': TSCONFIG,
+      'schema.sql': [
+        'CREATE TABLE tags (tag text);',
+        'CREATE TABLE tag_counts (n int);',
+        'CREATE TABLE notes (n text);',
+        'CREATE FUNCTION count_tags() RETURNS trigger LANGUAGE plpgsql AS $$',
+        'BEGIN INSERT INTO tag_counts SELECT count(*) FROM tags; RETURN NULL; END $$;',
+        'CREATE TRIGGER tags_counted AFTER INSERT ON tags',
+        '  FOR EACH STATEMENT EXECUTE FUNCTION count_tags();',
+        'CREATE FUNCTION copy_note() RETURNS trigger LANGUAGE plpgsql AS $$',
+        "BEGIN EXECUTE 'INSERT INTO ' || TG_ARGV[0] || ' VALUES ($1)' USING NEW.n; RETURN NEW; END $$;",
+        "CREATE TRIGGER notes_copied AFTER INSERT ON notes FOR EACH ROW EXECUTE FUNCTION copy_note('x');",
+        '',
+      ].join('\n'),
+      'src/stores.ts': [
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        'export function NotesStore<B extends StoreBase>(Base: B) {',
+        '  abstract class NotesStore extends Base {',
+        "    tag() { return this.dbConn.insertInto('tags').values({ tag: '' }).execute(); }",
+        "    note() { return this.dbConn.insertInto('notes').values({ n: '' }).execute(); }",
+        "    noteAgain() { return this.dbConn.deleteFrom('notes').execute(); }",
+        '  }',
+        '  return NotesStore;',
+        '}',
+        'export class ReaderDataStore extends NotesStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+      'src/app.ts': [
+        "import type { ReaderDataStore } from './stores.js';",
+        'export async function fix(store: ReaderDataStore) {',
+        "  await store.dbConn.insertInto('tags').values({ tag: '' }).execute();",
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(
+      configFor(root, {
+        schema: ['schema.sql'],
+        apps: {
+          reader: { role: 'worker', store: 'src/stores.ts#ReaderDataStore', entry: ['src/app.ts'] },
+        },
+      }),
+    );
+    const writes = Object.fromEntries(model.stores[0]!.methods.map((m) => [m.name, m.writes]));
+    expect(writes).toEqual({ tag: ['tag_counts', 'tags'], note: ['notes'], noteAgain: ['notes'] });
+    expect(model.apps[0]!.writes.map((w) => [w.table, w.location.line])).toEqual([
+      ['tags', 3],
+      ['tag_counts', 3],
+    ]);
+    // One fact per writer, at the trigger, so that each writer's rules hold back.
+    const message =
+      'writing `notes` fires trigger `notes_copied`, whose function `copy_note` runs dynamic SQL (`EXECUTE`); the tables it writes are not followed';
+    expect(
+      model.unresolved.map((u) => [u.kind, u.method, u.location.file, u.location.line, u.message]),
+    ).toEqual([
+      ['trigger', 'note', 'schema.sql', 10, message],
+      ['trigger', 'noteAgain', 'schema.sql', 10, message],
+    ]);
+  });
+
   it('follows app code into a JavaScript module it imports (allowJs)', async () => {
     const root = project('js-app-module', {
       'tsconfig.json': JSON.stringify({
