@@ -7,10 +7,12 @@
 // times every interaction by its description.
 import { PGlite } from '@electric-sql/pglite';
 import {
+  CompiledQuery,
   Kysely,
   PostgresDialect,
   type Dialect,
   type IsolationLevel,
+  type QueryResult,
   type Transaction,
 } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -93,6 +95,26 @@ export class AfterCommitError extends Error {
   }
 }
 
+/**
+ * A database session of its own, for state that must outlive any one query
+ * and belongs to a session: the stream ID generators' writer locks (session
+ * advisory locks). On Postgres a connection outside the pool, which the pool
+ * can neither recycle nor lend to a query; on PGlite the one session there is.
+ */
+export interface DedicatedSession {
+  /** Runs one statement on this session and returns its rows. */
+  query<R>(text: string, params?: readonly unknown[]): Promise<R[]>;
+  /** True once the session is gone (closed, dropped by the server or network, or the database destroyed). */
+  readonly ended: boolean;
+  /**
+   * Calls `listener` once if the session ends without `close()`: the server
+   * or the network dropped it, and its session-level locks with it.
+   */
+  onLost(listener: (error: Error) => void): void;
+  /** Ends the session; on Postgres its session-level locks are released with it. */
+  close(): Promise<void>;
+}
+
 /** A user-caused configuration mistake (bad URL, unreachable server): rendered as one line. */
 export class DatabaseConfigError extends Error {
   override name = 'DatabaseConfigError';
@@ -119,16 +141,25 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
   readonly pglite: PGlite | undefined;
   readonly #timings = new Map<string, InteractionTiming>();
   readonly #onCallbackError: (error: unknown, desc: string) => void;
+  readonly #connectSession: (() => Promise<pg.Client>) | undefined;
+  readonly #sessions = new Set<DedicatedSession>();
 
+  /**
+   * `connectSession` (Postgres): connects a client outside the pool, with the
+   * pool's settings, for `openDedicatedSession`; without it a Postgres handle
+   * has no dedicated sessions, so it cannot run a writer.
+   */
   constructor(
     dialect: Dialect,
     kind: DatabaseKind,
     pglite?: PGlite,
     onCallbackError?: (error: unknown, desc: string) => void,
+    connectSession?: () => Promise<pg.Client>,
   ) {
     super({ dialect });
     this.kind = kind;
     this.pglite = pglite;
+    this.#connectSession = connectSession;
     this.#onCallbackError =
       onCallbackError ??
       ((error, desc) =>
@@ -209,6 +240,32 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
     }
   }
 
+  /**
+   * Opens a session of its own (see `DedicatedSession`); `destroy()` closes
+   * any still open. On PGlite every call shares the one session, and its
+   * queries wait, like any other, for the transaction in progress.
+   */
+  async openDedicatedSession(): Promise<DedicatedSession> {
+    if (this.pglite) return pgliteSession((query) => this.executeQuery(query), this.pglite);
+    if (!this.#connectSession) {
+      throw new DatabaseConfigError(
+        'this database handle cannot open a dedicated session (it was not made by createDatabase)',
+      );
+    }
+    const client = await this.#connectSession();
+    const session = new PostgresSession(client, () => this.#sessions.delete(session));
+    this.#sessions.add(session);
+    return session;
+  }
+
+  /** Closes the dedicated sessions still open, then the pool or PGlite. */
+  override async destroy(): Promise<void> {
+    const sessions = [...this.#sessions];
+    this.#sessions.clear();
+    await Promise.all(sessions.map((session) => session.close()));
+    await super.destroy();
+  }
+
   /** Timing per interaction description since the handle opened. */
   interactionTimings(): ReadonlyMap<string, Readonly<InteractionTiming>> {
     return this.#timings;
@@ -226,6 +283,72 @@ export class DatabaseHandle<DB> extends Kysely<DB> {
     t.totalMs += ms;
     t.maxMs = Math.max(t.maxMs, ms);
     if (failed) t.failures++;
+  }
+}
+
+/** PGlite has one session: its queries go through the handle, which serialises them with transactions. */
+function pgliteSession(
+  execute: (query: CompiledQuery) => Promise<QueryResult<unknown>>,
+  pglite: PGlite,
+): DedicatedSession {
+  return {
+    async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+      const result = await execute(CompiledQuery.raw(text, [...params]));
+      return result.rows as R[];
+    },
+    get ended() {
+      return pglite.closed;
+    },
+    // Nothing but the process (or destroy) ends it.
+    onLost: () => undefined,
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A `pg` client outside the pool; an error or an end we did not ask for is a lost session. */
+class PostgresSession implements DedicatedSession {
+  readonly #client: pg.Client;
+  readonly #onEnd: () => void;
+  #closing = false;
+  #lost: Error | undefined;
+  readonly #lostListeners: Array<(error: Error) => void> = [];
+
+  constructor(client: pg.Client, onEnd: () => void) {
+    this.#client = client;
+    this.#onEnd = onEnd;
+    client.on('error', (error) => this.#ended(error));
+    client.on('end', () => this.#ended(new Error('the connection ended')));
+  }
+
+  get ended(): boolean {
+    return this.#closing || this.#lost !== undefined;
+  }
+
+  async query<R>(text: string, params: readonly unknown[] = []): Promise<R[]> {
+    const result = await this.#client.query(text, [...params]);
+    return result.rows as R[];
+  }
+
+  onLost(listener: (error: Error) => void): void {
+    if (this.#lost) listener(this.#lost);
+    else if (!this.#closing) this.#lostListeners.push(listener);
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.#closing = true;
+    this.#onEnd();
+    // A client that cannot say goodbye is gone all the same.
+    await this.#client.end().catch(() => undefined);
+  }
+
+  #ended(error: Error): void {
+    if (this.ended) return;
+    this.#lost = error;
+    this.#onEnd();
+    for (const listener of this.#lostListeners.splice(0)) listener(error);
+    // The socket may still be open after an error; nothing will use it again.
+    this.#client.end().catch(() => undefined);
   }
 }
 
@@ -287,11 +410,24 @@ async function openPostgres<DB>(
   const pool = new pg.Pool(config);
   // An idle client's error (server restart) must not crash the process.
   pool.on('error', () => undefined);
+  const connectSession = async () => {
+    // The pool's connection settings. Keep-alive probes: a session that
+    // holds locks idles for hours, and a dead peer must be noticed.
+    const client = new pg.Client({
+      connectionString: url,
+      ...(config.options === undefined ? {} : { options: config.options }),
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 30_000,
+    });
+    await connectOrExplain(client, url);
+    return client;
+  };
   return new DatabaseHandle<DB>(
     new PostgresDialect({ pool }),
     'postgres',
     undefined,
     options.onCallbackError,
+    connectSession,
   );
 }
 

@@ -203,6 +203,27 @@ describeEachDatabase('runInteraction', (backend) => {
   }
 });
 
+describeEachDatabase('dedicated session', (backend) => {
+  it('keeps session state across its queries, on a connection of its own on Postgres and the one session on PGlite', async () => {
+    const db = await backend.open();
+    const session = await db.openDedicatedSession();
+    await session.query(`SELECT set_config('storesplit.probe', 'held', false)`);
+    const setting = `SELECT current_setting('storesplit.probe', true) AS v, pg_backend_pid() AS pid`;
+    const [own] = await session.query<{ v: string | null; pid: number }>(setting);
+    expect(own?.v).toBe('held');
+    const { rows } = await sql.raw<{ v: string | null; pid: number }>(setting).execute(db);
+    if (backend.kind === 'postgres') {
+      expect(rows[0]?.v).not.toBe('held');
+      expect(rows[0]?.pid).not.toBe(own?.pid);
+    } else {
+      expect(rows[0]?.v).toBe('held');
+    }
+    expect(session.ended).toBe(false);
+    await session.close();
+    expect(session.ended).toBe(backend.kind === 'postgres');
+  });
+});
+
 describe('createDatabase', () => {
   it('explains an unreachable Postgres in one line without the password', async () => {
     const attempt = createDatabase({ url: 'postgres://user:secret@127.0.0.1:1/db' });
