@@ -305,7 +305,9 @@ describeEachDatabase('replication client', (backend) => {
     expect(reader.typing.get('!a')).toEqual(['@alice']);
     expect(await counter(c, 'reconnects')).toBe(1);
     // The writer restarts: its in-memory stream starts again from token 0, in a new epoch.
+    // The old run stops first (one live writer per instance).
     await same.server.stop();
+    await writer.close();
     const restarted = await openWriter(db);
     restarted.setTyping('!b', ['@bob']);
     const again = await startServer(restarted, { port });

@@ -68,7 +68,17 @@ class DatabaseModel {
   async load(node: Node): Promise<void> {
     // The process dies once its queries have returned: its open writes never commit.
     await Promise.all(node.allocations.map((a) => a.started));
-    for (const allocation of node.allocations.splice(0)) allocation.dead = true;
+    const dying = node.allocations.splice(0);
+    for (const allocation of dying) allocation.dead = true;
+    if (node.generator) {
+      // Its session ends with it, and its writer lock with the session. In one
+      // process that is close(), once its writes have failed; that persists no
+      // more than the new run's load does itself (it registers the sequence
+      // value), and nothing runs in between.
+      for (const allocation of dying) allocation.release.reject(new Error('the process died'));
+      await Promise.all(dying.map((a) => a.done));
+      await node.generator.close();
+    }
     const generator = createStreamIdGenerator(this.db, {
       stream: this.stream,
       instanceName: node.name,

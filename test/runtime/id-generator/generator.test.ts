@@ -323,11 +323,15 @@ describeEachDatabase('stream ID generator', (backend) => {
     // A stale writer (or a lower value) cannot move the row back.
     await persistPosition(db, 'things', 'main', 1);
     expect(await readPositions(db, 'things')).toEqual({ main: 3 });
-    // The process dies with ID 4 in flight; its write never commits.
-    let started = false;
-    void first.withNextId(() => ((started = true), new Promise(() => undefined)));
-    await vi.waitFor(() => expect(started).toBe(true));
-    open.splice(open.indexOf(first), 1); // abandoned, never closed
+    // The process dies with ID 4 in flight: the sequence handed it out, its
+    // write never commits, and its persisted position stays at 3. Its session
+    // ends with it, and the writer lock with the session; in one process that
+    // is close(), after which the dead run's allocation is replayed on the
+    // sequence, leaving the database as the crash would.
+    open.splice(open.indexOf(first), 1);
+    await first.close();
+    await sql`SELECT nextval('storesplit_seq_things')`.execute(db);
+    expect(await readPositions(db, 'things')).toEqual({ main: 3 });
 
     const second = await loaded(db);
     expect(second.currentToken()).toBeGreaterThanOrEqual(published);
@@ -340,7 +344,8 @@ describeEachDatabase('stream ID generator', (backend) => {
     const db = await backend.open();
     const gen = await loaded(db);
     await gen.withNextIds(5, nothing);
-    await gen.flush();
+    open.splice(open.indexOf(gen), 1);
+    await gen.close(); // stopped, then the database restored with an older sequence
     await sql`SELECT setval('storesplit_seq_things', 2)`.execute(db);
     const again = createStreamIdGenerator(db, { stream: 'things', instanceName: 'main' });
     await expect(again.load()).rejects.toThrow(
