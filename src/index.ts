@@ -6,6 +6,7 @@ export {
   DatabaseHandle,
   isRetryableError,
   type CreateDatabaseOptions,
+  type DedicatedSession,
   type DatabaseKind,
   type InteractionOptions,
   type InteractionTiming,
@@ -82,6 +83,8 @@ export {
 } from './runtime/cache/index.js';
 export {
   createStreamIdGenerator,
+  WriterAlreadyRunningError,
+  WriterLockLostError,
   type StreamIdGenerator,
   type StreamIdGeneratorOptions,
 } from './runtime/id-generator/index.js';

@@ -15,6 +15,7 @@ export const CACHES_TABLE = 'storesplit_cache_invalidations';
 export const RUNTIME_TABLES: readonly string[] = Object.freeze([
   'storesplit_cache_invalidations',
   'storesplit_stream_positions',
+  'storesplit_writer_locks',
 ]);
 
 /**

@@ -66,7 +66,10 @@ export interface CreateDatabaseOptions {
   schema?: string;
   /** PGlite only: a data directory dump (`dumpDataDir`) to start from instead of an empty cluster. */
   pgliteTemplate?: Blob;
-  /** Postgres only: pool size; default 10. */
+  /**
+   * Postgres only: pool size; default 10. A process running as a writer holds
+   * one more connection, outside the pool, for its writer locks.
+   */
   poolSize?: number;
   /**
    * Where a `callOnRollback` or `callOnException` callback's error goes (the

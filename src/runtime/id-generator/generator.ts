@@ -12,6 +12,20 @@
 // current token would pass a row that appears later): the ID finishes when fn
 // settles, so fn should pass the signal on to whatever it awaits.
 //
+// One live writer per instance. The restart argument below holds only if no
+// other generator runs as this instance: two would each persist positions for
+// it and each take every ID below the sequence value for finished, so the
+// position would pass IDs the other has not committed and workers would skip
+// rows. So a writer's `load()` first takes the writer lock of (stream,
+// instance) (writer-lock.ts: a session advisory lock, plus a registry for
+// generators in this process), and fails with WriterAlreadyRunningError while
+// another generator holds it, here or in another process; `close()` releases
+// it after the last position write, and a process that dies releases it with
+// its session. A worker takes no lock. If the lock's session alone ends under
+// a live writer (the server or the network dropped it), the generator
+// allocates nothing more (WriterLockLostError); an ID in flight at that
+// moment is the one case the lock cannot cover.
+//
 // Restart. `load()` takes this writer's own position from the sequence's last
 // value. That is safe because a process that starts has nothing in flight:
 // every ID a previous run of this instance allocated was either committed or
@@ -19,8 +33,7 @@
 // sequence value are finished" holds, and it is at least every position this
 // instance ever reported (positions never pass what the sequence handed out),
 // so the token cannot move backwards. It says nothing about other writers'
-// IDs below that value, which the minimum over their positions covers. (It
-// assumes one live process per instance name, as Synapse does.) Other
+// IDs below that value, which the minimum over their positions covers. Other
 // writers' positions come from the table, read after the sequence; a writer
 // first registers its row and only then allocates, so a writer that has no row
 // yet allocates above the sequence value read first and may start there.
@@ -34,6 +47,7 @@ import {
   sequenceName,
 } from './persistence.js';
 import { PositionTracker } from './tracker.js';
+import { acquireWriterLock, type WriterLock, type WriterLockLostError } from './writer-lock.js';
 
 export interface StreamIdGeneratorOptions {
   /** Stream name, `[a-z][a-z0-9_]*`; the sequence is `storesplit_seq_<stream>`, created on load. */
@@ -78,7 +92,12 @@ export interface StreamIdGenerator {
   readonly instanceName: string;
   /** True when `instanceName` is one of the stream's writers. */
   readonly isWriter: boolean;
-  /** (Re)starts from persisted state; call before anything else. Refused while IDs are in flight. */
+  /**
+   * (Re)starts from persisted state; call before anything else. Refused while
+   * IDs are in flight. A writer first takes the writer lock of its stream and
+   * instance: rejects with `WriterAlreadyRunningError` while another open
+   * generator, in this process or another, is that writer.
+   */
   load(): Promise<void>;
   /** Allocates an ID, runs fn with it, and finishes the ID when fn settles. */
   withNextId<T>(fn: (id: number) => Promise<T>, options?: AllocationOptions): Promise<T>;
@@ -118,7 +137,7 @@ export interface StreamIdGenerator {
   onPersisted(listener: (position: number) => void): () => void;
   /** Waits until this writer's finished position is persisted; rejects if the write failed. */
   flush(): Promise<void>;
-  /** Refuses new allocations, waits for those in flight to settle, then flushes. */
+  /** Refuses new allocations, waits for those in flight to settle, flushes, then releases the writer lock. */
   close(): Promise<void>;
 }
 
@@ -161,6 +180,15 @@ class PostgresStreamIdGenerator implements StreamIdGenerator {
   #persistError: unknown;
   #retryTimer: NodeJS.Timeout | undefined;
 
+  /** The writer lock, from the first load of a writer until close. */
+  #lock: WriterLock | undefined;
+  /**
+   * Set when the lock's session ended under us: no more allocations or
+   * reloads. Finishing and persisting the IDs already handed out stays safe:
+   * a writer that starts after the loss allocates above all of them.
+   */
+  #lockLost: WriterLockLostError | undefined;
+
   constructor(db: DatabaseHandle<unknown>, options: StreamIdGeneratorOptions) {
     if (typeof options.instanceName !== 'string' || options.instanceName === '') {
       throw new Error('instanceName must be a non-empty string');
@@ -184,6 +212,9 @@ class PostgresStreamIdGenerator implements StreamIdGenerator {
   load(): Promise<void> {
     if (this.#closed)
       return Promise.reject(new Error(`stream ${this.stream}: generator is closed`));
+    // A reload takes the own position from the sequence, which may by now
+    // hold IDs of the writer that started when the lock went.
+    if (this.#lockLost) return Promise.reject(this.#lockLost);
     if (this.#loading) return this.#loading;
     if (this.#inFlight > 0) {
       // The own position would jump past our own in-flight IDs.
@@ -198,6 +229,29 @@ class PostgresStreamIdGenerator implements StreamIdGenerator {
   }
 
   async #load(): Promise<void> {
+    // The lock before anything is read: the restart argument (see the header
+    // comment) holds only once no other run of this instance is live.
+    const lockedNow = this.isWriter && !this.#lock;
+    if (lockedNow) {
+      this.#lock = await acquireWriterLock(this.#db, this.stream, this.instanceName, (error) => {
+        this.#lockLost = error;
+        this.#reportError(error);
+      });
+    }
+    try {
+      await this.#loadState();
+    } catch (error) {
+      // A generator that never loaded does not keep others from starting.
+      if (lockedNow) {
+        const lock = this.#lock;
+        this.#lock = undefined;
+        await lock?.release().catch(this.#reportError);
+      }
+      throw error;
+    }
+  }
+
+  async #loadState(): Promise<void> {
     const db = this.#db;
     if (this.isWriter) await createSequence(db, this.#sequence);
     // The sequence first, then the rows: see the header comment.
@@ -304,6 +358,7 @@ class PostgresStreamIdGenerator implements StreamIdGenerator {
       throw new Error(`instance ${this.instanceName} is not a writer of stream ${this.stream}`);
     }
     if (this.#closed) throw new Error(`stream ${this.stream}: generator is closed`);
+    if (this.#lockLost) throw this.#lockLost;
     if (this.#loading) throw new Error(`stream ${this.stream}: load() is in progress`);
     return this.#loadedTracker();
   }
@@ -485,6 +540,8 @@ class PostgresStreamIdGenerator implements StreamIdGenerator {
 
   async close(): Promise<void> {
     this.#closed = true;
+    // A load in progress may be taking the lock; it must not outlive close().
+    await this.#loading?.catch(() => undefined);
     if (this.#inFlight > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     try {
       await this.flush();
@@ -493,6 +550,10 @@ class PostgresStreamIdGenerator implements StreamIdGenerator {
       this.#retryTimer = undefined;
       this.#advanceListeners.clear();
       this.#persistedListeners.clear();
+      // Last: a writer that starts next reads the positions written above.
+      const lock = this.#lock;
+      this.#lock = undefined;
+      await lock?.release();
     }
   }
 }

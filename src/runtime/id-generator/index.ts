@@ -7,6 +7,7 @@ export {
   type StreamIdGeneratorOptions,
 } from './generator.js';
 export { sequenceName, toStreamId } from './persistence.js';
+export { WriterAlreadyRunningError, WriterLockLostError } from './writer-lock.js';
 export {
   PositionTracker,
   PositionTrackerError,
