@@ -14,6 +14,19 @@
 // asked only for a table argument that is not a literal.
 import { ts } from './typescript.cjs';
 import type { CodeIndex, Unit } from './code-index.js';
+import {
+  cannotSettle,
+  classifyUse,
+  declarationScope,
+  endsAbruptly,
+  enclosingFunction,
+  isControlledParameter,
+  opensControlledTransaction,
+  untrackedStart,
+  usesOf,
+  type Settle,
+  type SettlePosition,
+} from './controlled-transactions.js';
 import { locationOf, nodeLocation } from './location.js';
 import type {
   InvalidationInfo,
@@ -120,8 +133,34 @@ export interface UnitFacts {
   unresolved: number;
 }
 
+/**
+ * Where a controlled transaction stands at a point of its function's flow:
+ * open, committed, closed (rolled back, or committed on some paths and rolled
+ * back on the others), not known here, or not known and already said by an
+ * unresolved fact (a use store-lint does not follow).
+ */
+type ControlledState = 'open' | 'committed' | 'closed' | 'unknown' | 'said';
+
+/** A controlled transaction (with every savepoint handle on it) in the flow of the function that holds it. */
+interface Controlled {
+  readonly name: string;
+  state: ControlledState;
+  /** How many times a use changed its state: a `catch` may start after any of them. */
+  changes: number;
+  /** The uses store-lint does not follow: a loop around one may run it before any code of the loop. */
+  readonly unfollowed: ts.Node[];
+}
+
+type Snapshot = Map<Controlled, ControlledState>;
+
 interface Flow {
   afterInteraction: boolean;
+  /** The controlled transactions this function opened or was handed, by declaration (handles on one share it). */
+  readonly controlled: Map<ts.Node, Controlled>;
+}
+
+function newFlow(): Flow {
+  return { afterInteraction: false, controlled: new Map() };
 }
 
 interface Env {
@@ -129,7 +168,70 @@ interface Env {
   readonly afterCommit: boolean;
   /** Inside a function nested in the unit's body: calling the unit need not run it. */
   readonly nested: boolean;
+  /**
+   * The name of a controlled transaction that was open (or may have been)
+   * where this nested function was made: whether it runs before or after the
+   * commit is not known.
+   */
+  readonly around: string | null;
   readonly flow: Flow;
+}
+
+function snapshot(flow: Flow): Snapshot {
+  const out: Snapshot = new Map();
+  for (const c of flow.controlled.values()) out.set(c, c.state);
+  return out;
+}
+
+/**
+ * Sets the states a snapshot holds, except where a use store-lint does not
+ * follow has been said since: that stays (a `return` in a synchronous
+ * callback leaves the callback, not the function).
+ */
+function restore(snap: Snapshot): void {
+  for (const [c, state] of snap) if (c.state !== 'said') c.state = state;
+}
+
+/**
+ * The state after two paths meet. Open on one and rolled back on the other
+ * is open: an invalidation after it comes before the commit where the
+ * transaction goes on, and no commit follows where it was rolled back.
+ */
+function joinState(a: ControlledState, b: ControlledState): ControlledState {
+  if (a === b) return a;
+  if (a === 'said' || b === 'said') return 'said';
+  if ((a === 'committed' || a === 'closed') && (b === 'committed' || b === 'closed'))
+    return 'closed';
+  if ((a === 'open' && b === 'closed') || (a === 'closed' && b === 'open')) return 'open';
+  return 'unknown';
+}
+
+/** The states after either of two paths (null: a path that does not reach there). */
+function join(a: Snapshot | null, b: Snapshot | null): Snapshot | null {
+  if (!a || !b) return a ?? b;
+  const out: Snapshot = new Map();
+  for (const [c, state] of a) out.set(c, joinState(state, b.get(c) ?? state));
+  return out;
+}
+
+function openControlled(flow: Flow, also?: ControlledState): Controlled | null {
+  for (const c of flow.controlled.values()) if (c.state === 'open' || c.state === also) return c;
+  return null;
+}
+
+function hasCommitted(flow: Flow): boolean {
+  for (const c of flow.controlled.values()) if (c.state === 'committed') return true;
+  return false;
+}
+
+function isLoop(node: ts.Node): boolean {
+  return (
+    ts.isForStatement(node) ||
+    ts.isForOfStatement(node) ||
+    ts.isForInStatement(node) ||
+    ts.isWhileStatement(node) ||
+    ts.isDoStatement(node)
+  );
 }
 
 interface ChainState {
@@ -408,6 +510,15 @@ export class UnitWalker {
   readonly #walkingInline = new Set<ts.Node>();
   #scopes: (ts.Block | ts.SourceFile)[] | null = null;
   #interactions = 0;
+  /** Commits and rollbacks of controlled transactions, by their `execute()` call. */
+  readonly #settles = new Map<
+    ts.CallExpression,
+    { controlled: Controlled; settle: Settle; position: SettlePosition | null }
+  >();
+  /** Uses of controlled-transaction handles that store-lint does not follow. */
+  readonly #escapes = new Map<ts.Identifier, Controlled>();
+  /** Savepoint handles, by declaration: the transaction they are a handle on. */
+  readonly #aliases = new Map<ts.VariableDeclaration, Controlled>();
 
   constructor(
     readonly unit: Unit,
@@ -422,10 +533,11 @@ export class UnitWalker {
     this.#visitFunction(
       fn,
       {
-        inTxn: hasTxnParameter(fn),
+        inTxn: hasTxnParameter(fn, false),
         afterCommit: false,
         nested: false,
-        flow: { afterInteraction: false },
+        around: null,
+        flow: newFlow(),
       },
       new Set(),
     );
@@ -445,17 +557,118 @@ export class UnitWalker {
   }
 
   #visitFunction(fn: ts.FunctionLikeDeclaration, env: Env, ctes: ReadonlySet<string>): void {
+    // A `ControlledTransaction` parameter is handed open: inside until its commit.
+    const handed = fn.parameters.filter(isControlledParameter);
+    for (const p of handed) {
+      const c = this.#controlled((p.name as ts.Identifier).text);
+      env.flow.controlled.set(p, c);
+      this.#track(p.name as ts.Identifier, fn, fn.body ?? fn, c);
+    }
     for (const p of fn.parameters) if (p.initializer) this.#visit(p.initializer, env, ctes);
     if (fn.body) this.#visit(fn.body, env, ctes);
+    for (const p of handed) env.flow.controlled.delete(p);
   }
 
   #nestedEnv(fn: ts.FunctionLikeDeclaration, env: Env): Env {
+    const open = openControlled(env.flow, 'unknown');
     return {
-      inTxn: env.inTxn || hasTxnParameter(fn),
+      inTxn: env.inTxn || hasTxnParameter(fn, false),
       nested: true,
-      afterCommit: env.afterCommit || env.flow.afterInteraction,
-      flow: { afterInteraction: false },
+      afterCommit:
+        env.afterCommit || env.flow.afterInteraction || (!open && hasCommitted(env.flow)),
+      around: open?.name ?? env.around,
+      flow: newFlow(),
     };
+  }
+
+  /** Inside a transaction here: lexically, or while a controlled transaction of this flow is open. */
+  #inTxn(env: Env): boolean {
+    return env.inTxn || openControlled(env.flow) !== null;
+  }
+
+  #controlled(name: string): Controlled {
+    return { name, state: 'open', changes: 0, unfollowed: [] };
+  }
+
+  /** Sets a controlled transaction's state at a use of it. */
+  #settle(c: Controlled, state: ControlledState): void {
+    c.state = state;
+    c.changes++;
+  }
+
+  /**
+   * Sorts every use of a controlled-transaction handle declared by `id` in
+   * `home` (its block: `scope`): commits and rollbacks to place in the flow,
+   * savepoint handles on the same transaction, and uses store-lint does not
+   * follow, which are said here.
+   */
+  #track(id: ts.Identifier, home: ts.Node, scope: ts.Node, c: Controlled): void {
+    for (const use of usesOf(scope, id)) {
+      const found = classifyUse(use, home, scope);
+      switch (found.kind) {
+        case 'query':
+          break;
+        case 'settle':
+          this.#settles.set(found.call, {
+            controlled: c,
+            settle: found.settle,
+            position: found.position,
+          });
+          // A rollback cannot put an invalidation before a commit: one store-lint
+          // cannot place changes nothing (the paths it is not on stay open).
+          if (found.position === null && found.settle === 'commit') {
+            c.unfollowed.push(found.call);
+            this.#unresolved(
+              'transaction',
+              `\`${use.text}.${found.settle}()\` runs ${found.why}: store-lint cannot tell which invalidations run before it`,
+              this.#loc(found.call),
+            );
+          }
+          break;
+        case 'alias':
+          this.#aliases.set(found.decl, c);
+          this.#track(found.decl.name as ts.Identifier, home, declarationScope(found.decl), c);
+          break;
+        case 'argument': {
+          const how = this.#mayEnd(found.call, found.index);
+          if (how) this.#escape(use, c, `\`${use.text}\` is handed to ${how}`);
+          break;
+        }
+        case 'escape':
+          this.#escape(use, c, found.how);
+          break;
+      }
+    }
+  }
+
+  #escape(use: ts.Identifier, c: Controlled, how: string): void {
+    c.unfollowed.push(use);
+    this.#escapes.set(use, c);
+    this.#unresolved(
+      'transaction',
+      `${how}: store-lint does not follow the controlled transaction there, so it cannot tell which invalidations run before its commit`,
+      this.#loc(use),
+    );
+  }
+
+  /**
+   * Whether handing a controlled transaction to `call` as argument `index`
+   * may end it: how, for the message; null for a query's `execute(trx)` or a
+   * function of this project whose parameter there is typed as a plain
+   * `Transaction`, `Txn` or `Kysely`, which cannot commit.
+   */
+  #mayEnd(call: ts.CallExpression, index: number): string | null {
+    const callee = unwrapExpression(call.expression);
+    if (ts.isPropertyAccessExpression(callee) && callee.name.text.startsWith('execute'))
+      return null;
+    const units = this.ctx.openers.calleeUnits(call, this.unit);
+    const ends =
+      units.length === 0 ||
+      units.some((u) => {
+        const p = u.fn.parameters[index];
+        return !p || p.dotDotDotToken !== undefined || !cannotSettle(p.type);
+      });
+    return ends ? `\`${callee.getText(this.#sf)}(…)\`` : null;
   }
 
   #visit(node: ts.Node, env: Env, ctes: ReadonlySet<string>): void {
@@ -467,11 +680,12 @@ export class UnitWalker {
             inTxn: false,
             afterCommit: hook === 'afterCommit',
             nested: true,
-            flow: { afterInteraction: false },
+            around: null,
+            flow: newFlow(),
           }
         : runsAtOnce(node)
           ? // The same flow: the callback runs in order with its surroundings.
-            { ...env, inTxn: env.inTxn || hasTxnParameter(node) }
+            { ...env, inTxn: env.inTxn || hasTxnParameter(node, false) }
           : this.#nestedEnv(node, env);
       this.#visitFunction(node, nested, ctes);
       return;
@@ -512,9 +726,11 @@ export class UnitWalker {
       if (ts.isIdentifier(node.name) && (state.ctes.size > ctes.size || state.query !== null)) {
         this.#vars.set(node.name.text, state);
       }
+      this.#declaresControlled(node, env);
       return;
     }
     if (ts.isIdentifier(node)) {
+      this.#escapeAt(node);
       if (!this.#vars.has(node.text)) this.#outerQuery(node, env, ctes);
       this.#helperReference(node);
       return;
@@ -523,7 +739,95 @@ export class UnitWalker {
       this.#visit(node.initializer, env, ctes);
       return;
     }
+    if (env.flow.controlled.size > 0) {
+      if (ts.isIfStatement(node)) {
+        this.#visitIf(node, env, ctes);
+        return;
+      }
+      if (ts.isTryStatement(node)) {
+        this.#visitTry(node, env, ctes);
+        return;
+      }
+      // A loop runs its body again after a use store-lint does not follow.
+      if (isLoop(node))
+        for (const c of env.flow.controlled.values())
+          if (c.unfollowed.some((n) => isWithin(n, node))) this.#settle(c, 'said');
+    }
     ts.forEachChild(node, (child) => this.#visit(child, env, ctes));
+    // A handle declared in this block is out of reach after it: a transaction
+    // still open there is never committed, so nothing later runs before its commit.
+    if (ts.isBlock(node) && env.flow.controlled.size > 0)
+      for (const decl of [...env.flow.controlled.keys()])
+        if (ts.isVariableDeclaration(decl) && declarationScope(decl) === node)
+          env.flow.controlled.delete(decl);
+  }
+
+  /** `const trx = await db.startTransaction().execute()`, or a savepoint handle on one: tracked from here. */
+  #declaresControlled(decl: ts.VariableDeclaration, env: Env): void {
+    const alias = this.#aliases.get(decl);
+    if (alias) {
+      env.flow.controlled.set(decl, alias);
+      return;
+    }
+    if (!ts.isIdentifier(decl.name) || !isConst(decl) || !opensControlledTransaction(decl)) return;
+    const c = this.#controlled(decl.name.text);
+    env.flow.controlled.set(decl, c);
+    this.#track(decl.name, enclosingFunction(decl), declarationScope(decl), c);
+  }
+
+  /** A use of a handle that store-lint does not follow: from here, whether it is open is not known. */
+  #escapeAt(id: ts.Identifier): void {
+    const c = this.#escapes.size > 0 ? this.#escapes.get(id) : undefined;
+    if (c) this.#settle(c, 'said');
+  }
+
+  /** An `if`: each branch from the state before it; after it, what either branch that goes on leaves. */
+  #visitIf(node: ts.IfStatement, env: Env, ctes: ReadonlySet<string>): void {
+    this.#visit(node.expression, env, ctes);
+    const before = snapshot(env.flow);
+    this.#visit(node.thenStatement, env, ctes);
+    const afterThen = endsAbruptly(node.thenStatement) ? null : snapshot(env.flow);
+    restore(before);
+    let afterElse: Snapshot | null = before;
+    if (node.elseStatement) {
+      this.#visit(node.elseStatement, env, ctes);
+      afterElse = endsAbruptly(node.elseStatement) ? null : snapshot(env.flow);
+    }
+    restore(join(afterThen, afterElse) ?? before);
+  }
+
+  /**
+   * A `try`: the `catch` may start after any change the `try` block made (a
+   * transaction it committed may still be open there); after the statement,
+   * what the `try` block or the `catch` leaves when it goes on; a `finally`
+   * block starts from any of those.
+   */
+  #visitTry(node: ts.TryStatement, env: Env, ctes: ReadonlySet<string>): void {
+    const entry = snapshot(env.flow);
+    const changes = new Map([...entry.keys()].map((c) => [c, c.changes]));
+    this.#visit(node.tryBlock, env, ctes);
+    const afterTry = endsAbruptly(node.tryBlock) ? null : snapshot(env.flow);
+    const thrown: Snapshot = new Map();
+    for (const [c, state] of entry) {
+      if (c.changes === changes.get(c)) thrown.set(c, state);
+      else thrown.set(c, c.unfollowed.some((n) => isWithin(n, node.tryBlock)) ? 'said' : 'unknown');
+    }
+    let after = afterTry;
+    if (node.catchClause) {
+      restore(thrown);
+      this.#visit(node.catchClause, env, ctes);
+      after = join(afterTry, endsAbruptly(node.catchClause.block) ? null : snapshot(env.flow));
+    }
+    if (node.finallyBlock) {
+      const start = join(after, thrown)!;
+      restore(start);
+      this.#visit(node.finallyBlock, env, ctes);
+      // What the finally block changed holds after the statement; the rest is as before it.
+      const result: Snapshot = new Map();
+      for (const [c, state] of snapshot(env.flow))
+        result.set(c, state !== start.get(c) ? state : (after?.get(c) ?? state));
+      restore(result);
+    } else restore(after ?? entry);
   }
 
   /** Visits a receiver expression and returns the query state its chain builds up. */
@@ -539,6 +843,7 @@ export class UnitWalker {
       return this.#chain(e.expression, env, ctes);
     }
     if (ts.isIdentifier(e)) {
+      this.#escapeAt(e);
       const saved = this.#vars.get(e.text) ?? this.#outerQuery(e, env, ctes);
       this.#helperReference(e);
       if (saved)
@@ -572,7 +877,7 @@ export class UnitWalker {
           callee.argumentExpression,
           callee.expression,
           false,
-          env.inTxn,
+          this.#inTxn(env),
         );
       this.#visit(callee, env, ctes);
     }
@@ -672,7 +977,7 @@ export class UnitWalker {
         handled.add(i);
         this.#visitFunction(
           cb,
-          { inTxn: false, afterCommit, nested: true, flow: { afterInteraction: false } },
+          { inTxn: false, afterCommit, nested: true, around: null, flow: newFlow() },
           argCtes,
         );
       }
@@ -689,7 +994,7 @@ export class UnitWalker {
           handled.add(cbIndex);
           this.#visitFunction(
             cb,
-            { inTxn: true, afterCommit: false, nested: true, flow: { afterInteraction: false } },
+            { inTxn: true, afterCommit: false, nested: true, around: null, flow: newFlow() },
             argCtes,
           );
         }
@@ -703,7 +1008,8 @@ export class UnitWalker {
             inTxn: false,
             afterCommit: after,
             nested: true,
-            flow: { afterInteraction: false },
+            around: null,
+            flow: newFlow(),
           };
           if (isFunctionWithBody(fn)) {
             handled.add(i);
@@ -750,7 +1056,7 @@ export class UnitWalker {
           (callee as ts.PropertyAccessExpression).name,
           receiver,
           false,
-          env.inTxn,
+          this.#inTxn(env),
         );
         if (!this.#staticReference(receiver, name)) this.#unfollowedHelper(call, receiver);
       } else if (!this.#helperReference(callee as ts.Identifier))
@@ -758,7 +1064,43 @@ export class UnitWalker {
     }
 
     args.forEach((_, i) => visitArg(i));
+    // A bare `x.startTransaction();` builds nothing that runs (or is another library's).
+    if (
+      name === 'startTransaction' &&
+      receiver &&
+      args.length === 0 &&
+      !ts.isExpressionStatement(call.parent)
+    ) {
+      const why = untrackedStart(call);
+      if (why)
+        this.#unresolved(
+          'transaction',
+          `\`${call.getText(this.#sf)}\` opens a controlled transaction that ${why}: store-lint does not follow it to its commit, so it cannot tell which invalidations run before that`,
+          this.#loc(call),
+        );
+    } else if (name === 'execute') this.#commitOrRollback(call, receiver);
     return result;
+  }
+
+  /** `h.commit().execute()` or `h.rollback().execute()`: the state from here; said for a commit store-lint cannot place. */
+  #commitOrRollback(call: ts.CallExpression, receiver: ts.Expression | null): void {
+    const known = this.#settles.get(call);
+    if (known) {
+      if (known.settle === 'rollback' && known.position === null) return;
+      const ended = known.settle === 'commit' ? 'committed' : 'closed';
+      this.#settle(known.controlled, known.position === null ? 'said' : ended);
+      return;
+    }
+    const inner = receiver && unwrapExpression(receiver);
+    if (!inner || !ts.isCallExpression(inner) || inner.arguments.length > 0) return;
+    const callee = unwrapExpression(inner.expression);
+    // A rollback of one cannot put an invalidation before a commit.
+    if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== 'commit') return;
+    this.#unresolved(
+      'transaction',
+      `\`${inner.getText(this.#sf)}\` commits a controlled transaction that store-lint did not see start in this function: it cannot tell which invalidations run before the commit`,
+      this.#loc(inner),
+    );
   }
 
   #isDynamic(receiver: ts.Expression): boolean {
@@ -1034,12 +1376,33 @@ export class UnitWalker {
         );
       } else keyArity = keys.length;
     }
+    // A caches-stream invalidation takes the transaction: wherever it stands, it is deferred.
+    const viaStream = kind.includes('CacheAndStream');
+    const open = openControlled(env.flow);
+    if (!viaStream && !env.inTxn && !open) {
+      const unsure = openControlled(env.flow, 'unknown');
+      const text = `\`${kind}(this.${target.name.text}, …)\``;
+      if (unsure)
+        this.#unresolved(
+          'transaction',
+          `${text} runs where the controlled transaction \`${unsure.name}\` may or may not have ended: store-lint cannot tell whether it runs before the commit`,
+          location,
+        );
+      else if (env.around)
+        this.#unresolved(
+          'transaction',
+          `${text} is in a function made while the controlled transaction \`${env.around}\` is open: store-lint cannot tell whether it runs before or after the commit`,
+          location,
+        );
+    }
     this.facts.invalidations.push({
       kind,
       cache: target.name.text,
       keyArity,
-      inTransaction: env.inTxn,
-      afterCommit: kind.includes('CacheAndStream') || env.afterCommit || env.flow.afterInteraction,
+      inTransaction: env.inTxn || open !== null,
+      afterCommit:
+        viaStream ||
+        (!open && (env.afterCommit || env.flow.afterInteraction || hasCommitted(env.flow))),
       inNestedFunction: env.nested,
       location,
     });

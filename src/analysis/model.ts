@@ -154,12 +154,15 @@ export interface InvalidationInfo {
    * True when it happens inside a transaction body: lexically inside a `runInteraction` callback
    * (or the callback of a wrapper helper that passes it on to `runInteraction`, or of Kysely's
    * `transaction().execute`), or in a function whose parameter is declared as a `Txn`/`Transaction`,
-   * and not inside a `txn.callAfter(…)` callback.
+   * and not inside a `txn.callAfter(…)` callback; or, in the function's flow, while a Kysely
+   * controlled transaction (`startTransaction()…execute()`, or a `ControlledTransaction`
+   * parameter) is open: before its `commit().execute()` or `rollback().execute()`.
    */
   readonly inTransaction: boolean;
   /**
    * True when the (local) invalidation takes effect after commit: inside a `txn.callAfter(…)`
-   * callback, after an awaited interaction in the same function (or in a `.then` on it), or a
+   * callback, after an awaited interaction in the same function (or in a `.then` on it), after a
+   * controlled transaction's `await trx.commit().execute()` (with none open), or a
    * `*CacheAndStream*` kind (the runtime defers the local part to after commit itself).
    */
   readonly afterCommit: boolean;
@@ -301,7 +304,8 @@ export type UnresolvedKind =
   | 'mixin'
   | 'app-call'
   | 'duplicate-name'
-  | 'trigger';
+  | 'trigger'
+  | 'transaction';
 
 export interface UnresolvedFact {
   readonly kind: UnresolvedKind;

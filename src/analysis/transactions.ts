@@ -14,24 +14,30 @@ import { findLocalDeclaration, isReference } from './receivers.js';
 
 const TXN_TYPES = new Set(['Txn', 'Transaction', 'ControlledTransaction']);
 
-/** True when a function declares a parameter of a transaction type. */
-export function hasTxnParameter(fn: ts.SignatureDeclaration): boolean {
-  return fn.parameters.some((p) => isTxnType(p.type));
+/**
+ * True when a function declares a parameter of a transaction type. Without
+ * `controlled`, a `ControlledTransaction` does not count: the walker follows
+ * it to its commit (`controlled-transactions.ts`) instead of taking the whole
+ * body as inside.
+ */
+export function hasTxnParameter(fn: ts.SignatureDeclaration, controlled = true): boolean {
+  return fn.parameters.some((p) => isTxnType(p.type, controlled));
 }
 
 /** `Txn<DB>`, `Transaction<DB>`, or what `Txn` stands for written out (`Transaction<DB> & TxnHooks`). */
-export function isTxnType(type: ts.TypeNode | undefined): boolean {
-  if (type && ts.isParenthesizedTypeNode(type)) return isTxnType(type.type);
-  if (type && ts.isIntersectionTypeNode(type)) return type.types.some(isTxnType);
+export function isTxnType(type: ts.TypeNode | undefined, controlled = true): boolean {
+  if (type && ts.isParenthesizedTypeNode(type)) return isTxnType(type.type, controlled);
+  if (type && ts.isIntersectionTypeNode(type))
+    return type.types.some((t) => isTxnType(t, controlled));
   const name = typeReferenceName(type);
-  return name !== null && TXN_TYPES.has(name);
+  return name !== null && TXN_TYPES.has(name) && (controlled || name !== 'ControlledTransaction');
 }
 
 /**
  * Whether a call chain calls `name`, following a const that holds part of
  * it (`const tx = db.transaction().setIsolationLevel(…); tx.execute(cb)`).
  */
-function chainHasCall(expr: ts.Expression, name: string): boolean {
+export function chainHasCall(expr: ts.Expression, name: string): boolean {
   let e = unwrapExpression(expr);
   for (let held = 0; ;) {
     if (ts.isIdentifier(e) && held++ < 4) {
@@ -179,7 +185,7 @@ export class TransactionOpeners {
       if (name === 'execute' && chainHasCall(callee.expression, 'transaction')) return [0];
     }
     if (!this.wrappers.size) return [];
-    for (const unit of this.#calleeUnits(call, from)) {
+    for (const unit of this.calleeUnits(call, from)) {
       const indices = this.wrappers.get(unit);
       if (indices) return indices;
     }
@@ -193,7 +199,7 @@ export class TransactionOpeners {
    */
   deferredIndices(call: ts.CallExpression, from: Unit): ReadonlyMap<number, boolean> {
     if (!this.deferrers.size) return NO_DEFERRALS;
-    for (const unit of this.#calleeUnits(call, from)) {
+    for (const unit of this.calleeUnits(call, from)) {
       const indices = this.deferrers.get(unit);
       if (indices) return indices;
     }
@@ -201,7 +207,7 @@ export class TransactionOpeners {
   }
 
   /** The units a call may run: `this.m(…)`/`super.m(…)` in a store, or a helper function `f(…)`. */
-  #calleeUnits(call: ts.CallExpression, from: Unit): readonly Unit[] {
+  calleeUnits(call: ts.CallExpression, from: Unit): readonly Unit[] {
     const callee = unwrapExpression(call.expression);
     if (ts.isPropertyAccessExpression(callee)) {
       const recv = callee.expression.kind;

@@ -908,6 +908,94 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('follows a controlled transaction through branches, `try`, loops and blocks; says what it cannot place', async () => {
+    const root = project('controlled-transactions', {
+      'tsconfig.json': TSCONFIG,
+      'src/stores.ts': [
+        "import { cached, type StoreBase } from 'storesplit';",
+        "import { sql, type ControlledTransaction, type Transaction } from 'kysely';",
+        'async function note(trx: Transaction<object>) { return trx; }',
+        'async function end(trx: ControlledTransaction<object>) { await trx.commit().execute(); }',
+        'export function RoomsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class RoomsStore extends Base {',
+        '    @cached()',
+        '    async getRoom(id: string) { return id; }',
+        '    async early(id: string, skip: boolean) {',
+        '      const trx = await this.dbConn.startTransaction().execute();',
+        '      if (skip) {',
+        '        await trx.commit().execute();',
+        '        this.invalidate(this.getRoom, id);',
+        '        return;',
+        '      }',
+        '      this.invalidate(this.getRoom, id);',
+        '      await sql`UPDATE rooms SET name = ${id}`.execute(trx);',
+        '      await note(trx);',
+        '      try {',
+        '        await trx.commit().execute();',
+        '      } finally {',
+        '        this.invalidate(this.getRoom, id);',
+        '      }',
+        '      this.invalidate(this.getRoom, id);',
+        '    }',
+        '    async scoped(id: string) {',
+        '      {',
+        '        const trx = await this.dbConn.startTransaction().execute();',
+        '        this.invalidate(this.getRoom, id);',
+        '        void trx.isCommitted;',
+        '      }',
+        '      this.invalidate(this.getRoom, id);',
+        '    }',
+        '    async looped(ids: string[]) {',
+        '      const trx = await this.dbConn.startTransaction().execute();',
+        '      for (const id of ids) {',
+        '        this.invalidate(this.getRoom, id);',
+        '        await end(trx);',
+        '      }',
+        '    }',
+        '    async elsewhere(ids: string[]) {',
+        '      const trx = await this.dbConn.startTransaction().execute();',
+        '      ids.forEach(() => void trx.commit().execute());',
+        '      await trx.commit().execute().then(() => this.invalidate(this.getRoom, ids[0]!));',
+        '      const builder = this.dbConn.startTransaction();',
+        '      return builder.execute();',
+        '    }',
+        '  }',
+        '  return RoomsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, {}));
+    const store = model.stores.find((s) => s.exportName === 'RoomsStore')!;
+    const states = (name: string) =>
+      store.methods
+        .find((m) => m.name === name)!
+        .invalidations.map((i) => [i.location.line, i.inTransaction, i.afterCommit]);
+    // After the commit of a branch that returns; before the commit the rest of the method runs to.
+    expect(states('early')).toEqual([
+      [13, false, true],
+      [16, true, false],
+      [22, false, false],
+      [24, false, true],
+    ]);
+    expect(store.methods.find((m) => m.name === 'early')!.writes).toEqual(['rooms']);
+    // A transaction its block leaves open is never committed.
+    expect(states('scoped')).toEqual([
+      [29, true, false],
+      [32, false, false],
+    ]);
+    // The loop runs its start again after the handle was handed to a function that commits.
+    expect(states('looped')).toEqual([[37, false, false]]);
+    expect(model.unresolved.map((u) => [u.kind, u.location.line, u.method])).toEqual([
+      // In the `finally` block, the commit may or may not have run.
+      ['transaction', 22, 'early'],
+      ['transaction', 38, 'looped'],
+      ['transaction', 43, 'elsewhere'],
+      ['transaction', 44, 'elsewhere'],
+      ['transaction', 45, 'elsewhere'],
+    ]);
+  });
+
   it('finds an app’s composition under the name a module exports it by', async () => {
     const root = project('export-alias', {
       'tsconfig.json': TSCONFIG,
