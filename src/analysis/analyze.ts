@@ -341,8 +341,8 @@ export async function analyzeWithDependencies(
         writes: sortedUnique(writes[u.id]!),
         directReads: sortedUnique(readsDirect[u.id]!),
         directWrites: sortedUnique(writesDirect[u.id]!),
-        cached: cachedInfo(m.member, m.fn, s, rel, sf, unresolved),
-        handles: handlerInfo(m.member, s, resolveStream, unresolved),
+        cached: cachedInfo(m.member, m.fn, s, rel, sf, unresolved, graph),
+        handles: handlerInfo(m.member, s, resolveStream, unresolved, graph),
         invalidations: [...f.invalidations].sort((a, b) =>
           compareLocations(a.location, b.location),
         ),

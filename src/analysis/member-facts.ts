@@ -2,11 +2,13 @@
 // `@cached()` / `@cachedList()` (key arity, the cache a list method fronts),
 // `@onReplication(Stream)`, stream ID generator and memory-stream fields, and
 // a declared constructor. Decorators are recognised by name (`cached`,
-// `cachedList`, `onReplication`, also as `x.cached` or renamed on import).
+// `cachedList`, `onReplication`, also as `x.cached`, renamed on import, or
+// through an alias: see `decorators.ts`).
 import { ts } from './typescript.cjs';
+import { DecoratorResolver } from './decorators.js';
 import { nodeLocation } from './location.js';
 import type { CachedInfo, ConstructorInfo, IdGeneratorField, MethodInfo } from './model.js';
-import type { ModuleInfo } from './module-index.js';
+import type { ModuleGraph, ModuleInfo } from './module-index.js';
 import type { StoreDecl } from './stores.js';
 import { constantValue } from './query-consts.js';
 import { unwrapExpression, type StreamRef } from './streams.js';
@@ -57,26 +59,37 @@ export function generatorFields(
 }
 
 /**
- * The first of `member`'s decorators named one of `names`: by its own name,
- * by the name an import renamed (`import { cached as memo }` → `@memo()`),
- * or as a property (`@runtime.cached()`).
+ * The first of `member`'s decorators that names one of `names`: by its own
+ * name, by the name an import renamed (`import { cached as memo }` →
+ * `@memo()`), as a property (`@runtime.cached()`), or through an alias
+ * (`const memo = cached`). A decorator that may name one but that
+ * store-lint cannot follow is said at the decorator, so the rules hold back.
  */
 function decoratorCall(
   member: ts.ClassElement,
-  module: ModuleInfo,
+  store: StoreDecl,
   names: readonly string[],
+  graph: ModuleGraph,
+  unresolved: UnresolvedSink,
 ): { name: string; args: readonly ts.Expression[]; node: ts.Decorator } | null {
   const decorators = ts.canHaveDecorators(member) ? (ts.getDecorators(member) ?? []) : [];
+  const { module } = store;
+  const resolver = new DecoratorResolver(graph);
   for (const d of decorators) {
     const e = d.expression;
     const callee = ts.isCallExpression(e) ? e.expression : e;
-    const name = ts.isIdentifier(callee)
-      ? (module.imports.get(callee.text)?.imported ?? callee.text)
-      : ts.isPropertyAccessExpression(callee)
-        ? callee.name.text
-        : null;
-    if (name !== null && names.includes(name))
-      return { name, args: ts.isCallExpression(e) ? e.arguments : [], node: d };
+    const found = resolver.resolve(callee, module);
+    if (found && 'unresolved' in found) {
+      const { rel, sf } = module.file;
+      const methodName = member.name?.getText(sf) ?? '?';
+      unresolved.add(
+        'decorator',
+        `@${callee.getText(sf).replace(/\s+/g, ' ')} on ${methodName}: ${found.unresolved}; whether it makes ${methodName} \`@cached\`, \`@cachedList\` or \`@onReplication\` is not known`,
+        nodeLocation(d, rel, sf),
+        { store: store.exportName, method: methodName },
+      );
+    } else if (found && names.includes(found.name))
+      return { name: found.name, args: ts.isCallExpression(e) ? e.arguments : [], node: d };
   }
   return null;
 }
@@ -118,8 +131,9 @@ export function cachedInfo(
   rel: string,
   sf: ts.SourceFile,
   unresolved: UnresolvedSink,
+  graph: ModuleGraph,
 ): CachedInfo | null {
-  const d = decoratorCall(member, store.module, ['cached', 'cachedList']);
+  const d = decoratorCall(member, store, ['cached', 'cachedList'], graph, unresolved);
   if (!d) return null;
   const methodName = member.name?.getText(sf) ?? '?';
   const context = { store: store.exportName, method: methodName };
@@ -161,8 +175,9 @@ export function handlerInfo(
   store: StoreDecl,
   resolveStream: ResolveStream,
   unresolved: UnresolvedSink,
+  graph: ModuleGraph,
 ): MethodInfo['handles'] {
-  const d = decoratorCall(member, store.module, ['onReplication']);
+  const d = decoratorCall(member, store, ['onReplication'], graph, unresolved);
   if (!d) return null;
   const { rel, sf } = store.module.file;
   const methodName = member.name?.getText(sf) ?? '?';

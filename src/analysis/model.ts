@@ -305,7 +305,8 @@ export type UnresolvedKind =
   | 'app-call'
   | 'duplicate-name'
   | 'trigger'
-  | 'transaction';
+  | 'transaction'
+  | 'decorator';
 
 export interface UnresolvedFact {
   readonly kind: UnresolvedKind;

@@ -996,6 +996,65 @@ describe('analyzeProject', () => {
     ]);
   });
 
+  it('recognises the runtime’s decorators through aliases and re-exports; says so for ones it cannot follow', async () => {
+    const root = project('decorator-aliases', {
+      'tsconfig.json': TSCONFIG,
+      'src/inner.ts': [
+        "import { cached, onReplication } from 'storesplit';",
+        'export const memo = cached;',
+        "export { onReplication as follow } from 'storesplit';",
+        'export const hooks = onReplication;',
+        '',
+      ].join('\n'),
+      'src/barrel.ts': [
+        "export * from './inner.js';",
+        "export { hooks as onRows } from './inner.js';",
+        '',
+      ].join('\n'),
+      'src/stores.ts': [
+        "import { cached, defineStream, type StoreBase } from 'storesplit';",
+        "import { memo, follow, onRows } from './barrel.js';",
+        "import { memoize } from 'some-library';",
+        "export const RoomsStream = defineStream({ name: 'rooms', tables: ['rooms'], getUpdates: async () => [] });",
+        'let later = cached;',
+        'const applied = cached();',
+        'function log() { return (m: unknown) => m; }',
+        'export function RoomsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class RoomsStore extends Base {',
+        '    @memo() async getRoom(id: string) { return id; }',
+        '    @follow(RoomsStream) onRooms() {}',
+        '    @onRows(RoomsStream) onRoomsAgain() {}',
+        '    @later() async getLater(id: string) { return id; }',
+        '    @applied async getApplied(id: string) { return id; }',
+        '    @memoize() async getMemoized(id: string) { return id; }',
+        '    @log() async getLogged(id: string) { return id; }',
+        '  }',
+        '  return RoomsStore;',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, {}));
+    const methods = model.stores.find((s) => s.exportName === 'RoomsStore')!.methods;
+    expect(methods.map((m) => [m.name, m.cached?.kind ?? null, m.handles?.stream ?? null])).toEqual(
+      [
+        ['getRoom', 'cached', null],
+        ['onRooms', null, 'rooms'],
+        ['onRoomsAgain', null, 'rooms'],
+        ['getLater', null, null],
+        ['getApplied', null, null],
+        ['getMemoized', null, null],
+        ['getLogged', null, null],
+      ],
+    );
+    // A package's own decorator and one that names none of the runtime's are someone else's.
+    expect(model.unresolved.map((u) => [u.kind, u.location.line, u.method])).toEqual([
+      ['decorator', 13, 'getLater'],
+      ['decorator', 14, 'getApplied'],
+    ]);
+    expect(model.unresolved[0]!.message).toContain('`later` is not a `const`');
+  });
+
   it('finds an app’s composition under the name a module exports it by', async () => {
     const root = project('export-alias', {
       'tsconfig.json': TSCONFIG,
