@@ -258,6 +258,17 @@ function buildFacts(model: StoreModel): ModelFacts {
   const unresolvedWithin = (store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[] =>
     unresolvedByMethod.get(`${store.exportName}\0${method.name}`) ?? [];
 
+  // Every stream a write may be announced on: defined, or named by a generator or an allocation.
+  const streamNames = [
+    ...new Set([
+      ...model.streams.map((s) => s.name),
+      ...model.stores.flatMap((s) => [
+        ...s.idGenerators.map((g) => streamName(g.stream)),
+        ...s.methods.flatMap((m) => m.allocates.map((a) => streamName(a.stream))),
+      ]),
+    ]),
+  ].sort();
+
   // Compositions by file and name: two of one name are told apart by file.
   const compositionKey = (name: string, file: string): string => `${file}#${name}`;
   const appsByComposition = groupBy(model.apps, (a) =>
@@ -281,6 +292,7 @@ function buildFacts(model: StoreModel): ModelFacts {
       storesByName,
       streamName,
       unresolvedWithin,
+      streamNames,
     );
     compositions.push(facts);
     byKey.set(key, facts);
@@ -373,6 +385,7 @@ function buildComposition(
   storesByName: ReadonlyMap<string, StoreInfo>,
   streamName: (ref: string) => string,
   unresolvedWithin: (s: StoreInfo, m: MethodInfo) => readonly UnresolvedFact[],
+  streamNames: readonly string[],
 ): CompositionFacts {
   const chain: StoreInfo[] = [];
   const unknownMixins: string[] = [];
@@ -510,6 +523,22 @@ function buildComposition(
         invalidates: local,
         uncertain,
       });
+    }
+  }
+  // A method whose decorator the analyser could not resolve may be a handler
+  // of any stream: an uncertain one of each, so the rules stay silent.
+  for (const defs of definitions.values()) {
+    for (const r of defs) {
+      if (r.method.handles) continue;
+      if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
+      for (const stream of streamNames) {
+        getOrCreate(handlers, stream, () => []).push({
+          handler: r,
+          stream,
+          invalidates: reach(r).local,
+          uncertain: true,
+        });
+      }
     }
   }
 

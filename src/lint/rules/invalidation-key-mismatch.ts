@@ -18,6 +18,11 @@ function keyUnresolved(facts: ModelFacts, target: Resolved): boolean {
     .some((u) => u.kind === 'cache-options');
 }
 
+/** A decorator on the method the analyser could not resolve: it may be `@cached()` after all. */
+function decoratorUnresolved(facts: ModelFacts, target: Resolved): boolean {
+  return facts.unresolvedWithin(target.store, target.method).some((u) => u.kind === 'decorator');
+}
+
 const FULL_KEY_KINDS = new Set<InvalidationInfo['kind']>([
   'invalidate',
   'invalidateCacheAndStream',
@@ -57,6 +62,7 @@ export const invalidationKeyMismatch = defineRule({
               hint: '',
             };
             if (!cached) {
+              if (decoratorUnresolved(facts, target)) continue;
               messageId = 'notCached';
               const hidden = facts
                 .compositionsContaining(store)

@@ -136,6 +136,24 @@ describe('cache-not-invalidated-on-worker', () => {
     expect(check(rule, m)).toEqual([]);
   });
 
+  it('stays silent when a method of the worker has a decorator the analyser could not resolve', () => {
+    // It may be an `@onReplication` handler of any stream.
+    const m = receiptsApp({
+      withHandler: false,
+      readerMixins: ['ReceiptsWorkerStore', 'TagsWorkerStore', 'Decorated'],
+    })
+      .mixin('Decorated', (s) => s.method('onMaybe', { line: 5 }), {
+        file: 'src/stores/decorated.ts',
+      })
+      .unresolved('@pick on onMaybe: `pick` holds `a ? b : c`', loc('src/stores/decorated.ts', 4), {
+        kind: 'decorator',
+        store: 'Decorated',
+        method: 'onMaybe',
+      })
+      .build();
+    expect(check(rule, m)).toEqual([]);
+  });
+
   it('stays silent for a worker composed over a mixin the model does not know', () => {
     const m = receiptsApp({
       handlerInvalidates: [],

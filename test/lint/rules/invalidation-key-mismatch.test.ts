@@ -68,6 +68,27 @@ describe('invalidation-key-mismatch', () => {
     expect(f!.message).toContain('an undecorated override hides the cached one');
   });
 
+  it('says nothing about a target whose decorator it could not resolve: it may be cached', () => {
+    const m = model()
+      .mixin('S', (s) =>
+        s.method('getTags', { line: 5 }).method('addTag', {
+          line: 20,
+          invalidates: [{ cache: 'getTags', keyArity: 1, line: 24 }],
+        }),
+      )
+      .unresolved(
+        '@pick on getTags: `pick` holds `fast ? cached : slow`',
+        loc('src/stores/S.ts', 4),
+        {
+          kind: 'decorator',
+          store: 'S',
+          method: 'getTags',
+        },
+      )
+      .build();
+    expect(check(rule, m)).toEqual([]);
+  });
+
   it('reports invalidating a cachedList front instead of its cache', () => {
     const m = model()
       .mixin('S', (s) =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { streamWithoutHandler as rule } from '../../../src/lint/rules/stream-without-handler.js';
-import { model, receiptsApp } from '../model-builder.js';
+import { loc, model, receiptsApp } from '../model-builder.js';
 import { check, ids } from '../rule-tester.js';
 
 describe('stream-without-handler', () => {
@@ -35,6 +35,23 @@ describe('stream-without-handler', () => {
       .app('reader', 'worker', 'Reader')
       .build();
     expect(ids(rule, m)).toEqual([['noHandler', 4]]);
+  });
+
+  it('says nothing when a worker method has a decorator the analyser could not resolve', () => {
+    const m = receiptsApp({
+      withHandler: false,
+      readerMixins: ['ReceiptsWorkerStore', 'TagsWorkerStore', 'Decorated'],
+    })
+      .mixin('Decorated', (s) => s.method('onMaybe', { line: 5 }), {
+        file: 'src/stores/decorated.ts',
+      })
+      .unresolved('@pick on onMaybe: `pick` holds `a ? b : c`', loc('src/stores/decorated.ts', 4), {
+        kind: 'decorator',
+        store: 'Decorated',
+        method: 'onMaybe',
+      })
+      .build();
+    expect(check(rule, m)).toEqual([]);
   });
 
   it('says nothing without worker apps', () => {
