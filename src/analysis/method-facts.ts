@@ -10,8 +10,10 @@
 // (a `with` call defines its name for the rest of its chain, for later `with`
 // bodies and, if recursive, for its own body; names never leak out of a
 // callback), and the transaction context (inside a transaction callback,
-// inside `callAfter`, after an awaited interaction). The type checker is
-// asked only for a table argument that is not a literal.
+// inside `callAfter`, after an awaited interaction, and, through the
+// function's own flow of `if`, `try` and loops, whether a Kysely controlled
+// transaction is open, committed or not known: `controlled-transactions.ts`).
+// The type checker is asked only for a table argument that is not a literal.
 import { ts } from './typescript.cjs';
 import type { CodeIndex, Unit } from './code-index.js';
 import {
