@@ -27,6 +27,28 @@ function oneLine(node: ts.Node): string {
   return node.getText().replace(/\s+/g, ' ');
 }
 
+/**
+ * The local declaration `id` names. A decorator runs around its class, so for
+ * one the parameters of the member it decorates are not in scope.
+ */
+function localDeclaration(id: ts.Identifier): ts.Node | null {
+  const decl = findLocalDeclaration(id);
+  const decorated = decl && ts.isParameter(decl) && ts.findAncestor(id, ts.isDecorator)?.parent;
+  if (!decorated || decl.parent !== decorated) return decl;
+  for (let n: ts.Node | undefined = decorated.parent; n; n = n.parent) {
+    if (ts.isFunctionLike(n)) {
+      const p = n.parameters.find((x) => ts.isIdentifier(x.name) && x.name.text === id.text);
+      if (p) return p;
+    }
+    if (ts.isBlock(n) || ts.isSourceFile(n))
+      for (const st of n.statements)
+        if (ts.isVariableStatement(st))
+          for (const d of st.declarationList.declarations)
+            if (ts.isIdentifier(d.name) && d.name.text === id.text) return d;
+  }
+  return null;
+}
+
 /** The runtime decorator `node` uses by name or through an import renaming one, if any. */
 function mentioned(node: ts.Node, module: ModuleInfo): string | null {
   let found: string | null = null;
@@ -73,7 +95,7 @@ export class DecoratorResolver {
     const binding = module.imports.get(id.text);
     if (binding && RUNTIME_DECORATORS.has(binding.imported)) return { name: binding.imported };
     if (RUNTIME_DECORATORS.has(id.text)) return { name: id.text };
-    const local = findLocalDeclaration(id);
+    const local = localDeclaration(id);
     if (local) {
       if (!ts.isVariableDeclaration(local) || !local.initializer) return null;
       return this.#value(id.text, local, module, depth);

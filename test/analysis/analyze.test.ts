@@ -1022,6 +1022,7 @@ describe('analyzeProject', () => {
         'export function RoomsStore<B extends StoreBase>(Base: B) {',
         '  abstract class RoomsStore extends Base {',
         '    @memo() async getRoom(id: string) { return id; }',
+        '    @memo() async getShadowed(memo: string) { return memo; }',
         '    @follow(RoomsStream) onRooms() {}',
         '    @onRows(RoomsStream) onRoomsAgain() {}',
         '    @later() async getLater(id: string) { return id; }',
@@ -1039,6 +1040,8 @@ describe('analyzeProject', () => {
     expect(methods.map((m) => [m.name, m.cached?.kind ?? null, m.handles?.stream ?? null])).toEqual(
       [
         ['getRoom', 'cached', null],
+        // A decorator runs around the class: the method's own parameter does not hide the alias.
+        ['getShadowed', 'cached', null],
         ['onRooms', null, 'rooms'],
         ['onRoomsAgain', null, 'rooms'],
         ['getLater', null, null],
@@ -1049,8 +1052,8 @@ describe('analyzeProject', () => {
     );
     // A package's own decorator and one that names none of the runtime's are someone else's.
     expect(model.unresolved.map((u) => [u.kind, u.location.line, u.method])).toEqual([
-      ['decorator', 13, 'getLater'],
-      ['decorator', 14, 'getApplied'],
+      ['decorator', 14, 'getLater'],
+      ['decorator', 15, 'getApplied'],
     ]);
     expect(model.unresolved[0]!.message).toContain('`later` is not a `const`');
   });
