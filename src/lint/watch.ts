@@ -158,22 +158,31 @@ export async function watchProject(loop: WatchLoop): Promise<void> {
   });
   try {
     let last = await loop.run([]);
+    // Right after a run, the inputs are hashed once more without waiting for
+    // an event: folders are watched only once a run has found them, so an
+    // edit made before that (during the first lint, say) has no event.
+    let lookNow = true;
     while (!stopped) {
       folders.set(foldersToWatch(last));
       // Events that came while linting are looked at at once.
-      if (pending.size === 0 || timer !== null) {
+      if (!lookNow && (pending.size === 0 || timer !== null)) {
         await new Promise<void>((done) => (wake = done));
         wake = null;
       }
       if (stopped) break;
       const touched = [...pending].map((p) => relative(last.root, p) || p).sort();
       pending.clear();
+      const looked = lookNow;
+      lookNow = false;
       let changed = touched;
       if (last.inputs !== null && !touched.some((t) => namesMissingImport(last, t))) {
         changed = changedFiles(last.inputs, await loop.inputsNow({ ...last, inputs: last.inputs }));
         if (changed.length === 0) continue;
+      } else if (looked && touched.length === 0) {
+        continue; // a failed run left nothing to compare with: wait for an event
       }
       last = await loop.run(changed);
+      lookNow = true;
     }
   } finally {
     if (timer) clearTimeout(timer);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/lint/cli.js';
-import { foldersToWatch } from '../../src/lint/watch.js';
+import { foldersToWatch, watchProject } from '../../src/lint/watch.js';
 
 const BIN = fileURLToPath(new URL('../../bin/store-lint', import.meta.url));
 const FIXTURE = fileURLToPath(
@@ -212,5 +212,32 @@ describe('the folders watched', () => {
         tmp,
       ].sort(),
     );
+  });
+});
+
+describe('the watch loop', () => {
+  it('looks again right after a run: an edit made before any folder was watched is linted', async () => {
+    const root = join(tmp, 'loop');
+    await mkdir(root);
+    const file = join(root, 'a.ts');
+    await writeFile(file, 'export const v = 1;\n');
+    const hash = async () => ({ 'a.ts': await readFile(file, 'utf8') });
+    let stop = () => {};
+    const stopped = new Promise<void>((done) => (stop = done));
+    const runs: (readonly string[])[] = [];
+    await watchProject({
+      async run(changed) {
+        runs.push(changed);
+        const inputs = await hash();
+        // Hashed, then edited before the loop watches the folder: no event will come.
+        if (runs.length === 1) await writeFile(file, 'export const v = 2;\n');
+        else stop();
+        return { root, inputs, missingImports: [] };
+      },
+      inputsNow: hash,
+      stopped,
+      onWatchError: () => {},
+    });
+    expect(runs).toEqual([[], ['a.ts']]);
   });
 });
