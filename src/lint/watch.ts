@@ -72,14 +72,16 @@ export function foldersToWatch(run: WatchedRun): string[] {
   return [...folders].sort();
 }
 
-/** Whether `touched` (relative to the root) is where one of the run's unresolved imports looked. */
+/**
+ * Whether `touched` (relative to the root) is a source file that is no input
+ * yet where one of the run's unresolved imports looked. An input is judged by
+ * its hash; an editor's backup (`x.ts~`) or swap file is no source.
+ */
 function namesMissingImport(run: WatchedRun, touched: string): boolean {
-  const stem = (p: string) =>
-    p
-      .split(sep)
-      .join('/')
-      .replace(/\.[^/.]*$/, '');
-  return run.missingImports.some((m) => stem(m) === stem(touched));
+  const posix = touched.split(sep).join('/');
+  if (!/\.[cm]?[jt]sx?$/.test(posix) || (run.inputs !== null && posix in run.inputs)) return false;
+  const stem = (p: string) => p.replace(/\.[^/.]*$/, '');
+  return run.missingImports.some((m) => stem(m) === stem(posix));
 }
 
 /** Watches a set of folders; every event anywhere calls `onEvent` with the file's path. */

@@ -4,7 +4,7 @@
 // folder, a broken config, and Ctrl-C. Every wait is for a line the watcher
 // prints; the timeouts only keep a broken watcher from hanging the suite.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,16 @@ function watch(dir: string, args: string[] = []): Watcher {
   return w;
 }
 
+/**
+ * Saves as most editors do: a new file renamed over the old one. (Written in
+ * place, a file can be read half-written; the watcher then lints that, and
+ * again once the write's own event comes: right in the end, one lint more.)
+ */
+async function save(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.saving`, text);
+  await rename(`${path}.saving`, path);
+}
+
 const HANDLER_LINE = 'this.invalidate(this.getReceiptsForRoom, row.roomId);';
 
 describe('store-lint --watch', { timeout: 120_000 }, () => {
@@ -100,7 +110,7 @@ describe('store-lint --watch', { timeout: 120_000 }, () => {
     expect((await w.status(1)).slice(0, 2)).toEqual([0, 0]);
 
     // The handler forgets an invalidation: the worker's cache would stay stale.
-    await writeFile(store, clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
+    await save(store, clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
     const [errors, , line] = await w.status(2);
     expect(errors).toBe(1);
     expect(line).toContain('after a change to src/stores/receipts.ts');
@@ -108,14 +118,14 @@ describe('store-lint --watch', { timeout: 120_000 }, () => {
 
     // Saves that change no input: the same bytes again, a new timestamp, an
     // editor's backup file. Then a real fix: the next status is the fix's.
-    await writeFile(store, clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
+    await save(store, clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
     await utimes(store, new Date(), new Date(Date.now() + 5000));
-    await writeFile(`${store}~`, clean);
+    await save(`${store}~`, clean);
     // Past the watcher's settling time, so that a re-lint for those would come
     // first (on a loaded machine they may merge with the fix and prove nothing,
     // but never fail a correct watcher).
     await new Promise((done) => setTimeout(done, 300));
-    await writeFile(store, clean);
+    await save(store, clean);
     const [fixed, , fixLine] = await w.status(3);
     expect(fixed).toBe(0);
     expect(fixLine).toContain('src/stores/receipts.ts');
@@ -123,7 +133,7 @@ describe('store-lint --watch', { timeout: 120_000 }, () => {
 
     // A file in a folder created after the watch started is seen.
     await mkdir(join(dir, 'src', 'later'));
-    await writeFile(join(dir, 'src', 'later', 'helper.ts'), 'export const later = 1;\n');
+    await save(join(dir, 'src', 'later', 'helper.ts'), 'export const later = 1;\n');
     expect((await w.status(4))[2]).toContain('src/later/helper.ts');
     expect(w.statusLines).toHaveLength(4);
   });
