@@ -114,8 +114,8 @@ export class FactsRun {
   readonly #shapes = new Map<string, string>();
   readonly #declarations: string;
   readonly #openers: string;
+  /** Units whose facts this run reused (for `lastAnalysisStats`). */
   reused = 0;
-  walked = 0;
 
   constructor(
     readonly run: RunDeclarations,
@@ -209,7 +209,6 @@ export class FactsRun {
 
   /** Keeps the facts a walk of `u` found, and what it reported unresolved, for the next run. */
   record(u: Unit, facts: UnitFacts, unresolved: readonly UnresolvedAdd[]): void {
-    this.walked++;
     const key = this.#unitKeys.get(u);
     if (key === undefined) return;
     const keysOf = (list: Iterable<Unit>): string[] | null => {
@@ -267,23 +266,14 @@ export class FactsRun {
  */
 export class KeptFacts {
   #last: LastRun | null = null;
-  /** Units whose facts the last analysis reused, and walked (for tests and benchmarks). */
-  reused = 0;
-  walked = 0;
 
   start(run: RunDeclarations): FactsRun {
     return new FactsRun(run, this.#last);
   }
 
+  /** A run that fails before this keeps the last finished one as what the next compares with. */
   done(run: FactsRun, checkerCreated: boolean): void {
     this.#last = run.finish(checkerCreated);
-    this.reused = run.reused;
-    this.walked = run.walked;
-  }
-
-  /** A run that failed leaves nothing to compare with. */
-  forget(): void {
-    this.#last = null;
   }
 }
 

@@ -37,7 +37,7 @@ import { systemReason } from '../analysis/errors.js';
 import { checkOutputDirectory, checkOutputFile } from './output-file.js';
 import { createProgress, isCI, showsProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
-import { watchProject } from './watch.js';
+import { watchProject, type InputHashes } from './watch.js';
 
 export const DEFAULT_BASELINE = 'store-lint-baseline.json';
 
@@ -351,7 +351,7 @@ async function watchLint(
   });
   // The model's files found by the last run: hashed with the inputs before the next one.
   let modelInputs: string[] = [];
-  const run = async (changed: readonly string[]) => {
+  const run = async (changed: readonly string[], hashed?: InputHashes) => {
     const started = performance.now();
     const fallbackRoot = resolve(io.cwd, dir ?? '.');
     let config: StoreLintConfig | null = null;
@@ -362,9 +362,10 @@ async function watchLint(
         ...(options.config === undefined ? {} : { configPath: options.config }),
       });
       loaded.config = config;
-      // Hashed before the analysis: an input edited while it runs differs from
-      // these afterwards, and is linted again at once.
-      const before = await computeInputs(config, modelInputs);
+      // Hashed before the analysis (by the loop, when it just compared them):
+      // an input edited while it runs differs from these afterwards, and is
+      // linted again at once.
+      const before = hashed ?? (await computeInputs(config, modelInputs)).files;
       const result = await analyzer.analyzeWithDependencies(config, {
         parsed,
         kept,
@@ -375,7 +376,7 @@ async function watchLint(
       modelInputs = [...modelFiles(result.model), ...result.checkerFiles];
       const after = await computeInputs(config, modelInputs);
       const inputs = Object.fromEntries(
-        Object.entries(after.files).map(([f, hash]) => [f, before.files[f] ?? hash]),
+        Object.entries(after.files).map(([f, hash]) => [f, before[f] ?? hash]),
       );
       const baseline = options.baseline
         ? await readBaseline(resolve(io.cwd, options.baseline))

@@ -33,8 +33,12 @@ export interface WatchedRun {
 }
 
 export interface WatchLoop {
-  /** Lints once and prints the results; never throws for the user's mistakes (it prints them). */
-  run(changed: readonly string[]): Promise<WatchedRun>;
+  /**
+   * Lints once and prints the results; never throws for the user's mistakes
+   * (it prints them). `hashed`: the inputs as the loop hashed them just now,
+   * when it did (the run need not hash them again before it starts).
+   */
+  run(changed: readonly string[], hashed?: InputHashes): Promise<WatchedRun>;
   /** The inputs of `last`'s project as they are now. */
   inputsNow(last: WatchedRun & { readonly inputs: InputHashes }): Promise<InputHashes>;
   /** Resolves when the user stops the watch (Ctrl-C). */
@@ -177,13 +181,15 @@ export async function watchProject(loop: WatchLoop): Promise<void> {
       const looked = lookNow;
       lookNow = false;
       let changed = touched;
+      let hashed: InputHashes | undefined;
       if (last.inputs !== null && !touched.some((t) => namesMissingImport(last, t))) {
-        changed = changedFiles(last.inputs, await loop.inputsNow({ ...last, inputs: last.inputs }));
+        hashed = await loop.inputsNow({ ...last, inputs: last.inputs });
+        changed = changedFiles(last.inputs, hashed);
         if (changed.length === 0) continue;
       } else if (looked && touched.length === 0) {
         continue; // a failed run left nothing to compare with: wait for an event
       }
-      last = await loop.run(changed);
+      last = await loop.run(changed, hashed);
       lookNow = true;
     }
   } finally {
