@@ -50,7 +50,7 @@ import { findSuppressions } from './suppressions.js';
 import { TransactionOpeners } from './transactions.js';
 import { reportTriggerGaps } from './triggers.js';
 import { UnresolvedSink } from './unresolved.js';
-import { RecordingSink, type KeptFacts } from './kept-facts.js';
+import { RecordingSink, sameStore, type KeptFacts } from './kept-facts.js';
 
 // The CLI loads this module on demand and takes its entry points from it.
 export { findRoot } from './dependencies.js';
@@ -75,6 +75,8 @@ export interface AnalysisStats {
   readonly units: number;
   /** Units whose facts a `KeptFacts` run reused instead of walking them. */
   readonly unitsReused: number;
+  /** Stores whose model entry a `KeptFacts` run reused instead of building it. */
+  readonly storesReused: number;
   readonly checkerCreated: boolean;
   readonly checkerQueries: number;
   /** Wall time per phase, milliseconds. */
@@ -327,22 +329,54 @@ export async function analyzeWithDependencies(
     }
     return false;
   };
-  const storeInfos: StoreInfo[] = stores.map((s) => {
+  /** A method's closed-over tables and whether its helpers leave something unresolved: what the model says of it beyond its own facts. */
+  const closedOf = (u: Unit) => ({
+    reads: reads[u.id]!,
+    writes: writes[u.id]!,
+    directReads: readsDirect[u.id]!,
+    directWrites: writesDirect[u.id]!,
+    helpersUnresolved: helpersUnresolved(u),
+  });
+  const storeInfo = (s: StoreDecl): StoreInfo => {
     const { rel, sf } = s.module.file;
-    const methods: MethodInfo[] = s.members.map((m) => {
+    // Decorators are read afresh every run: they may follow aliases into
+    // other files' function bodies, and they report what they cannot follow.
+    const decorations = s.members.map((m) => ({
+      cached: cachedInfo(m.member, m.fn, s, rel, sf, unresolved, graph),
+      handles: handlerInfo(m.member, s, resolveStream, unresolved, graph),
+    }));
+    const composes = index.composes(s).map((c) => c.exportName);
+    const idGenerators = [...(generators.get(s) ?? [])].sort((a, b) =>
+      compareLocations(a.location, b.location),
+    );
+    const last = factsRun?.lastStore(s);
+    if (
+      last &&
+      sameStore(last, s, {
+        composes,
+        idGenerators,
+        members: s.members.map((m, i) => {
+          const u = index.memberUnit(m);
+          return { unit: u, reused: factsRun!.wasReused(u), ...decorations[i]!, ...closedOf(u) };
+        }),
+      })
+    )
+      return factsRun!.reuseStore(s, last);
+    const methods: MethodInfo[] = s.members.map((m, i) => {
       const u = index.memberUnit(m);
       const f = facts.get(u)!;
+      const closed = closedOf(u);
       const location = nodeLocation(m.nameNode, rel, sf);
       return {
         name: m.name,
         line: location.line,
         location,
-        reads: sortedUnique(reads[u.id]!),
-        writes: sortedUnique(writes[u.id]!),
-        directReads: sortedUnique(readsDirect[u.id]!),
-        directWrites: sortedUnique(writesDirect[u.id]!),
-        cached: cachedInfo(m.member, m.fn, s, rel, sf, unresolved, graph),
-        handles: handlerInfo(m.member, s, resolveStream, unresolved, graph),
+        reads: sortedUnique(closed.reads),
+        writes: sortedUnique(closed.writes),
+        directReads: sortedUnique(closed.directReads),
+        directWrites: sortedUnique(closed.directWrites),
+        cached: decorations[i]!.cached,
+        handles: decorations[i]!.handles,
         invalidations: [...f.invalidations].sort((a, b) =>
           compareLocations(a.location, b.location),
         ),
@@ -357,25 +391,26 @@ export async function analyzeWithDependencies(
             compareLocations(a.location, b.location) ||
             (a.table < b.table ? -1 : a.table > b.table ? 1 : 0),
         ),
-        helpersUnresolved: helpersUnresolved(u),
+        helpersUnresolved: closed.helpersUnresolved,
       };
     });
     const location = nodeLocation(s.nameNode, rel, sf);
-    return {
+    const info: StoreInfo = {
       name: s.name,
       exportName: s.exportName,
       file: rel,
       line: location.line,
       kind: s.kind,
-      composes: index.composes(s).map((c) => c.exportName),
+      composes,
       location,
       methods: methods.sort((a, b) => compareLocations(a.location, b.location)),
-      idGenerators: [...(generators.get(s) ?? [])].sort((a, b) =>
-        compareLocations(a.location, b.location),
-      ),
+      idGenerators,
       constructorInfo: constructorInfo(s),
     };
-  });
+    factsRun?.recordStore(s, info);
+    return info;
+  };
+  const storeInfos: StoreInfo[] = stores.map(storeInfo);
 
   const compositionInfos: CompositionInfo[] = compositions.map((c) => {
     const location = nodeLocation(c.nameNode, c.module.file.rel, c.module.file.sf);
@@ -425,6 +460,7 @@ export async function analyzeWithDependencies(
     files: files.length,
     units: facts.size,
     unitsReused: factsRun?.reused ?? 0,
+    storesReused: factsRun?.storesReused ?? 0,
     checkerCreated: project.checkerCreated,
     checkerQueries: project.checkerQueries,
     phases,

@@ -12,6 +12,23 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** Whether two pieces of plain data (what JSON can hold) are equal, deeply. */
+export function samePlainData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    return Array.isArray(b) && a.length === b.length && a.every((x, i) => samePlainData(x, b[i]));
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  return (
+    keys.length === Object.keys(y).length &&
+    keys.every((k) => Object.hasOwn(y, k) && samePlainData(x[k], y[k]))
+  );
+}
+
 export function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }

@@ -17,9 +17,22 @@
 // Facts are kept with their units, stores and compositions named by keys
 // (file, kind, position among its file's declarations of that kind), and
 // resolved against the new run's objects when reused.
+//
+// The model's entry of a store (its `StoreInfo`, frozen) is kept too: when
+// its file is unchanged, its members' facts were all reused, and what the
+// run computes across files for it (closed-over tables, decorators, ID
+// generators, the mixins it composes) compares equal, the last entry is
+// the model's again — neither rebuilt nor frozen anew.
 import type { CodeIndex, Unit } from './code-index.js';
 import type { CallFact, UnitFacts } from './method-facts.js';
-import type { SourceLocation, UnresolvedFact } from './model.js';
+import { samePlainData } from './freeze.js';
+import type {
+  IdGeneratorField,
+  MethodInfo,
+  SourceLocation,
+  StoreInfo,
+  UnresolvedFact,
+} from './model.js';
 import type { ProjectFile } from './project.js';
 import type { CompositionDecl, StoreDecl } from './stores.js';
 import type { TransactionOpeners } from './transactions.js';
@@ -62,7 +75,63 @@ interface LastRun {
   readonly declarations: string;
   readonly openers: string;
   readonly units: ReadonlyMap<string, KeptUnit>;
+  readonly stores: ReadonlyMap<string, StoreInfo>;
   readonly checkerCreated: boolean;
+}
+
+/** What a run found for one member of a store, beyond its own facts. */
+export interface MemberNow {
+  /** Whether its unit's facts were the last run's. */
+  readonly reused: boolean;
+  readonly cached: MethodInfo['cached'];
+  readonly handles: MethodInfo['handles'];
+  readonly reads: ReadonlySet<string>;
+  readonly writes: ReadonlySet<string>;
+  readonly directReads: ReadonlySet<string>;
+  readonly directWrites: ReadonlySet<string>;
+  readonly helpersUnresolved: boolean;
+}
+
+/** What a run found for a store beyond its members' own facts; members in `StoreDecl.members` order. */
+export interface StoreNow {
+  readonly composes: readonly string[];
+  readonly idGenerators: readonly IdGeneratorField[];
+  readonly members: readonly MemberNow[];
+}
+
+const sameTables = (was: readonly string[], now: ReadonlySet<string>): boolean =>
+  was.length === now.size && was.every((t) => now.has(t));
+
+/**
+ * Whether `last`, the last run's entry of store `s` (whose file is
+ * unchanged), says what this run would build: every member's facts were
+ * reused, and the rest compares equal. Locations, names and constructor are
+ * the unchanged file's.
+ */
+export function sameStore(last: StoreInfo, s: StoreDecl, now: StoreNow): boolean {
+  if (last.methods.length !== now.members.length) return false;
+  if (!samePlainData(last.composes, now.composes)) return false;
+  if (!samePlainData(last.idGenerators, now.idGenerators)) return false;
+  // The model lists methods by location: in one file, by where their names start.
+  const sf = s.module.file.sf;
+  const order = s.members
+    .map((m, i) => [m.nameNode.getStart(sf), i] as const)
+    .sort((a, b) => a[0] - b[0]);
+  return order.every(([, i], k) => {
+    const was = last.methods[k]!;
+    const m = now.members[i]!;
+    return (
+      m.reused &&
+      was.name === s.members[i]!.name &&
+      was.helpersUnresolved === m.helpersUnresolved &&
+      sameTables(was.reads, m.reads) &&
+      sameTables(was.writes, m.writes) &&
+      sameTables(was.directReads, m.directReads) &&
+      sameTables(was.directWrites, m.directWrites) &&
+      samePlainData(was.cached, m.cached) &&
+      samePlainData(was.handles, m.handles)
+    );
+  });
 }
 
 /** Numbers things of one file in the order given: `src/a.ts#u3`. */
@@ -108,6 +177,8 @@ export class FactsRun {
   readonly #stores = new Map<string, StoreDecl>();
   readonly #compositions = new Map<string, CompositionDecl>();
   readonly #recorded = new Map<string, KeptUnit>();
+  readonly #reusedUnits = new Set<Unit>();
+  readonly #storeInfos = new Map<string, StoreInfo>();
   /** Files whose tree is not the last run's; null when nothing of the last run may be reused. */
   readonly #edited: ReadonlySet<string> | null;
   readonly #last: LastRun | null;
@@ -116,6 +187,8 @@ export class FactsRun {
   readonly #openers: string;
   /** Units whose facts this run reused (for `lastAnalysisStats`). */
   reused = 0;
+  /** Stores whose model entry this run reused (for `lastAnalysisStats`). */
+  storesReused = 0;
 
   constructor(
     readonly run: RunDeclarations,
@@ -203,6 +276,7 @@ export class FactsRun {
     if (helpers === null) return null;
     for (const add of kept.unresolved) sink.add(...add);
     this.#recorded.set(key!, kept);
+    this.#reusedUnits.add(u);
     this.reused++;
     return { ...kept.facts, calls, helpers: new Set(helpers) };
   }
@@ -246,6 +320,32 @@ export class FactsRun {
     this.#recorded.set(key, { facts: plain, calls, helpers, unresolved, files });
   }
 
+  /** Whether `u`'s facts in this run are the last run's. */
+  wasReused(u: Unit): boolean {
+    return this.#reusedUnits.has(u);
+  }
+
+  /** The last run's model entry of `s`, if its file is unchanged and the last run's facts hold. */
+  lastStore(s: StoreDecl): StoreInfo | null {
+    if (this.#last === null || this.#edited === null) return null;
+    if (this.#edited.has(s.module.file.rel)) return null;
+    const key = this.#storeKeys.get(s);
+    return (key !== undefined && this.#last.stores.get(key)) || null;
+  }
+
+  /** Keeps this run's model entry of `s` for the next run. */
+  recordStore(s: StoreDecl, info: StoreInfo): void {
+    const key = this.#storeKeys.get(s);
+    if (key !== undefined) this.#storeInfos.set(key, info);
+  }
+
+  /** The model takes the last run's entry of `s` (see `sameStore`), and so will the next run. */
+  reuseStore(s: StoreDecl, last: StoreInfo): StoreInfo {
+    this.recordStore(s, last);
+    this.storesReused++;
+    return last;
+  }
+
   /** What the next run compares itself with. */
   finish(checkerCreated: boolean): LastRun {
     return {
@@ -255,6 +355,7 @@ export class FactsRun {
       declarations: this.#declarations,
       openers: this.#openers,
       units: this.#recorded,
+      stores: this.#storeInfos,
       checkerCreated,
     };
   }

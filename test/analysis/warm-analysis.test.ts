@@ -8,7 +8,7 @@
 // (a statement in a method body goes or comes back) and edits that do not
 // (a method added, a file's declarations changed).
 import { readdirSync } from 'node:fs';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -133,6 +133,105 @@ describe('a warm analysis', () => {
       const fresh = await analyzeWithDependencies(config);
       expect(seen(after)).toBe(seen(fresh));
       expect(seen(after)).not.toBe(seen(before));
+    },
+  );
+
+  it(
+    "keeps a store's model entry only while what other files make of it holds",
+    { timeout: 120_000 },
+    async () => {
+      // rooms.ts and other.ts never change. rooms.ts calls a query helper and
+      // uses a decorator factory of queries.ts, whose bodies change: the
+      // shapes stay, yet what the model says of RoomsStore may not.
+      const root = path.join(tmp, 'kept-stores');
+      const files: Record<string, string> = {
+        'tsconfig.json': JSON.stringify({
+          compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', noEmit: true },
+          include: ['src'],
+        }),
+        'schema/001.sql':
+          'CREATE TABLE rooms (room_id text PRIMARY KEY, name text NOT NULL);\n' +
+          'CREATE TABLE audit (id serial PRIMARY KEY, what text NOT NULL);\n',
+        'src/db.ts':
+          'export interface DB {\n  rooms: { room_id: string; name: string };\n  audit: { id: number; what: string };\n}\n',
+        'src/queries.ts': [
+          "import { cached } from 'storesplit';",
+          "import type { Kysely } from 'kysely';",
+          "import type { DB } from './db.js';",
+          'export async function record(db: Kysely<DB>): Promise<void> {',
+          "  await db.insertInto('audit').values({ what: 'x' }).execute();",
+          '}',
+          'export function memoOne() {',
+          '  return cached({ numArgs: 1 });',
+          '}',
+        ].join('\n'),
+        'src/rooms.ts': [
+          "import { cached, type StoreBase } from 'storesplit';",
+          "import type { DB } from './db.js';",
+          "import { memoOne, record } from './queries.js';",
+          'export function RoomsStore<B extends StoreBase<DB>>(Base: B) {',
+          '  abstract class RoomsStore extends Base {',
+          '    @cached()',
+          '    async getRoom(roomId: string): Promise<string | undefined> {',
+          "      const row = await this.dbConn.selectFrom('rooms').select('name').where('room_id', '=', roomId).executeTakeFirst();",
+          '      return row?.name;',
+          '    }',
+          '    @memoOne()',
+          '    async getName(roomId: string): Promise<string> {',
+          '      return roomId;',
+          '    }',
+          '    async touch(): Promise<void> {',
+          '      await record(this.dbConn);',
+          '    }',
+          '  }',
+          '  return RoomsStore;',
+          '}',
+        ].join('\n'),
+        'src/other.ts': [
+          "import type { StoreBase } from 'storesplit';",
+          "import type { DB } from './db.js';",
+          'export function OtherStore<B extends StoreBase<DB>>(Base: B) {',
+          '  abstract class OtherStore extends Base {',
+          '    async count(): Promise<number> {',
+          "      return (await this.dbConn.selectFrom('rooms').selectAll().execute()).length;",
+          '    }',
+          '  }',
+          '  return OtherStore;',
+          '}',
+        ].join('\n'),
+      };
+      for (const [name, text] of Object.entries(files)) {
+        await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+        await writeFile(path.join(root, name), text);
+      }
+      const config = configFor(root, { schema: ['schema/*.sql'] });
+      const process = warm(config);
+      const first = await process.analyse();
+      const queries = path.join(root, 'src', 'queries.ts');
+      // Each edit, and whether RoomsStore's entry must be built anew.
+      const edits: [string, string, boolean][] = [
+        // touch now writes rooms.
+        ["insertInto('audit')", "insertInto('rooms')", true],
+        // The factory no longer uses `cached`: the unresolved fact about getName
+        // goes, but getName was not taken as cached before either.
+        ['return cached({ numArgs: 1 });', 'return undefined;', false],
+      ];
+      const stores = (r: AnalysisResult) => new Map(r.model.stores.map((s) => [s.exportName, s]));
+      let last = first;
+      for (const [from, to, rebuilt] of edits) {
+        await writeFile(queries, (await readFile(queries, 'utf8')).replace(from, to));
+        const after = await process.analyse();
+        expect(seen(after)).toBe(seen(await analyzeWithDependencies(config)));
+        expect(seen(after)).not.toBe(seen(last));
+        // OtherStore's entry is the last run's own object.
+        expect(stores(after).get('OtherStore')).toBe(stores(last).get('OtherStore'));
+        expect(stores(after).get('RoomsStore') === stores(last).get('RoomsStore')).toBe(!rebuilt);
+        last = after;
+      }
+      // A run with no change keeps every store's entry.
+      const again = await process.analyse();
+      expect(lastAnalysisStats()!.storesReused).toBe(again.model.stores.length);
+      expect(stores(again).get('RoomsStore')).toBe(stores(last).get('RoomsStore'));
     },
   );
 
