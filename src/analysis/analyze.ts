@@ -8,9 +8,9 @@
 import path from 'node:path';
 import type { ts } from 'ts-morph';
 import { analyseApps } from './apps.js';
-import { closeOver } from './closure.js';
+import { closeCalls } from './call-closure.js';
 import { CodeIndex, type Unit } from './code-index.js';
-import { compositionMethods, layoutCompositions } from './compositions.js';
+import { layoutCompositions } from './compositions.js';
 import { filesIndependentOf } from './dependencies.js';
 import type { StoreLintConfig } from './config.js';
 import { byName, deepFreeze, sortedUnique } from './freeze.js';
@@ -26,7 +26,6 @@ import {
 import {
   MODEL_VERSION,
   type CompositionInfo,
-  type CompositionMethod,
   type MethodCall,
   type MethodInfo,
   type StoreInfo,
@@ -35,7 +34,7 @@ import {
 import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
 import { AnalysisProject, storeGlobFiles, toPosix, type ParsedFiles } from './project.js';
-import { readSchema, throughViews, writesThrough } from './schema.js';
+import { readSchema, writesThrough } from './schema.js';
 import {
   compositionStore,
   confirmComposingMixins,
@@ -49,8 +48,8 @@ import { discoverStreams, streamResolver, type StreamDecl } from './streams.js';
 import { findSuppressions } from './suppressions.js';
 import { TransactionOpeners } from './transactions.js';
 import { reportTriggerGaps } from './triggers.js';
-import { UnresolvedSink } from './unresolved.js';
-import { RecordingSink, sameStore, type KeptFacts } from './kept-facts.js';
+import { RecordingSink, UnresolvedSink } from './unresolved.js';
+import { sameStore, type KeptFacts } from './kept-facts.js';
 
 // The CLI loads this module on demand and takes its entry points from it.
 export { findRoot } from './dependencies.js';
@@ -219,8 +218,15 @@ export async function analyzeWithDependencies(
     stores,
     compositions,
     openers,
-    // What else a walk reads: the naming, the schema's routines, the `stores` globs' files.
-    settings: JSON.stringify([naming, [...schema.routines].sort(), [...storeFiles].sort()]),
+    // What else a walk or the closure reads: the naming, the schema's
+    // routines, views and triggers, the `stores` globs' files.
+    settings: JSON.stringify([
+      naming,
+      [...schema.routines].sort(),
+      [...schema.viewReads],
+      [...schema.triggers],
+      [...storeFiles].sort(),
+    ]),
   });
   const facts = new Map<Unit, UnitFacts>();
   const unitsByFile = new Map<string, Unit[]>();
@@ -259,19 +265,6 @@ export async function analyzeWithDependencies(
 
   // Closure over calls.
   const units = index.units;
-  const tablesOf = (u: Unit, access: 'read' | 'write') =>
-    new Set((facts.get(u)?.accesses ?? []).filter((a) => a.access === access).map((a) => a.table));
-  // A view stands for the tables it reads, for reads and writes alike.
-  const readsDirect = units.map((u) => throughViews(tablesOf(u, 'read'), schema.viewReads));
-  // A write also writes what the triggers it fires write; a trigger whose
-  // tables are not all known leaves the writing unit unresolved.
-  const triggerGapUnits = new Set<Unit>();
-  const writesDirect = units.map((u) => {
-    const { tables, fired } = writesThrough(tablesOf(u, 'write'), schema);
-    const context = { store: u.store?.exportName ?? null, method: u.store ? u.name : null };
-    if (reportTriggerGaps(fired, unresolved, context)) triggerGapUnits.add(u);
-    return tables;
-  });
   const callTargets = (call: CallFact): readonly Unit[] => {
     if (call.composition) {
       const u = effectiveMethod(call.composition, call.method);
@@ -279,24 +272,23 @@ export async function analyzeWithDependencies(
     }
     return call.units;
   };
-  const storeEdges = units.map((u) => {
-    const f = facts.get(u);
-    if (!f) return [];
-    const out: number[] = [];
-    for (const call of f.calls) for (const t of callTargets(call)) out.push(t.id);
-    for (const h of f.helpers) out.push(h.id);
-    return out;
+  const lastClosure = factsRun?.lastClosure() ?? null;
+  const closure = closeCalls({
+    units,
+    facts,
+    schema,
+    unresolved,
+    compositions,
+    layouts,
+    callTargets,
+    last: lastClosure && {
+      memo: lastClosure,
+      changed: (u) => !factsRun!.wasReused(u),
+      compositionKey: (c) => factsRun!.compositionKey(c),
+    },
   });
-  const reads = closeOver(readsDirect, storeEdges);
-  const writes = closeOver(writesDirect, storeEdges);
-
-  const compositionMethodInfos = new Map<CompositionDecl, CompositionMethod[]>();
-  for (const c of compositions) {
-    compositionMethodInfos.set(
-      c,
-      compositionMethods(layouts.get(c)!, { facts, readsDirect, writesDirect, callTargets }),
-    );
-  }
+  const { reads, writes, readsDirect, writesDirect } = closure;
+  factsRun?.recordClosure(closure.memo((c) => factsRun.compositionKey(c)));
 
   phase('closure');
 
@@ -314,28 +306,13 @@ export async function analyzeWithDependencies(
       location: call.location,
     };
   };
-  /** Whether a helper `u` reaches, through helpers, holds an unresolved fact. */
-  const helpersUnresolved = (u: Unit): boolean => {
-    const seen = new Set<Unit>([u]);
-    const queue = [...facts.get(u)!.helpers];
-    while (queue.length) {
-      const h = queue.pop()!;
-      if (seen.has(h)) continue;
-      seen.add(h);
-      const f = facts.get(h);
-      if (!f) continue;
-      if (f.unresolved > 0 || triggerGapUnits.has(h)) return true;
-      queue.push(...f.helpers);
-    }
-    return false;
-  };
   /** A method's closed-over tables and whether its helpers leave something unresolved: what the model says of it beyond its own facts. */
   const closedOf = (u: Unit) => ({
     reads: reads[u.id]!,
     writes: writes[u.id]!,
     directReads: readsDirect[u.id]!,
     directWrites: writesDirect[u.id]!,
-    helpersUnresolved: helpersUnresolved(u),
+    helpersUnresolved: closure.helpersUnresolved(u),
   });
   const storeInfo = (s: StoreDecl): StoreInfo => {
     const { rel, sf } = s.module.file;
@@ -420,7 +397,7 @@ export async function analyzeWithDependencies(
       line: location.line,
       mixins: layouts.get(c)!.mixins,
       ownStore: ownStores.get(c)?.exportName ?? null,
-      methods: compositionMethodInfos.get(c)!,
+      methods: closure.compositionMethods.get(c)!,
       location,
     };
   });

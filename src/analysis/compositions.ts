@@ -110,11 +110,14 @@ export interface ClosureInputs {
   readonly callTargets: (call: CallFact) => readonly Unit[];
 }
 
-/** The composition's methods with reads and writes closed over the part of the call graph they reach. */
+/**
+ * The composition's methods with reads and writes closed over the part of
+ * the call graph they reach, and the units they reach (their methods included).
+ */
 export function compositionMethods(
   layout: CompositionLayout,
   inputs: ClosureInputs,
-): CompositionMethod[] {
+): { methods: CompositionMethod[]; reached: readonly Unit[] } {
   const { facts, readsDirect, writesDirect, callTargets } = inputs;
   const inComposition = new Set(layout.layers);
   const local = new Map<Unit, number>();
@@ -149,7 +152,7 @@ export function compositionMethods(
     order.map((u) => writesDirect[u.id]!),
     edges,
   );
-  return [...layout.effective.entries()]
+  const methods = [...layout.effective.entries()]
     .map(([name, u]) => ({
       name,
       store: u.store!.exportName,
@@ -157,4 +160,5 @@ export function compositionMethods(
       writes: sortedUnique(writes[local.get(u)!]!),
     }))
     .sort(byName);
+  return { methods, reached: order };
 }

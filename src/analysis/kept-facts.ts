@@ -25,20 +25,13 @@
 // the model's again — neither rebuilt nor frozen anew.
 import type { CodeIndex, Unit } from './code-index.js';
 import type { CallFact, UnitFacts } from './method-facts.js';
+import type { ClosureMemo } from './call-closure.js';
 import { samePlainData } from './freeze.js';
-import type {
-  IdGeneratorField,
-  MethodInfo,
-  SourceLocation,
-  StoreInfo,
-  UnresolvedFact,
-} from './model.js';
+import type { IdGeneratorField, MethodInfo, SourceLocation, StoreInfo } from './model.js';
 import type { ProjectFile } from './project.js';
 import type { CompositionDecl, StoreDecl } from './stores.js';
 import type { TransactionOpeners } from './transactions.js';
-import { UnresolvedSink } from './unresolved.js';
-
-type UnresolvedAdd = Parameters<UnresolvedSink['add']>;
+import type { UnresolvedAdd, UnresolvedSink } from './unresolved.js';
 
 interface KeptCall extends Omit<CallFact, 'store' | 'units' | 'composition'> {
   readonly store: string | null;
@@ -76,6 +69,7 @@ interface LastRun {
   readonly openers: string;
   readonly units: ReadonlyMap<string, KeptUnit>;
   readonly stores: ReadonlyMap<string, StoreInfo>;
+  readonly closure: ClosureMemo | null;
   readonly checkerCreated: boolean;
 }
 
@@ -179,6 +173,7 @@ export class FactsRun {
   readonly #recorded = new Map<string, KeptUnit>();
   readonly #reusedUnits = new Set<Unit>();
   readonly #storeInfos = new Map<string, StoreInfo>();
+  #closure: ClosureMemo | null = null;
   /** Files whose tree is not the last run's; null when nothing of the last run may be reused. */
   readonly #edited: ReadonlySet<string> | null;
   readonly #last: LastRun | null;
@@ -346,6 +341,23 @@ export class FactsRun {
     return last;
   }
 
+  /** The key that names `c` across runs. */
+  compositionKey(c: CompositionDecl): string {
+    return this.#compositionKeys.get(c)!;
+  }
+
+  /**
+   * The last run's closure over calls, if the last run's facts hold: its
+   * units are then this run's, in the same order (the same ids).
+   */
+  lastClosure(): ClosureMemo | null {
+    return this.#last === null ? null : this.#last.closure;
+  }
+
+  recordClosure(memo: ClosureMemo): void {
+    this.#closure = memo;
+  }
+
   /** What the next run compares itself with. */
   finish(checkerCreated: boolean): LastRun {
     return {
@@ -356,6 +368,7 @@ export class FactsRun {
       openers: this.#openers,
       units: this.#recorded,
       stores: this.#storeInfos,
+      closure: this.#closure,
       checkerCreated,
     };
   }
@@ -375,23 +388,5 @@ export class KeptFacts {
   /** A run that fails before this keeps the last finished one as what the next compares with. */
   done(run: FactsRun, checkerCreated: boolean): void {
     this.#last = run.finish(checkerCreated);
-  }
-}
-
-/** A sink that passes what is added on to another, and lists it in order. */
-export class RecordingSink extends UnresolvedSink {
-  readonly added: UnresolvedAdd[] = [];
-
-  constructor(private readonly target: UnresolvedSink) {
-    super();
-  }
-
-  override add(...args: UnresolvedAdd): void {
-    this.added.push(args);
-    this.target.add(...args);
-  }
-
-  override get facts(): UnresolvedFact[] {
-    return this.target.facts;
   }
 }

@@ -2,6 +2,9 @@
 // deduplicated by kind, message and place.
 import type { SourceLocation, UnresolvedFact, UnresolvedKind } from './model.js';
 
+/** One `UnresolvedSink.add` call's arguments. */
+export type UnresolvedAdd = Parameters<UnresolvedSink['add']>;
+
 export class UnresolvedSink {
   readonly #facts = new Map<string, UnresolvedFact>();
 
@@ -25,5 +28,23 @@ export class UnresolvedSink {
 
   get facts(): UnresolvedFact[] {
     return [...this.#facts.values()];
+  }
+}
+
+/** A sink that passes what is added on to another, and lists it in order. */
+export class RecordingSink extends UnresolvedSink {
+  readonly added: UnresolvedAdd[] = [];
+
+  constructor(private readonly target: UnresolvedSink) {
+    super();
+  }
+
+  override add(...args: UnresolvedAdd): void {
+    this.added.push(args);
+    this.target.add(...args);
+  }
+
+  override get facts(): UnresolvedFact[] {
+    return this.target.facts;
   }
 }

@@ -71,6 +71,23 @@ async function chatCopy(name: string): Promise<string> {
 /** A statement on one line of its own, inside a method: commenting it out keeps the file parsing. */
 const ONE_LINE_STATEMENT = /^\s+(await )?this\.[^;]*\);\s*$/;
 
+/**
+ * Lines of `lines` holding such a statement (commented out or not), less
+ * the body of a brace-less `if`/`else`/loop: without it, what follows would
+ * become the body, or the file would no longer parse.
+ */
+function toggleable(lines: readonly string[]): number[] {
+  const uncommented = (l: string) => (l.startsWith('// ') ? l.slice(3) : l);
+  return lines.flatMap((l, i) => {
+    if (!ONE_LINE_STATEMENT.test(uncommented(l))) return [];
+    const before = lines
+      .slice(0, i)
+      .map((x) => uncommented(x).trim())
+      .findLast((x) => x !== '');
+    return before === undefined || /[;{}]$/.test(before) ? [i] : [];
+  });
+}
+
 describe('a warm analysis', () => {
   const fixtures = readdirSync(FIXTURES, { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -140,9 +157,10 @@ describe('a warm analysis', () => {
     "keeps a store's model entry only while what other files make of it holds",
     { timeout: 120_000 },
     async () => {
-      // rooms.ts and other.ts never change. rooms.ts calls a query helper and
-      // uses a decorator factory of queries.ts, whose bodies change: the
-      // shapes stay, yet what the model says of RoomsStore may not.
+      // rooms.ts, other.ts and main.ts (a composition of both) never change.
+      // rooms.ts calls a query helper and uses a decorator factory of
+      // queries.ts, whose bodies change: the shapes stay, yet what the model
+      // says of RoomsStore and MainStore may not.
       const root = path.join(tmp, 'kept-stores');
       const files: Record<string, string> = {
         'tsconfig.json': JSON.stringify({
@@ -186,6 +204,12 @@ describe('a warm analysis', () => {
           '  }',
           '  return RoomsStore;',
           '}',
+        ].join('\n'),
+        'src/main.ts': [
+          "import { SQLBaseStore } from 'storesplit';",
+          "import { OtherStore } from './other.js';",
+          "import { RoomsStore } from './rooms.js';",
+          'export class MainStore extends OtherStore(RoomsStore(SQLBaseStore)) {}',
         ].join('\n'),
         'src/other.ts': [
           "import type { StoreBase } from 'storesplit';",
@@ -250,13 +274,7 @@ describe('a warm analysis', () => {
         originals.set(f, await readFile(path.join(root, f), 'utf8'));
       // Commentable statements per file, by line index.
       const statements = new Map(
-        storeFiles.map((f) => [
-          f,
-          originals
-            .get(f)!
-            .split('\n')
-            .flatMap((l, i) => (ONE_LINE_STATEMENT.test(l) ? [i] : [])),
-        ]),
+        storeFiles.map((f) => [f, toggleable(originals.get(f)!.split('\n'))]),
       );
       const edit = fc.record({
         file: fc.constantFrom(...storeFiles.filter((f) => statements.get(f)!.length > 0)),
@@ -297,9 +315,7 @@ describe('a warm analysis', () => {
             const lines = texts.get(e.file)!.split('\n');
             if (e.kind === 'toggle') {
               // Found in the text as it is now: an added method moves the lines.
-              const candidates = lines.flatMap((l, i) =>
-                ONE_LINE_STATEMENT.test(l.startsWith('// ') ? l.slice(3) : l) ? [i] : [],
-              );
+              const candidates = toggleable(lines);
               const i = candidates[e.pick % candidates.length]!;
               lines[i] = lines[i]!.startsWith('// ') ? lines[i]!.slice(3) : `// ${lines[i]}`;
             } else if (e.kind === 'add-method') {
