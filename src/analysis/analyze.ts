@@ -31,20 +31,20 @@ import {
   type StoreInfo,
   type StoreModel,
 } from './model.js';
-import { indexModule, ModuleGraph, type ModuleInfo } from './module-index.js';
+import { discoverFile } from './file-discovery.js';
+import { ModuleGraph, type ModuleInfo } from './module-index.js';
 import { ensurePgParser } from './pg-parser.js';
 import { AnalysisProject, storeGlobFiles, toPosix, type ParsedFiles } from './project.js';
 import { readSchema, writesThrough } from './schema.js';
 import {
   compositionStore,
   confirmComposingMixins,
-  discoverStores,
   reportDuplicateNames,
   settlePendingClasses,
   type CompositionDecl,
   type StoreDecl,
 } from './stores.js';
-import { discoverStreams, streamResolver, type StreamDecl } from './streams.js';
+import { streamResolver, type StreamDecl } from './streams.js';
 import { findSuppressions } from './suppressions.js';
 import { TransactionOpeners } from './transactions.js';
 import { reportTriggerGaps } from './triggers.js';
@@ -131,26 +131,24 @@ export async function analyzeWithDependencies(
 
   const files = project.files;
   const graph = new ModuleGraph(project);
-  const modules = files.map((f) => {
-    const m = indexModule(f);
-    graph.add(m);
-    return m;
-  });
 
-  // Discovery.
+  // Discovery: each file's own declarations, then what they make together.
   const storeFiles = await storeGlobFiles(config);
+  const discovered = files.map((f) => discoverFile(f, naming, storeFiles.has(f.abs), unresolved));
+  const modules = discovered.map((d) => {
+    graph.add(d.module);
+    return d.module;
+  });
   // Modules that declare something: with what they import, what the model depends on.
   const declaring = new Set<ModuleInfo>();
   const streams: StreamDecl[] = [];
   const stores: StoreDecl[] = [];
   const compositions: CompositionDecl[] = [];
   const pending: { cls: ts.ClassDeclaration; module: ModuleInfo; plainStoreFile: boolean }[] = [];
-  for (const m of modules) {
-    const own = discoverStreams(m, naming, unresolved);
+  for (const { module: m, streams: own, found } of discovered) {
     if (own.length > 0) declaring.add(m);
     streams.push(...own);
     const plain = storeFiles.has(m.file.abs);
-    const found = discoverStores(m, plain);
     // A class over an identifier counts once it settles as a composition or store (below).
     if (found.stores.length + found.compositions.length > 0) declaring.add(m);
     stores.push(...found.stores);
@@ -388,6 +386,7 @@ export async function analyzeWithDependencies(
     return info;
   };
   const storeInfos: StoreInfo[] = stores.map(storeInfo);
+  phase('stores');
 
   const compositionInfos: CompositionInfo[] = compositions.map((c) => {
     const location = nodeLocation(c.nameNode, c.module.file.rel, c.module.file.sf);
@@ -402,6 +401,8 @@ export async function analyzeWithDependencies(
     };
   });
 
+  phase('compositions');
+
   // App code's own writes fire triggers too.
   const apps = analyseApps({ config, project, graph, index, naming, unresolved }).apps.map((a) => ({
     ...a,
@@ -412,9 +413,10 @@ export async function analyzeWithDependencies(
     }),
   }));
   // After apps: entry modules outside the tsconfig's files count too.
+  phase('apps');
   const analysedFiles = project.files;
   const suppressions = analysedFiles.flatMap(findSuppressions);
-  phase('apps');
+  phase('suppressions');
 
   const independentFiles =
     project.checkerCreated || options.independentFiles === false

@@ -4,7 +4,7 @@
 // to be reported rather than followed, across an import.
 import { ts } from './typescript.cjs';
 import type { CodeIndex } from './code-index.js';
-import type { ModuleInfo } from './module-index.js';
+import type { ModuleGraph, ModuleInfo } from './module-index.js';
 import { isSqlTemplate, sqlHelper } from './raw-sql.js';
 import { findLocalDeclaration } from './receivers.js';
 import { unwrapExpression } from './streams.js';
@@ -70,7 +70,10 @@ export function queryConstNames(scope: ts.Block | ts.SourceFile): ReadonlySet<st
   return names;
 }
 
-const importedQueries = new WeakMap<ModuleInfo, Map<string, string | null>>();
+// Per module graph (one analysis): a module's index outlives an analysis
+// when its file did not change (`file-discovery.ts`), what its names resolve
+// to in other files need not.
+const importedQueries = new WeakMap<ModuleGraph, WeakMap<ModuleInfo, Map<string, string | null>>>();
 
 /** The file an imported name's query const is declared in, or null when it names no query const. */
 export function importedQueryModule(
@@ -78,8 +81,10 @@ export function importedQueryModule(
   module: ModuleInfo,
   name: string,
 ): string | null {
-  let known = importedQueries.get(module);
-  if (!known) importedQueries.set(module, (known = new Map<string, string | null>()));
+  let byModule = importedQueries.get(index.graph);
+  if (!byModule) importedQueries.set(index.graph, (byModule = new WeakMap()));
+  let known = byModule.get(module);
+  if (!known) byModule.set(module, (known = new Map<string, string | null>()));
   let from = known.get(name);
   if (from === undefined) {
     const resolved = index.graph.resolve(module, name);
