@@ -49,7 +49,8 @@ import { findSuppressions } from './suppressions.js';
 import { TransactionOpeners } from './transactions.js';
 import { reportTriggerGaps } from './triggers.js';
 import { RecordingSink, UnresolvedSink } from './unresolved.js';
-import { sameStore, type KeptFacts } from './kept-facts.js';
+import type { KeptFacts } from './kept-facts.js';
+import { keptDecorations, sameStore, type Decorations } from './kept-stores.js';
 
 // The CLI loads this module on demand and takes its entry points from it.
 export { findRoot } from './dependencies.js';
@@ -312,35 +313,37 @@ export async function analyzeWithDependencies(
     directWrites: writesDirect[u.id]!,
     helpersUnresolved: closure.helpersUnresolved(u),
   });
+  /** A store's decorators, with the files they were read from. */
+  const decorate = (s: StoreDecl): Decorations => {
+    const { rel, sf } = s.module.file;
+    const recording = new RecordingSink(unresolved);
+    const { value: members, modules } = graph.tracking(() =>
+      s.members.map((m) => ({
+        cached: cachedInfo(m.member, m.fn, s, rel, sf, recording, graph),
+        handles: handlerInfo(m.member, s, resolveStream, recording, graph),
+      })),
+    );
+    const files = new Set([rel, ...[...modules].map((m) => m.file.rel)]);
+    return { members, files, unresolved: recording.added };
+  };
   const storeInfo = (s: StoreDecl): StoreInfo => {
     const { rel, sf } = s.module.file;
-    // Decorators are read afresh every run: they may follow aliases into
-    // other files' function bodies, and they report what they cannot follow.
-    const decorations = s.members.map((m) => ({
-      cached: cachedInfo(m.member, m.fn, s, rel, sf, unresolved, graph),
-      handles: handlerInfo(m.member, s, resolveStream, unresolved, graph),
-    }));
-    const composes = index.composes(s).map((c) => c.exportName);
-    const idGenerators = [...(generators.get(s) ?? [])].sort((a, b) =>
-      compareLocations(a.location, b.location),
-    );
-    const last = factsRun?.lastStore(s);
+    const last = factsRun?.lastStore(s) ?? null;
+    const decorations =
+      keptDecorations(last, (f) => factsRun!.edited(f), unresolved) ?? decorate(s);
+    const units = s.members.map((m) => index.memberUnit(m));
+    const members = units.map(closedOf);
     if (
       last &&
-      sameStore(last, s, {
-        composes,
-        idGenerators,
-        members: s.members.map((m, i) => {
-          const u = index.memberUnit(m);
-          return { unit: u, reused: factsRun!.wasReused(u), ...decorations[i]!, ...closedOf(u) };
-        }),
-      })
-    )
-      return factsRun!.reuseStore(s, last);
+      sameStore(last, s, { decorations, units, reused: (u) => factsRun!.wasReused(u), members })
+    ) {
+      // Decorations read again this run are kept as read (what they reported may differ).
+      factsRun!.keepStore(s, { ...last, decorations }, true);
+      return last.info;
+    }
     const methods: MethodInfo[] = s.members.map((m, i) => {
-      const u = index.memberUnit(m);
-      const f = facts.get(u)!;
-      const closed = closedOf(u);
+      const f = facts.get(units[i]!)!;
+      const closed = members[i]!;
       const location = nodeLocation(m.nameNode, rel, sf);
       return {
         name: m.name,
@@ -350,8 +353,8 @@ export async function analyzeWithDependencies(
         writes: sortedUnique(closed.writes),
         directReads: sortedUnique(closed.directReads),
         directWrites: sortedUnique(closed.directWrites),
-        cached: decorations[i]!.cached,
-        handles: decorations[i]!.handles,
+        cached: decorations.members[i]!.cached,
+        handles: decorations.members[i]!.handles,
         invalidations: [...f.invalidations].sort((a, b) =>
           compareLocations(a.location, b.location),
         ),
@@ -376,13 +379,15 @@ export async function analyzeWithDependencies(
       file: rel,
       line: location.line,
       kind: s.kind,
-      composes,
+      composes: index.composes(s).map((c) => c.exportName),
       location,
       methods: methods.sort((a, b) => compareLocations(a.location, b.location)),
-      idGenerators,
+      idGenerators: [...(generators.get(s) ?? [])].sort((a, b) =>
+        compareLocations(a.location, b.location),
+      ),
       constructorInfo: constructorInfo(s),
     };
-    factsRun?.recordStore(s, info);
+    factsRun?.keepStore(s, { info, decorations, members }, false);
     return info;
   };
   const storeInfos: StoreInfo[] = stores.map(storeInfo);

@@ -18,16 +18,14 @@
 // (file, kind, position among its file's declarations of that kind), and
 // resolved against the new run's objects when reused.
 //
-// The model's entry of a store (its `StoreInfo`, frozen) is kept too: when
-// its file is unchanged, its members' facts were all reused, and what the
-// run computes across files for it (closed-over tables, decorators, ID
-// generators, the mixins it composes) compares equal, the last entry is
-// the model's again — neither rebuilt nor frozen anew.
+// What the run built from the facts is kept with them for the next run:
+// the closure over calls (`call-closure.ts`) and the stores' model entries
+// (`kept-stores.ts`).
 import type { CodeIndex, Unit } from './code-index.js';
 import type { CallFact, UnitFacts } from './method-facts.js';
 import type { ClosureMemo } from './call-closure.js';
-import { samePlainData } from './freeze.js';
-import type { IdGeneratorField, MethodInfo, SourceLocation, StoreInfo } from './model.js';
+import type { KeptStore } from './kept-stores.js';
+import type { SourceLocation } from './model.js';
 import type { ProjectFile } from './project.js';
 import type { CompositionDecl, StoreDecl } from './stores.js';
 import type { TransactionOpeners } from './transactions.js';
@@ -68,64 +66,9 @@ interface LastRun {
   readonly declarations: string;
   readonly openers: string;
   readonly units: ReadonlyMap<string, KeptUnit>;
-  readonly stores: ReadonlyMap<string, StoreInfo>;
+  readonly stores: ReadonlyMap<string, KeptStore>;
   readonly closure: ClosureMemo | null;
   readonly checkerCreated: boolean;
-}
-
-/** What a run found for one member of a store, beyond its own facts. */
-export interface MemberNow {
-  /** Whether its unit's facts were the last run's. */
-  readonly reused: boolean;
-  readonly cached: MethodInfo['cached'];
-  readonly handles: MethodInfo['handles'];
-  readonly reads: ReadonlySet<string>;
-  readonly writes: ReadonlySet<string>;
-  readonly directReads: ReadonlySet<string>;
-  readonly directWrites: ReadonlySet<string>;
-  readonly helpersUnresolved: boolean;
-}
-
-/** What a run found for a store beyond its members' own facts; members in `StoreDecl.members` order. */
-export interface StoreNow {
-  readonly composes: readonly string[];
-  readonly idGenerators: readonly IdGeneratorField[];
-  readonly members: readonly MemberNow[];
-}
-
-const sameTables = (was: readonly string[], now: ReadonlySet<string>): boolean =>
-  was.length === now.size && was.every((t) => now.has(t));
-
-/**
- * Whether `last`, the last run's entry of store `s` (whose file is
- * unchanged), says what this run would build: every member's facts were
- * reused, and the rest compares equal. Locations, names and constructor are
- * the unchanged file's.
- */
-export function sameStore(last: StoreInfo, s: StoreDecl, now: StoreNow): boolean {
-  if (last.methods.length !== now.members.length) return false;
-  if (!samePlainData(last.composes, now.composes)) return false;
-  if (!samePlainData(last.idGenerators, now.idGenerators)) return false;
-  // The model lists methods by location: in one file, by where their names start.
-  const sf = s.module.file.sf;
-  const order = s.members
-    .map((m, i) => [m.nameNode.getStart(sf), i] as const)
-    .sort((a, b) => a[0] - b[0]);
-  return order.every(([, i], k) => {
-    const was = last.methods[k]!;
-    const m = now.members[i]!;
-    return (
-      m.reused &&
-      was.name === s.members[i]!.name &&
-      was.helpersUnresolved === m.helpersUnresolved &&
-      sameTables(was.reads, m.reads) &&
-      sameTables(was.writes, m.writes) &&
-      sameTables(was.directReads, m.directReads) &&
-      sameTables(was.directWrites, m.directWrites) &&
-      samePlainData(was.cached, m.cached) &&
-      samePlainData(was.handles, m.handles)
-    );
-  });
 }
 
 /** Numbers things of one file in the order given: `src/a.ts#u3`. */
@@ -172,7 +115,7 @@ export class FactsRun {
   readonly #compositions = new Map<string, CompositionDecl>();
   readonly #recorded = new Map<string, KeptUnit>();
   readonly #reusedUnits = new Set<Unit>();
-  readonly #storeInfos = new Map<string, StoreInfo>();
+  readonly #keptStores = new Map<string, KeptStore>();
   #closure: ClosureMemo | null = null;
   /** Files whose tree is not the last run's; null when nothing of the last run may be reused. */
   readonly #edited: ReadonlySet<string> | null;
@@ -320,25 +263,23 @@ export class FactsRun {
     return this.#reusedUnits.has(u);
   }
 
-  /** The last run's model entry of `s`, if its file is unchanged and the last run's facts hold. */
-  lastStore(s: StoreDecl): StoreInfo | null {
-    if (this.#last === null || this.#edited === null) return null;
-    if (this.#edited.has(s.module.file.rel)) return null;
+  /** Whether `file` (relative to the root) is not as the last run parsed it. */
+  edited(file: string): boolean {
+    return this.#edited === null || this.#edited.has(file);
+  }
+
+  /** What the last run kept of `s`, if its file is unchanged and the last run's facts hold. */
+  lastStore(s: StoreDecl): KeptStore | null {
+    if (this.#last === null || this.edited(s.module.file.rel)) return null;
     const key = this.#storeKeys.get(s);
     return (key !== undefined && this.#last.stores.get(key)) || null;
   }
 
-  /** Keeps this run's model entry of `s` for the next run. */
-  recordStore(s: StoreDecl, info: StoreInfo): void {
+  /** Keeps what this run built for `s` for the next run; `reused`: the entry is the last run's. */
+  keepStore(s: StoreDecl, kept: KeptStore, reused: boolean): void {
     const key = this.#storeKeys.get(s);
-    if (key !== undefined) this.#storeInfos.set(key, info);
-  }
-
-  /** The model takes the last run's entry of `s` (see `sameStore`), and so will the next run. */
-  reuseStore(s: StoreDecl, last: StoreInfo): StoreInfo {
-    this.recordStore(s, last);
-    this.storesReused++;
-    return last;
+    if (key !== undefined) this.#keptStores.set(key, kept);
+    if (reused) this.storesReused++;
   }
 
   /** The key that names `c` across runs. */
@@ -367,7 +308,7 @@ export class FactsRun {
       declarations: this.#declarations,
       openers: this.#openers,
       units: this.#recorded,
-      stores: this.#storeInfos,
+      stores: this.#keptStores,
       closure: this.#closure,
       checkerCreated,
     };

@@ -164,6 +164,8 @@ export function indexModule(file: ProjectFile): ModuleInfo {
 /** All modules of the project and name resolution across them. */
 export class ModuleGraph {
   readonly #modules = new Map<string, ModuleInfo>();
+  /** While `tracking`: the modules imports led to. */
+  #reached: Set<ModuleInfo> | null = null;
 
   constructor(readonly project: AnalysisProject) {}
 
@@ -175,8 +177,30 @@ export class ModuleGraph {
     return this.#modules.get(abs);
   }
 
+  /**
+   * Runs `read` and says which modules the imports it followed led to
+   * (through `importTarget`, which every step into another module takes).
+   */
+  tracking<T>(read: () => T): { readonly value: T; readonly modules: ReadonlySet<ModuleInfo> } {
+    const outer = this.#reached;
+    const reached = new Set<ModuleInfo>();
+    this.#reached = reached;
+    try {
+      return { value: read(), modules: reached };
+    } finally {
+      this.#reached = outer;
+      if (outer) for (const m of reached) outer.add(m);
+    }
+  }
+
   /** The module a specifier in `from` resolves to, if it is an analysed file. */
   importTarget(from: ModuleInfo, specifier: string): ModuleInfo | undefined {
+    const found = this.#importTarget(from, specifier);
+    if (found) this.#reached?.add(found);
+    return found;
+  }
+
+  #importTarget(from: ModuleInfo, specifier: string): ModuleInfo | undefined {
     const target = this.project.resolveImport(specifier, from.file.abs);
     if (!target) return undefined;
     const known = this.#modules.get(target);
