@@ -29,7 +29,7 @@ export interface ClosureMemo {
   /** Whether a helper the unit reaches through helpers leaves something unresolved (filled as asked). */
   readonly helpersUnresolved: readonly (boolean | undefined)[];
   /** By composition key: the units its methods reach, and its methods. */
-  readonly compositions: ReadonlyMap<string, KeptComposition>;
+  readonly compositions: ReadonlyMap<number, KeptComposition>;
 }
 
 interface KeptComposition {
@@ -51,7 +51,7 @@ export interface ClosureInput {
     readonly memo: ClosureMemo;
     /** Whether `u`'s facts were walked again in this run (else they are the last run's). */
     readonly changed: (u: Unit) => boolean;
-    readonly compositionKey: (c: CompositionDecl) => string;
+    readonly compositionKey: (c: CompositionDecl) => number;
   } | null;
 }
 
@@ -64,7 +64,7 @@ export interface CallClosure {
   /** Whether a helper `u` reaches, through helpers, holds an unresolved fact. */
   helpersUnresolved(u: Unit): boolean;
   /** For the next run; `compositionKey` names compositions across runs. */
-  memo(compositionKey: (c: CompositionDecl) => string): ClosureMemo;
+  memo(compositionKey: (c: CompositionDecl) => number): ClosureMemo;
 }
 
 export function closeCalls(input: ClosureInput): CallClosure {

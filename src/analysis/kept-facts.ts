@@ -14,9 +14,10 @@
 // else walks every unit again. A kept fact that points into an edited file
 // (a location that may have moved) is walked again too.
 //
-// Facts are kept with their units, stores and compositions named by keys
-// (file, kind, position among its file's declarations of that kind), and
-// resolved against the new run's objects when reused.
+// Facts are kept with their units, stores and compositions named by
+// position (a unit's id, a store's place in the run's list): they are
+// reused only when the new run found the same declarations in the same
+// order, and are then resolved against the new run's objects.
 //
 // What the run built from the facts is kept with them for the next run:
 // the closure over calls (`call-closure.ts`) and the stores' model entries
@@ -31,17 +32,23 @@ import type { CompositionDecl, StoreDecl } from './stores.js';
 import type { TransactionOpeners } from './transactions.js';
 import type { UnresolvedAdd, UnresolvedSink } from './unresolved.js';
 
+/**
+ * A call as kept: units by id, stores and compositions by their position in
+ * the run's lists. Kept facts are reused only when the next run found the
+ * same units, stores and compositions in the same order, so these name the
+ * same things there.
+ */
 interface KeptCall extends Omit<CallFact, 'store' | 'units' | 'composition'> {
-  readonly store: string | null;
-  readonly units: readonly string[];
-  readonly composition: string | null;
+  readonly store: number | null;
+  readonly units: readonly number[];
+  readonly composition: number | null;
 }
 
 interface KeptUnit {
   /** The facts that name no unit, store or composition (a new field of UnitFacts must be added here). */
   readonly facts: Omit<UnitFacts, 'calls' | 'helpers'>;
   readonly calls: readonly KeptCall[];
-  readonly helpers: readonly string[];
+  readonly helpers: readonly number[];
   /** What the walk reported unresolved, in order (replayed into the run's sink). */
   readonly unresolved: readonly UnresolvedAdd[];
   /** Files any location above is in. */
@@ -65,27 +72,17 @@ interface LastRun {
   readonly shapes: ReadonlyMap<string, string>;
   readonly declarations: string;
   readonly openers: string;
-  readonly units: ReadonlyMap<string, KeptUnit>;
-  readonly stores: ReadonlyMap<string, KeptStore>;
+  /** By unit id. */
+  readonly units: readonly (KeptUnit | undefined)[];
+  /** By position in the run's stores. */
+  readonly stores: readonly (KeptStore | undefined)[];
   readonly closure: ClosureMemo | null;
   readonly checkerCreated: boolean;
 }
 
-/** Numbers things of one file in the order given: `src/a.ts#u3`. */
-function keysByFile<T>(
-  items: readonly T[],
-  fileOf: (t: T) => string,
-  kind: string,
-): Map<T, string> {
-  const seen = new Map<string, number>();
-  const keys = new Map<T, string>();
-  for (const item of items) {
-    const file = fileOf(item);
-    const n = seen.get(file) ?? 0;
-    seen.set(file, n + 1);
-    keys.set(item, `${file}#${kind}${n}`);
-  }
-  return keys;
+/** Positions of a list's items. */
+function positions<T>(items: readonly T[]): Map<T, number> {
+  return new Map(items.map((item, i) => [item, i]));
 }
 
 /** The file's text with the bodies of its units left out: what other files' walks may read of it. */
@@ -105,17 +102,27 @@ function shapeOf(file: ProjectFile, units: readonly Unit[]): string {
   return shape + file.sf.text.slice(at);
 }
 
+/** The run's files, units, stores and compositions, in order: the facts hold across runs where this is equal. */
+function declarationsOf(run: RunDeclarations, storeAt: ReadonlyMap<StoreDecl, number>): string {
+  const lines: string[] = [];
+  for (const f of run.files) lines.push(`f\t${f.rel}`);
+  for (const u of run.index.units) {
+    lines.push(`u\t${u.module.file.rel}\t${u.name}\t${u.store ? storeAt.get(u.store) : ''}`);
+  }
+  for (const s of run.stores) {
+    lines.push(`s\t${s.module.file.rel}\t${s.name}\t${s.exportName}\t${s.kind}`);
+  }
+  for (const c of run.compositions) lines.push(`c\t${c.module.file.rel}\t${c.name}`);
+  return lines.join('\n');
+}
+
 /** The facts of one run's units: reused from the last run where they hold, recorded for the next. */
 export class FactsRun {
-  readonly #unitKeys: Map<Unit, string>;
-  readonly #storeKeys: Map<StoreDecl, string>;
-  readonly #compositionKeys: Map<CompositionDecl, string>;
-  readonly #units = new Map<string, Unit>();
-  readonly #stores = new Map<string, StoreDecl>();
-  readonly #compositions = new Map<string, CompositionDecl>();
-  readonly #recorded = new Map<string, KeptUnit>();
+  readonly #storeAt: ReadonlyMap<StoreDecl, number>;
+  readonly #compositionAt: ReadonlyMap<CompositionDecl, number>;
+  readonly #recorded: (KeptUnit | undefined)[] = [];
   readonly #reusedUnits = new Set<Unit>();
-  readonly #keptStores = new Map<string, KeptStore>();
+  readonly #keptStores: (KeptStore | undefined)[] = [];
   #closure: ClosureMemo | null = null;
   /** Files whose tree is not the last run's; null when nothing of the last run may be reused. */
   readonly #edited: ReadonlySet<string> | null;
@@ -133,27 +140,14 @@ export class FactsRun {
     last: LastRun | null,
   ) {
     const { index, stores, compositions, openers, files } = run;
-    this.#unitKeys = keysByFile(index.units, (u) => u.module.file.rel, 'u');
-    this.#storeKeys = keysByFile(stores, (s) => s.module.file.rel, 's');
-    this.#compositionKeys = keysByFile(compositions, (c) => c.module.file.rel, 'c');
-    for (const [u, k] of this.#unitKeys) this.#units.set(k, u);
-    for (const [s, k] of this.#storeKeys) this.#stores.set(k, s);
-    for (const [c, k] of this.#compositionKeys) this.#compositions.set(k, c);
-    this.#declarations = JSON.stringify([
-      files.map((f) => f.rel),
-      index.units.map((u) => [
-        this.#unitKeys.get(u),
-        u.name,
-        u.store ? this.#storeKeys.get(u.store) : null,
-      ]),
-      stores.map((s) => [this.#storeKeys.get(s), s.name, s.exportName, s.kind]),
-      compositions.map((c) => [this.#compositionKeys.get(c), c.name]),
-    ]);
-    const byIndex = (m: ReadonlyMap<Unit, unknown>) =>
+    this.#storeAt = positions(stores);
+    this.#compositionAt = positions(compositions);
+    this.#declarations = declarationsOf(run, this.#storeAt);
+    const byId = (m: ReadonlyMap<Unit, unknown>) =>
       [...m]
-        .map(([u, v]) => [this.#unitKeys.get(u) ?? '?', v instanceof Map ? [...v] : v] as const)
-        .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    this.#openers = JSON.stringify([byIndex(openers.wrappers), byIndex(openers.deferrers)]);
+        .map(([u, v]) => [u.id, v instanceof Map ? [...v] : v] as const)
+        .sort((a, b) => a[0] - b[0]);
+    this.#openers = JSON.stringify([byId(openers.wrappers), byId(openers.deferrers)]);
 
     const unitsOf = new Map<string, Unit[]>();
     for (const u of index.units) {
@@ -188,63 +182,59 @@ export class FactsRun {
   reuse(u: Unit, sink: UnresolvedSink): UnitFacts | null {
     if (this.#last === null || this.#edited === null) return null;
     if (this.#edited.has(u.module.file.rel)) return null;
-    const key = this.#unitKeys.get(u);
-    const kept = key === undefined ? undefined : this.#last.units.get(key);
+    const kept = this.#last.units[u.id];
     if (kept === undefined) return null;
     for (const file of kept.files) if (this.#edited.has(file)) return null;
-    const units = (keys: readonly string[]): Unit[] | null => {
-      const out: Unit[] = [];
-      for (const k of keys) {
-        const found = this.#units.get(k);
-        if (!found) return null;
-        out.push(found);
-      }
-      return out;
-    };
-    const calls: CallFact[] = [];
-    for (const c of kept.calls) {
-      const callUnits = units(c.units);
-      const store = c.store === null ? null : (this.#stores.get(c.store) ?? undefined);
-      const composition =
-        c.composition === null ? null : (this.#compositions.get(c.composition) ?? undefined);
-      if (callUnits === null || store === undefined || composition === undefined) return null;
-      calls.push({ ...c, store, units: callUnits, composition });
-    }
-    const helpers = units(kept.helpers);
-    if (helpers === null) return null;
+    const { units } = this.run.index;
+    const { stores, compositions } = this.run;
+    const calls: CallFact[] = kept.calls.map((c) => ({
+      method: c.method,
+      receiver: c.receiver,
+      kind: c.kind,
+      store: c.store === null ? null : stores[c.store]!,
+      units: c.units.map((id) => units[id]!),
+      composition: c.composition === null ? null : compositions[c.composition]!,
+      reference: c.reference,
+      inTransaction: c.inTransaction,
+      location: c.location,
+    }));
     for (const add of kept.unresolved) sink.add(...add);
-    this.#recorded.set(key!, kept);
+    this.#recorded[u.id] = kept;
     this.#reusedUnits.add(u);
     this.reused++;
-    return { ...kept.facts, calls, helpers: new Set(helpers) };
+    return {
+      accesses: kept.facts.accesses,
+      invalidations: kept.facts.invalidations,
+      allocations: kept.facts.allocations,
+      unresolved: kept.facts.unresolved,
+      calls,
+      helpers: new Set(kept.helpers.map((id) => units[id]!)),
+    };
   }
 
   /** Keeps the facts a walk of `u` found, and what it reported unresolved, for the next run. */
   record(u: Unit, facts: UnitFacts, unresolved: readonly UnresolvedAdd[]): void {
-    const key = this.#unitKeys.get(u);
-    if (key === undefined) return;
-    const keysOf = (list: Iterable<Unit>): string[] | null => {
-      const out: string[] = [];
-      for (const x of list) {
-        const k = this.#unitKeys.get(x);
-        if (k === undefined) return null;
-        out.push(k);
-      }
-      return out;
-    };
     const files = new Set<string>();
     const at = (l: SourceLocation) => files.add(l.file);
     const calls: KeptCall[] = [];
     for (const c of facts.calls) {
-      const callUnits = keysOf(c.units);
-      const store = c.store === null ? null : this.#storeKeys.get(c.store);
-      const composition = c.composition === null ? null : this.#compositionKeys.get(c.composition);
-      if (callUnits === null || store === undefined || composition === undefined) return;
-      calls.push({ ...c, store, units: callUnits, composition });
+      const store = c.store === null ? null : this.#storeAt.get(c.store);
+      const composition = c.composition === null ? null : this.#compositionAt.get(c.composition);
+      // A store or composition outside the run's lists cannot be named in the next run.
+      if (store === undefined || composition === undefined) return;
+      calls.push({
+        method: c.method,
+        receiver: c.receiver,
+        kind: c.kind,
+        store,
+        units: c.units.map((x) => x.id),
+        composition,
+        reference: c.reference,
+        inTransaction: c.inTransaction,
+        location: c.location,
+      });
       at(c.location);
     }
-    const helpers = keysOf(facts.helpers);
-    if (helpers === null) return;
     for (const a of facts.accesses) at(a.location);
     for (const i of facts.invalidations) at(i.location);
     for (const a of facts.allocations) at(a.location);
@@ -255,7 +245,8 @@ export class FactsRun {
       allocations: facts.allocations,
       unresolved: facts.unresolved,
     };
-    this.#recorded.set(key, { facts: plain, calls, helpers, unresolved, files });
+    const helpers = [...facts.helpers].map((h) => h.id);
+    this.#recorded[u.id] = { facts: plain, calls, helpers, unresolved, files };
   }
 
   /** Whether `u`'s facts in this run are the last run's. */
@@ -271,20 +262,20 @@ export class FactsRun {
   /** What the last run kept of `s`, if its file is unchanged and the last run's facts hold. */
   lastStore(s: StoreDecl): KeptStore | null {
     if (this.#last === null || this.edited(s.module.file.rel)) return null;
-    const key = this.#storeKeys.get(s);
-    return (key !== undefined && this.#last.stores.get(key)) || null;
+    const at = this.#storeAt.get(s);
+    return (at !== undefined && this.#last.stores[at]) || null;
   }
 
   /** Keeps what this run built for `s` for the next run; `reused`: the entry is the last run's. */
   keepStore(s: StoreDecl, kept: KeptStore, reused: boolean): void {
-    const key = this.#storeKeys.get(s);
-    if (key !== undefined) this.#keptStores.set(key, kept);
+    const at = this.#storeAt.get(s);
+    if (at !== undefined) this.#keptStores[at] = kept;
     if (reused) this.storesReused++;
   }
 
-  /** The key that names `c` across runs. */
-  compositionKey(c: CompositionDecl): string {
-    return this.#compositionKeys.get(c)!;
+  /** What names `c` across runs (its position among the run's compositions). */
+  compositionKey(c: CompositionDecl): number {
+    return this.#compositionAt.get(c)!;
   }
 
   /**
