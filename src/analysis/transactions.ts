@@ -168,6 +168,86 @@ function hookOfUse(id: ts.Identifier): string | null {
   return fn && (ts.isArrowFunction(fn) || ts.isFunctionExpression(fn)) ? deferringHook(fn) : null;
 }
 
+/** A call in a function's body that hands on one of its parameters (or a function calling them). */
+interface Forward {
+  readonly call: ts.CallExpression;
+  readonly argIndex: number;
+  /** The function's parameters that this argument runs (it is one, or a function calling them). */
+  readonly params: readonly number[];
+}
+
+// Both below read only the function's own syntax: kept per node, so that a
+// long-running process (`store-lint --watch`) reads again only the
+// functions of files it parsed again.
+const forwardsOf = new WeakMap<ts.Node, readonly Forward[]>();
+const deferredOf = new WeakMap<ts.Node, ReadonlyMap<number, boolean>>();
+
+/** The calls in `fn`'s body that hand on one of its possible callback parameters. */
+function parameterForwards(fn: Unit['fn']): readonly Forward[] {
+  const known = forwardsOf.get(fn);
+  if (known) return known;
+  const forwards: Forward[] = [];
+  const params = fn.parameters
+    .map((p, i) =>
+      ts.isIdentifier(p.name) && mayBeCallback(p.type) ? ([p.name.text, i] as const) : null,
+    )
+    .filter((x): x is readonly [string, number] => x !== null);
+  if (params.length > 0 && fn.body) {
+    const paramIndex = new Map(params);
+    // Every parameter called inside `f`, except in callbacks it defers
+    // past the transaction (`txn.callAfter(() => notify())`).
+    const calledParams = (f: ts.Node): number[] => {
+      const found = new Set<number>();
+      const visit = (n: ts.Node): void => {
+        if (n !== f && ts.isFunctionLike(n) && deferringHook(n) !== null) return;
+        if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) {
+          const i = paramIndex.get(n.expression.text);
+          if (i !== undefined) found.add(i);
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(f);
+      return [...found].sort((a, b) => a - b);
+    };
+    const visit = (n: ts.Node): void => {
+      if (ts.isCallExpression(n)) {
+        n.arguments.forEach((arg, argIndex) => {
+          const a = unwrapExpression(arg);
+          const direct = ts.isIdentifier(a) ? paramIndex.get(a.text) : undefined;
+          const called =
+            direct !== undefined
+              ? [direct]
+              : ts.isArrowFunction(a) || ts.isFunctionExpression(a)
+                ? calledParams(a)
+                : [];
+          if (called.length) forwards.push({ call: n, argIndex, params: called });
+        });
+      }
+      ts.forEachChild(n, visit);
+    };
+    visit(fn.body);
+  }
+  forwardsOf.set(fn, forwards);
+  return forwards;
+}
+
+/** `fn`'s parameters handed only to a transaction hook: index → true when they run after commit. */
+function deferredParameters(fn: Unit['fn']): ReadonlyMap<number, boolean> {
+  const known = deferredOf.get(fn);
+  if (known) return known;
+  const deferred = new Map<number, boolean>();
+  const body = fn.body;
+  if (body) {
+    fn.parameters.forEach((p, i) => {
+      if (!ts.isIdentifier(p.name) || !mayBeCallback(p.type)) return;
+      const hooks = hooksTakingEveryUse(body, p.name.text);
+      if (hooks) deferred.set(i, hooks.has('callAfter'));
+    });
+  }
+  deferredOf.set(fn, deferred);
+  return deferred;
+}
+
 export class TransactionOpeners {
   /** Wrapper units → the indices of their parameters that run inside the transaction. */
   readonly wrappers = new Map<Unit, readonly number[]>();
@@ -237,69 +317,16 @@ export class TransactionOpeners {
    */
   findDeferrers(units: readonly Unit[]): void {
     for (const unit of units) {
-      const body = unit.fn.body;
-      if (!body) continue;
-      const deferred = new Map<number, boolean>();
-      unit.fn.parameters.forEach((p, i) => {
-        if (!ts.isIdentifier(p.name) || !mayBeCallback(p.type)) return;
-        const hooks = hooksTakingEveryUse(body, p.name.text);
-        if (hooks) deferred.set(i, hooks.has('callAfter'));
-      });
+      const deferred = deferredParameters(unit.fn);
       if (deferred.size) this.deferrers.set(unit, deferred);
     }
   }
 
   /** Finds the wrapper helpers among `units` (to a fixpoint). */
   findWrappers(units: readonly Unit[]): void {
-    interface Forward {
-      readonly unit: Unit;
-      readonly call: ts.CallExpression;
-      readonly argIndex: number;
-      /** The unit's parameters that this argument runs (it is one, or a function calling them). */
-      readonly params: readonly number[];
-    }
-    const forwards: Forward[] = [];
-    for (const unit of units) {
-      const params = unit.fn.parameters
-        .map((p, i) =>
-          ts.isIdentifier(p.name) && mayBeCallback(p.type) ? ([p.name.text, i] as const) : null,
-        )
-        .filter((x): x is readonly [string, number] => x !== null);
-      if (params.length === 0 || !unit.fn.body) continue;
-      const paramIndex = new Map(params);
-      // Every parameter called inside `fn`, except in callbacks it defers
-      // past the transaction (`txn.callAfter(() => notify())`).
-      const calledParams = (fn: ts.Node): number[] => {
-        const found = new Set<number>();
-        const visit = (n: ts.Node): void => {
-          if (n !== fn && ts.isFunctionLike(n) && deferringHook(n) !== null) return;
-          if (ts.isCallExpression(n) && ts.isIdentifier(n.expression)) {
-            const i = paramIndex.get(n.expression.text);
-            if (i !== undefined) found.add(i);
-          }
-          ts.forEachChild(n, visit);
-        };
-        visit(fn);
-        return [...found].sort((a, b) => a - b);
-      };
-      const visit = (n: ts.Node): void => {
-        if (ts.isCallExpression(n)) {
-          n.arguments.forEach((arg, argIndex) => {
-            const a = unwrapExpression(arg);
-            const direct = ts.isIdentifier(a) ? paramIndex.get(a.text) : undefined;
-            const called =
-              direct !== undefined
-                ? [direct]
-                : ts.isArrowFunction(a) || ts.isFunctionExpression(a)
-                  ? calledParams(a)
-                  : [];
-            if (called.length) forwards.push({ unit, call: n, argIndex, params: called });
-          });
-        }
-        ts.forEachChild(n, visit);
-      };
-      visit(unit.fn.body);
-    }
+    const forwards = units.flatMap((unit) =>
+      parameterForwards(unit.fn).map((f) => ({ ...f, unit })),
+    );
     for (let changed = true; changed;) {
       changed = false;
       for (const f of forwards) {
