@@ -390,11 +390,10 @@ async function watchLint(
       });
       if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
       const names = `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`;
-      io.stderr.write(
+      const status =
         `store-lint: ${plural(report.errorCount, 'error')}, ${plural(report.warningCount, 'warning')}` +
-          ` (linted in ${seconds(performance.now() - started)}${changed.length ? ` after a change to ${names}` : ''}); ${watching}\n`,
-      );
-      return { root: config.root, inputs, missingImports: result.missingImports };
+        ` (linted in ${seconds(performance.now() - started)}${changed.length ? ` after a change to ${names}` : ''}); ${watching}\n`;
+      return { root: config.root, inputs, missingImports: result.missingImports, status };
     } catch (error) {
       progress.done();
       // The user fixes the file or the config and saves: the next run picks it up.
@@ -403,8 +402,12 @@ async function watchLint(
           ? oneLine(error, io.cwd, config)
           : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
       );
-      io.stderr.write(`store-lint: ${watching}\n`);
-      return { root: config?.root ?? fallbackRoot, inputs: null, missingImports: [] };
+      return {
+        root: config?.root ?? fallbackRoot,
+        inputs: null,
+        missingImports: [],
+        status: `store-lint: ${watching}\n`,
+      };
     }
   };
   try {
@@ -415,6 +418,7 @@ async function watchLint(
         return config ? (await computeInputs(config, modelInputs)).files : {};
       },
       stopped,
+      say: (status) => io.stderr.write(status),
       onWatchError: (folder, error) =>
         io.stderr.write(
           `store-lint: warning: cannot watch ${relative(io.cwd, folder) || folder}: ${systemReason(error)}; changes there are not seen\n`,

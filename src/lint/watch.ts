@@ -30,6 +30,12 @@ export interface WatchedRun {
    * the root): a file appearing there may be no input yet changes the analysis.
    */
   readonly missingImports: readonly string[];
+  /**
+   * The run's last line for the user (its counts, "watching for changes"):
+   * said once its folders are watched, so that a save made on reading it
+   * is seen.
+   */
+  readonly status: string;
 }
 
 export interface WatchLoop {
@@ -45,6 +51,8 @@ export interface WatchLoop {
   readonly stopped: Promise<void>;
   /** Told about a folder that cannot be watched (once per folder). */
   onWatchError(folder: string, error: NodeJS.ErrnoException): void;
+  /** Says a run's status line. */
+  say(status: string): void;
 }
 
 const SKIPPED = (name: string) => name === 'node_modules' || name.startsWith('.');
@@ -168,8 +176,11 @@ export async function watchProject(loop: WatchLoop): Promise<void> {
     // an event: folders are watched only once a run has found them, so an
     // edit made before that (during the first lint, say) has no event.
     let lookNow = true;
+    let said = false;
     while (!stopped) {
       folders.set(foldersToWatch(last));
+      if (!said) loop.say(last.status);
+      said = true;
       // Events that came while linting are looked at at once.
       if (!lookNow && (pending.size === 0 || timer !== null)) {
         await new Promise<void>((done) => (wake = done));
@@ -191,6 +202,7 @@ export async function watchProject(loop: WatchLoop): Promise<void> {
       }
       last = await loop.run(changed, hashed);
       lookNow = true;
+      said = false;
     }
   } finally {
     if (timer) clearTimeout(timer);

@@ -4,6 +4,7 @@
 // folder, a broken config, and Ctrl-C. Every wait is for a line the watcher
 // prints; the timeouts only keep a broken watcher from hanging the suite.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,6 +211,7 @@ describe('the folders watched', () => {
         '../gone/later.ts': 'missing',
       },
       missingImports: [],
+      status: '',
     });
     // A missing input is looked for in its nearest existing folder.
     expect(folders).toEqual(
@@ -242,12 +244,47 @@ describe('the watch loop', () => {
         // Hashed, then edited before the loop watches the folder: no event will come.
         if (runs.length === 1) await writeFile(file, 'export const v = 2;\n');
         else stop();
-        return { root, inputs, missingImports: [] };
+        return { root, inputs, missingImports: [], status: '' };
       },
       inputsNow: hash,
       stopped,
       onWatchError: () => {},
+      say: () => {},
     });
     expect(runs).toEqual([[], ['a.ts']]);
+  });
+
+  it("says a run's status only once its folders are watched: a fix saved on reading it is linted", async () => {
+    // The first run fails (a broken config, say): nothing was hashed, so
+    // only an event can tell that the user saved the fix.
+    const root = join(tmp, 'said');
+    await mkdir(root);
+    const file = join(root, 'store-lint.config.json');
+    await writeFile(file, '{');
+    let stop = () => {};
+    const stopped = new Promise<void>((done) => (stop = done));
+    const runs: (readonly string[])[] = [];
+    const said: string[] = [];
+    await watchProject({
+      run(changed) {
+        runs.push(changed);
+        if (runs.length > 1) stop();
+        return Promise.resolve({
+          root,
+          inputs: null,
+          missingImports: [],
+          status: `run ${runs.length}`,
+        });
+      },
+      inputsNow: () => Promise.resolve({}),
+      stopped,
+      onWatchError: () => {},
+      say(status) {
+        said.push(status);
+        if (said.length === 1) writeFileSync(file, '{}');
+      },
+    });
+    expect(runs).toEqual([[], ['store-lint.config.json']]);
+    expect(said).toEqual(['run 1']);
   });
 });
