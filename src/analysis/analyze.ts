@@ -439,7 +439,7 @@ export async function analyzeWithDependencies(
         );
   phase('dependencies');
 
-  if (factsRun) options.kept!.done(factsRun, project.checkerCreated);
+  if (factsRun) options.kept!.done(factsRun, project.checkerCreated, project.missingImports);
   lastStats = {
     files: files.length,
     units: facts.size,

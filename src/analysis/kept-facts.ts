@@ -26,6 +26,7 @@ import type { CodeIndex, Unit } from './code-index.js';
 import type { CallFact, UnitFacts } from './method-facts.js';
 import type { ClosureMemo } from './call-closure.js';
 import type { KeptStore } from './kept-stores.js';
+import { lookalikes } from './lookalikes.js';
 import type { SourceLocation } from './model.js';
 import type { ProjectFile } from './project.js';
 import type { CompositionDecl, StoreDecl } from './stores.js';
@@ -78,6 +79,12 @@ interface LastRun {
   readonly stores: readonly (KeptStore | undefined)[];
   readonly closure: ClosureMemo | null;
   readonly checkerCreated: boolean;
+  /**
+   * Where the run's imports looked and found nothing (absolute), with what
+   * was there then (`lookalikes`): a file appearing there may change what an
+   * import resolves to, in any file.
+   */
+  readonly missing: readonly (readonly [string, string])[];
 }
 
 /** Positions of a list's items. */
@@ -164,6 +171,7 @@ export class FactsRun {
     const holds =
       last !== null &&
       !last.checkerCreated &&
+      last.missing.every(([place, was]) => lookalikes(place).join('\0') === was) &&
       last.settings === run.settings &&
       last.declarations === this.#declarations &&
       last.openers === this.#openers &&
@@ -290,8 +298,8 @@ export class FactsRun {
     this.#closure = memo;
   }
 
-  /** What the next run compares itself with. */
-  finish(checkerCreated: boolean): LastRun {
+  /** What the next run compares itself with; `missing`: where imports found nothing (absolute). */
+  finish(checkerCreated: boolean, missing: readonly string[]): LastRun {
     return {
       settings: this.run.settings,
       trees: new Map(this.run.files.map((f) => [f.rel, f.sf])),
@@ -302,6 +310,7 @@ export class FactsRun {
       stores: this.#keptStores,
       closure: this.#closure,
       checkerCreated,
+      missing: missing.map((place) => [place, lookalikes(place).join('\0')] as const),
     };
   }
 }
@@ -318,7 +327,7 @@ export class KeptFacts {
   }
 
   /** A run that fails before this keeps the last finished one as what the next compares with. */
-  done(run: FactsRun, checkerCreated: boolean): void {
-    this.#last = run.finish(checkerCreated);
+  done(run: FactsRun, checkerCreated: boolean, missing: readonly string[]): void {
+    this.#last = run.finish(checkerCreated, missing);
   }
 }

@@ -27,9 +27,9 @@
 // own, read only when something needs it (a new setting, --report,
 // --print-model).
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { open, readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { glob } from 'tinyglobby';
@@ -37,6 +37,7 @@ import type { StoreLintConfig } from '../analysis/config.js';
 // freeze.ts imports nothing: a hit still loads neither ts-morph nor TypeScript.
 import { deepFreeze } from '../analysis/freeze.js';
 import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis/model.js';
+import { lookalikes as lookalikesAt } from '../analysis/lookalikes.js';
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
 import type { LintMessage, LintReport } from './engine.js';
@@ -535,15 +536,7 @@ function isStoredReport(value: unknown): value is StoredReport {
  * (`inner.ts`, `inner.js`, `inner/` for `./inner.js`), sorted.
  */
 function lookalikes(root: string, missing: string): string[] {
-  const abs = resolve(root, missing);
-  const stem = basename(abs).replace(/\.[mc]?[jt]sx?$/, '');
-  try {
-    return readdirSync(dirname(abs))
-      .filter((e) => e === stem || e.startsWith(`${stem}.`))
-      .sort();
-  } catch {
-    return [];
-  }
+  return lookalikesAt(resolve(root, missing));
 }
 
 /** True when a file appeared (or went) where a stored import resolved to nothing. */

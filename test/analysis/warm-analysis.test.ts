@@ -260,6 +260,64 @@ describe('a warm analysis', () => {
   );
 
   it(
+    'sees a file appear where an import looked first, and an import that found nothing',
+    { timeout: 120_000 },
+    async () => {
+      // `@lib/q.js` looks in override/ before src/lib/; `../extra.js` names
+      // no file yet. Both places are outside the tsconfig's files, so the
+      // files appearing there leave the project's file list as it was.
+      // Resolutions a warm process keeps must not hide either.
+      const root = path.join(tmp, 'appearing');
+      const store = (body: string) =>
+        [
+          "import type { StoreBase } from 'storesplit';",
+          "import { record } from '@lib/q.js';",
+          "import { extra } from '../extra.js';",
+          'export function RoomsStore<B extends StoreBase<object>>(Base: B) {',
+          '  abstract class RoomsStore extends Base {',
+          `    async touch(): Promise<void> { ${body} }`,
+          '  }',
+          '  return RoomsStore;',
+          '}',
+        ].join('\n');
+      const helper = (table: string, name = 'record') =>
+        `export async function ${name}(db: any): Promise<void> { await db.insertInto('${table}').values({}).execute(); }\n`;
+      const files: Record<string, string> = {
+        'tsconfig.json': JSON.stringify({
+          compilerOptions: {
+            module: 'NodeNext',
+            moduleResolution: 'NodeNext',
+            noEmit: true,
+            paths: { '@lib/*': ['./override/*', './src/lib/*'] },
+          },
+          include: ['src'],
+        }),
+        'schema/001.sql': 'CREATE TABLE audit (id int);\nCREATE TABLE rooms (id int);\n',
+        'src/lib/q.ts': helper('audit'),
+        'src/rooms.ts': store('await record(this.dbConn); await extra(this.dbConn);'),
+      };
+      for (const [name, text] of Object.entries(files)) {
+        await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+        await writeFile(path.join(root, name), text);
+      }
+      const config = configFor(root, { schema: ['schema/*.sql'] });
+      const process = warm(config);
+      let last = await process.analyse();
+      for (const [name, text] of [
+        ['override/q.ts', helper('rooms')],
+        ['extra.ts', helper('rooms', 'extra')],
+      ] as const) {
+        await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+        await writeFile(path.join(root, name), text);
+        const after = await process.analyse();
+        expect(seen(after)).toBe(seen(await analyzeWithDependencies(config)));
+        expect(seen(after)).not.toBe(seen(last));
+        last = after;
+      }
+    },
+  );
+
+  it(
     'matches a fresh analysis after every edit of a random sequence',
     { timeout: 600_000 },
     async () => {
