@@ -68,6 +68,18 @@ export class ParsedFiles {
     this.#current.set(file.abs, file);
     this.parses++;
   }
+
+  #resolutions: { readonly key: string; readonly map: Map<string, Resolution> } | null = null;
+
+  /**
+   * Import resolutions kept across analyses while `key` (the compiler
+   * options and the tsconfig's files) is the same. `AnalysisProject` keeps
+   * here only resolutions nothing in the project can change: see `#resolution`.
+   */
+  resolutions(key: string): Map<string, Resolution> {
+    if (this.#resolutions?.key !== key) this.#resolutions = { key, map: new Map() };
+    return this.#resolutions.map;
+  }
 }
 
 /** Reads and parses one source file; a file that does not parse is an `AnalysisInputError`. */
@@ -138,6 +150,8 @@ export class AnalysisProject {
   readonly #resolutionCache: ts.ModuleResolutionCache;
   /** What each import (`from\0specifier`) resolved to, once. */
   readonly #resolved = new Map<string, Resolution>();
+  /** Resolutions kept from earlier analyses of the same process (`ParsedFiles`). */
+  readonly #keptResolutions: Map<string, Resolution> | undefined;
   readonly #missing = new Set<string>();
   #program: ts.Program | null = null;
   /** How many times a fact needed the type checker (for tests and performance reports). */
@@ -153,6 +167,9 @@ export class AnalysisProject {
     this.#options = options;
     this.#parsed = parsed;
     this.#resolutionCache = ts.createModuleResolutionCache(root, (f) => f, options);
+    this.#keptResolutions = parsed?.resolutions(
+      `${root}\0${JSON.stringify(options)}\0${[...fileNames].sort().join('\n')}`,
+    );
     for (const fileName of fileNames) {
       if (!isAnalysable(path.relative(root, fileName))) continue;
       if (lazy) this.#unparsed.add(toPosix(fileName));
@@ -290,8 +307,11 @@ export class AnalysisProject {
 
   #resolution(specifier: string, fromAbs: string): Resolution {
     const key = `${fromAbs}\0${specifier}`;
-    const hit = this.#resolved.get(key);
-    if (hit !== undefined) return hit;
+    const hit = this.#resolved.get(key) ?? this.#keptResolutions?.get(key);
+    if (hit !== undefined) {
+      this.#resolved.set(key, hit);
+      return hit;
+    }
     const result = ts.resolveModuleName(
       specifier,
       fromAbs,
@@ -306,11 +326,13 @@ export class AnalysisProject {
     // candidate, `x.ts` before `x.tsx`): a file appearing there changes the
     // resolution. One path per folder and name stem; libraries are not watched.
     const failed = (result as { failedLookupLocations?: readonly string[] }).failedLookupLocations;
+    let lookedInProject = !resolved && specifier.startsWith('.');
     for (const lookup of failed ?? []) {
       const abs = toPosix(lookup);
       if (abs.split('/').includes('node_modules')) continue;
       const stem = path.posix.basename(abs).split('.')[0]!;
       this.#missing.add(path.posix.join(path.posix.dirname(abs), `${stem}.ts`));
+      lookedInProject = true;
     }
     const file = resolved && toPosix(resolved.resolvedFileName);
     const declarations = file !== undefined && /\.d\.[mc]?ts$/.test(file);
@@ -329,6 +351,12 @@ export class AnalysisProject {
         : null;
     const resolution = { target, outside, nowhere: !resolved };
     this.#resolved.set(key, resolution);
+    // Kept for later analyses only when it found a file, no file appearing in
+    // the project can change it (TypeScript found it at the first place it
+    // looked there, or looked only in node_modules, which is not watched),
+    // and it does not depend on which files this analysis added (`ensureFile`).
+    if (resolved && !lookedInProject && (!external || declarations))
+      this.#keptResolutions?.set(key, resolution);
     return resolution;
   }
 
