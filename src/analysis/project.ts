@@ -12,6 +12,7 @@ import { PACKAGE_ROOT } from '../package-root.js';
 import { bundledLibFiles, ts } from './typescript.cjs';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError } from './errors.js';
+import { stampOf, unchangedSince, type FileStamp } from './file-stamps.js';
 
 export interface ProjectFile {
   /** Absolute path, forward slashes. */
@@ -36,18 +37,27 @@ export async function storeGlobFiles(config: StoreLintConfig): Promise<Set<strin
   return new Set(files.map(toPosix));
 }
 
+/** A parse kept by `ParsedFiles`, with the file's stamp from before it was read. */
+interface Parsed {
+  readonly file: ProjectFile;
+  readonly stamp: FileStamp | null;
+}
+
 /**
  * Parsed files that a long-running process (`store-lint --watch`) keeps
  * between analyses: a file whose text is unchanged is not parsed again, so
- * re-analysing after a one-file change parses one file. Each analysis keeps
- * what it read and lets go of the rest (deleted files, files now excluded).
+ * re-analysing after a one-file change parses one file, and a file not
+ * written since it was read (its stamp) is not even read. Each analysis
+ * keeps what it read and lets go of the rest (deleted files, files now
+ * excluded).
  */
 export class ParsedFiles {
-  #previous = new Map<string, ProjectFile>();
-  #current = new Map<string, ProjectFile>();
-  /** Files parsed, and parses reused, over every analysis so far (for tests and benchmarks). */
+  #previous = new Map<string, Parsed>();
+  #current = new Map<string, Parsed>();
+  /** Files parsed, and parses reused (`unread` of them without reading the file), over every analysis so far (for tests and benchmarks). */
   parses = 0;
   reused = 0;
+  unread = 0;
 
   /** Called as an analysis starts: what the last one read is what this one may reuse. */
   nextAnalysis(): void {
@@ -55,17 +65,33 @@ export class ParsedFiles {
     this.#current = new Map();
   }
 
-  /** The parse of `abs` if its text (and the root it is named from) is what was parsed before. */
-  reuse(abs: string, rel: string, text: string): ProjectFile | undefined {
+  #known(abs: string, rel: string): Parsed | undefined {
     const known = this.#current.get(abs) ?? this.#previous.get(abs);
-    if (known === undefined || known.rel !== rel || known.sf.text !== text) return undefined;
-    this.#current.set(abs, known);
-    this.reused++;
-    return known;
+    return known?.file.rel === rel ? known : undefined;
   }
 
-  keep(file: ProjectFile): void {
-    this.#current.set(file.abs, file);
+  /** The parse of `abs` if the file was not written since it was read (`stamp`: now), without reading it. */
+  unchanged(abs: string, rel: string, stamp: FileStamp | null): ProjectFile | undefined {
+    const known = this.#known(abs, rel);
+    if (known?.stamp == null || !unchangedSince(known.stamp, stamp)) return undefined;
+    this.#current.set(abs, known);
+    this.reused++;
+    this.unread++;
+    return known.file;
+  }
+
+  /** The parse of `abs` if its text (and the root it is named from) is what was parsed before. */
+  reuse(abs: string, rel: string, text: string, stamp: FileStamp | null): ProjectFile | undefined {
+    const known = this.#known(abs, rel);
+    if (known === undefined || known.file.sf.text !== text) return undefined;
+    this.#current.set(abs, { file: known.file, stamp });
+    this.reused++;
+    return known.file;
+  }
+
+  /** Keeps a new parse; `stamp`: the file's, taken before it was read. */
+  keep(file: ProjectFile, stamp: FileStamp | null): void {
+    this.#current.set(file.abs, { file, stamp });
     this.parses++;
   }
 
@@ -85,9 +111,12 @@ export class ParsedFiles {
 /** Reads and parses one source file; a file that does not parse is an `AnalysisInputError`. */
 export function parseProjectFile(root: string, abs: string, parsed?: ParsedFiles): ProjectFile {
   const rel = toPosix(path.relative(root, abs));
+  const stamp = parsed ? stampOf(abs) : null;
+  const unchanged = parsed?.unchanged(abs, rel, stamp);
+  if (unchanged) return unchanged;
   const text = ts.sys.readFile(abs);
   if (text === undefined) throw new AnalysisInputError(`${rel}: cannot read file`, rel);
-  const reused = parsed?.reuse(abs, rel, text);
+  const reused = parsed?.reuse(abs, rel, text, stamp);
   if (reused) return reused;
   const sf = ts.createSourceFile(abs, text, ts.ScriptTarget.Latest, true);
   const parseDiagnostics = (sf as unknown as { parseDiagnostics?: readonly ts.Diagnostic[] })
@@ -102,7 +131,7 @@ export function parseProjectFile(root: string, abs: string, parsed?: ParsedFiles
     );
   }
   const file = { abs, rel, sf };
-  parsed?.keep(file);
+  parsed?.keep(file, stamp);
   return file;
 }
 

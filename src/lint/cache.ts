@@ -37,6 +37,7 @@ import type { StoreLintConfig } from '../analysis/config.js';
 // freeze.ts imports nothing: a hit still loads neither ts-morph nor TypeScript.
 import { deepFreeze } from '../analysis/freeze.js';
 import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis/model.js';
+import { stampOf, unchangedSince, type FileStamp } from '../analysis/file-stamps.js';
 import { lookalikes as lookalikesAt } from '../analysis/lookalikes.js';
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
@@ -134,6 +135,28 @@ function hashFile(path: string): string {
     return sha256(readFileSync(path));
   } catch {
     return 'missing';
+  }
+}
+
+/**
+ * Content hashes kept by a long-running process (`store-lint --watch`): a
+ * file not written since it was hashed (its stamp, `file-stamps.ts`) is not
+ * read again.
+ */
+export class FileHashes {
+  readonly #known = new Map<string, { readonly stamp: FileStamp; readonly hash: string }>();
+  /** Files read to be hashed (for tests). */
+  reads = 0;
+
+  hash(path: string): string {
+    const stamp = stampOf(path);
+    const known = this.#known.get(path);
+    if (known && unchangedSince(known.stamp, stamp)) return known.hash;
+    this.reads++;
+    const hash = hashFile(path);
+    if (stamp && hash !== 'missing') this.#known.set(path, { stamp, hash });
+    else this.#known.delete(path);
+    return hash;
   }
 }
 
@@ -354,6 +377,7 @@ export function modelFiles(model: StoreModel): string[] {
 export async function computeInputs(
   config: StoreLintConfig,
   extra: readonly string[] = [],
+  hashes?: FileHashes,
 ): Promise<CacheInputs> {
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(config.root, p));
   const paths = new Set<string>([config.configPath]);
@@ -371,7 +395,8 @@ export async function computeInputs(
   for (const p of extra) paths.add(abs(p));
 
   const files: Record<string, string> = {};
-  for (const p of [...paths].sort()) files[toPosixRelative(config.root, p)] = hashFile(p);
+  const hash = hashes ? (p: string) => hashes.hash(p) : hashFile;
+  for (const p of [...paths].sort()) files[toPosixRelative(config.root, p)] = hash(p);
   // Severities do not change the model.
   const modelConfig: Omit<StoreLintConfig, 'rules'> & { rules?: unknown } = { ...config };
   delete modelConfig.rules;

@@ -22,6 +22,7 @@ import {
   analyzeWithCache,
   checkCacheLocation,
   computeInputs,
+  FileHashes,
   DEFAULT_CACHE_LOCATION,
   lintSettingsKey,
   modelFiles,
@@ -351,6 +352,7 @@ async function watchLint(
   });
   // The model's files found by the last run: hashed with the inputs before the next one.
   let modelInputs: string[] = [];
+  const hashes = new FileHashes();
   const run = async (changed: readonly string[], hashed?: InputHashes) => {
     const started = performance.now();
     const fallbackRoot = resolve(io.cwd, dir ?? '.');
@@ -365,7 +367,7 @@ async function watchLint(
       // Hashed before the analysis (by the loop, when it just compared them):
       // an input edited while it runs differs from these afterwards, and is
       // linted again at once.
-      const before = hashed ?? (await computeInputs(config, modelInputs)).files;
+      const before = hashed ?? (await computeInputs(config, modelInputs, hashes)).files;
       const result = await analyzer.analyzeWithDependencies(config, {
         parsed,
         kept,
@@ -374,7 +376,7 @@ async function watchLint(
       });
       progress.done();
       modelInputs = [...modelFiles(result.model), ...result.checkerFiles];
-      const after = await computeInputs(config, modelInputs);
+      const after = await computeInputs(config, modelInputs, hashes);
       const inputs = Object.fromEntries(
         Object.entries(after.files).map(([f, hash]) => [f, before[f] ?? hash]),
       );
@@ -415,7 +417,7 @@ async function watchLint(
       run,
       inputsNow: async () => {
         const config = loaded.config;
-        return config ? (await computeInputs(config, modelInputs)).files : {};
+        return config ? (await computeInputs(config, modelInputs, hashes)).files : {};
       },
       stopped,
       say: (status) => io.stderr.write(status),
