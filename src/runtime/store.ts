@@ -276,9 +276,25 @@ export class SQLBaseStore<DB = unknown> {
     }
   }
 
-  /** Closes the ID generators (persisting their positions). The database handle stays open. */
+  /**
+   * Closes the ID generators (persisting their positions and releasing
+   * their writer locks). The database handle stays open. Every generator is
+   * closed even when one fails: a generator left open would keep its stream's
+   * writer lock, and no writer could start for that stream. A failure is
+   * thrown once all are closed (several: as an `AggregateError`).
+   */
   async close(): Promise<void> {
-    for (const generator of this.#generators.values()) await generator.close();
+    const failures: unknown[] = [];
+    for (const generator of this.#generators.values()) {
+      try {
+        await generator.close();
+      } catch (error) {
+        failures.push(error);
+      }
+    }
+    if (failures.length === 1) throw failures[0];
+    if (failures.length > 1)
+      throw new AggregateError(failures, `${failures.length} ID generators failed to close`);
   }
 
   async #recordInvalidation(

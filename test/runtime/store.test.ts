@@ -453,6 +453,31 @@ describeEachDatabase('stores', (backend) => {
 });
 
 describeEachDatabase('stores across a writer restart', (backend) => {
+  it('close() closes every ID generator when one fails, so no writer lock is left behind', async () => {
+    const db = await backend.open<AppDB>();
+    const { writer } = await openPair(backend, db);
+    const [first, ...rest] = [...writer.idGenerators().values()];
+    expect(rest.length).toBeGreaterThan(0);
+    const close = first!.close.bind(first);
+    first!.close = async () => {
+      await close();
+      throw new Error('disk on fire');
+    };
+    await expect(writer.close()).rejects.toThrow('disk on fire');
+    first!.close = close;
+    for (const generator of rest) {
+      await expect(generator.load()).rejects.toThrow(/generator is closed/);
+    }
+    // Every stream's writer lock went with its generator: a new writer starts.
+    backend.track(
+      await openStore(
+        MainDataStore,
+        db,
+        createServerContext({ instanceName: 'main', role: 'writer' }),
+      ),
+    );
+  });
+
   it('the receipts token never moves backwards and the worker catches up after restart', async () => {
     const db = await backend.open<AppDB>();
     const { writer, reader, replicate } = await openPair(backend, db);
