@@ -42,6 +42,32 @@ function asRangeVar(v: unknown): Obj | null {
   return isObj(inner) && typeof inner.relname === 'string' ? inner : null;
 }
 
+/** Values Postgres takes as false for a boolean option (`EXPLAIN (ANALYZE off)`). */
+const FALSE_WORDS = new Set(['false', 'off', 'no', '0']);
+
+/**
+ * Whether an `EXPLAIN` runs its statement: only with `ANALYZE` (not set to
+ * false). Without it Postgres plans the statement and touches no rows, so
+ * `EXPLAIN DELETE …` writes nothing and `EXPLAIN SELECT …` reads nothing.
+ */
+function explainRuns(explain: Obj): boolean {
+  const options = Array.isArray(explain.options) ? explain.options : [];
+  for (const o of options) {
+    const def = isObj(o) && isObj(o.DefElem) ? o.DefElem : null;
+    if (def?.defname !== 'analyze') continue;
+    const arg = isObj(def.arg) ? def.arg : null;
+    if (arg === null) return true;
+    const word = isObj(arg.String) ? arg.String.sval : undefined;
+    const int = isObj(arg.Integer) ? (arg.Integer.ival ?? 0) : undefined;
+    const bool = isObj(arg.Boolean) ? (arg.Boolean.boolval ?? false) : undefined;
+    if (typeof word === 'string') return !FALSE_WORDS.has(word.toLowerCase());
+    if (int !== undefined) return int !== 0;
+    if (bool !== undefined) return bool !== false;
+    return true;
+  }
+  return false;
+}
+
 export function tablesInStatements(stmts: readonly PgNode[]): SqlTableRef[] {
   const out: SqlTableRef[] = [];
   for (const stmt of stmts) walk(stmt, new Set(), out);
@@ -71,6 +97,7 @@ function walk(
     return;
   }
   if (!isObj(node)) return;
+  if (isObj(node.ExplainStmt) && !explainRuns(node.ExplainStmt)) return;
   const rv = asRangeVar(node);
   if (rv) {
     addRef(rv, 'read', scope, out);
