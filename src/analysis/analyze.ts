@@ -209,6 +209,7 @@ export async function analyzeWithDependencies(
     naming,
     unresolved,
     schemaRoutines: schema.routines,
+    routineAccess: schema.routineAccess,
     generatorField,
   };
   const factsRun = options.kept?.start({
@@ -222,6 +223,7 @@ export async function analyzeWithDependencies(
     settings: JSON.stringify([
       naming,
       [...schema.routines].sort(),
+      [...schema.routineAccess],
       [...schema.viewReads],
       [...schema.triggers],
       [...storeFiles].sort(),

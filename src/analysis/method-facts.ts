@@ -30,6 +30,7 @@ import {
   type SettlePosition,
 } from './controlled-transactions.js';
 import { locationOf, nodeLocation } from './location.js';
+import type { RoutineAccess } from './triggers.js';
 import type {
   InvalidationInfo,
   InvalidationKind,
@@ -105,8 +106,10 @@ export interface WalkContext {
   readonly openers: TransactionOpeners;
   readonly naming: Naming;
   readonly unresolved: UnresolvedSink;
-  /** Functions and procedures the schema defines: raw SQL calling one is not followed. */
+  /** Functions and procedures the schema defines. */
   readonly schemaRoutines: ReadonlySet<string>;
+  /** What running each routine the schema defines (with a body store-lint reads) reads and writes. */
+  readonly routineAccess: ReadonlyMap<string, RoutineAccess>;
   generatorField(store: StoreDecl, field: string): GeneratorField | null;
 }
 
@@ -1339,12 +1342,33 @@ export class UnitWalker {
       this.#unresolved('raw-sql', p.message, locationOf(this.#sf, this.#file, p.start, p.end));
     }
     for (const r of result.routines) {
+      const location = locationOf(this.#sf, this.#file, r.start, r.end);
+      const calls = r.kind === 'procedure' ? 'calls procedure' : 'calls';
+      // A routine the schema defines runs what its body says, through what it calls.
+      const access = this.ctx.routineAccess.get(r.name);
+      if (access) {
+        for (const [tables, kind] of [
+          [access.reads, 'read'],
+          [access.writes, 'write'],
+        ] as const) {
+          for (const table of tables)
+            this.facts.accesses.push({ table, access: kind, via: 'sql', location });
+        }
+        for (const gap of access.gaps) {
+          this.#unresolved(
+            'raw-sql',
+            `raw SQL ${calls} \`${r.name}\`, which ${gap}; the tables it reads and writes are not all followed`,
+            location,
+          );
+        }
+        continue;
+      }
       // A procedure is code of the app's; a function only when the schema defines it.
       if (r.kind === 'function' && !this.ctx.schemaRoutines.has(r.name)) continue;
       this.#unresolved(
         'raw-sql',
-        `raw SQL ${r.kind === 'procedure' ? 'calls procedure' : 'calls'} \`${r.name}\`${this.ctx.schemaRoutines.has(r.name) ? ', which the schema defines' : ''}; the tables it reads and writes are not followed`,
-        locationOf(this.#sf, this.#file, r.start, r.end),
+        `raw SQL ${calls} \`${r.name}\`${this.ctx.schemaRoutines.has(r.name) ? ', which the schema defines' : ''}; the tables it reads and writes are not followed`,
+        location,
       );
     }
     for (const e of result.expressions) this.#visit(e, env, ctes);

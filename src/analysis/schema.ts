@@ -26,8 +26,10 @@ import {
   lastName,
   objectSignature,
   resolveTriggers,
+  routineAccess,
   routineDef,
   type FiredTrigger,
+  type RoutineAccess,
   type RoutineDef,
   type TriggerDecl,
   type TriggerInfo,
@@ -79,6 +81,8 @@ export interface Schema {
   readonly routines: ReadonlySet<string>;
   /** A table or view → the triggers on it, with what their functions write. */
   readonly triggers: ReadonlyMap<string, readonly TriggerInfo[]>;
+  /** A routine with a definition → what running it reads and writes (raw SQL that calls it does). */
+  readonly routineAccess: ReadonlyMap<string, RoutineAccess>;
 }
 
 interface SchemaState {
@@ -313,6 +317,9 @@ export async function readSchema(config: StoreLintConfig): Promise<Schema> {
     viewReads: state.viewReads,
     routines: state.routines,
     triggers: resolveTriggers(state.triggers.values(), state.routineDefs),
+    routineAccess: new Map(
+      [...state.routineDefs.keys()].map((name) => [name, routineAccess(name, state.routineDefs)]),
+    ),
   };
 }
 

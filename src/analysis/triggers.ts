@@ -112,6 +112,7 @@ export interface TriggerInfo extends TriggerDecl {
 }
 
 interface RoutineFacts {
+  readonly reads: readonly string[];
   readonly writes: readonly string[];
   readonly calls: readonly { readonly name: string; readonly procedure: boolean }[];
   readonly gaps: readonly string[];
@@ -119,16 +120,17 @@ interface RoutineFacts {
 
 const factsMemo = new WeakMap<RoutineDef, RoutineFacts>();
 
-/** What one definition's own body writes and calls. */
+/** What one definition's own body reads, writes and calls. */
 function routineFacts(def: RoutineDef): RoutineFacts {
   let facts = factsMemo.get(def);
   if (facts) return facts;
+  const reads: string[] = [];
   const writes: string[] = [];
   const calls: { name: string; procedure: boolean }[] = [];
   const gaps: string[] = [];
   const statements = (stmts: readonly PgNode[]): void => {
     for (const t of tablesInStatements(stmts))
-      if (t.access === 'write') writes.push(normaliseSqlName(t.name));
+      (t.access === 'write' ? writes : reads).push(normaliseSqlName(t.name));
     for (const r of routinesInStatements(stmts)) {
       if (r.kind === 'do') gaps.push('runs a `DO` block');
       else calls.push({ name: r.name, procedure: r.kind === 'procedure' });
@@ -147,9 +149,56 @@ function routineFacts(def: RoutineDef): RoutineFacts {
     for (const name of body.calls) calls.push({ name, procedure: false });
     for (const statement of body.statements) parse(statement);
   } else gaps.push(`is written in LANGUAGE ${def.language}, whose tables store-lint does not see`);
-  facts = { writes, calls, gaps };
+  facts = { reads, writes, calls, gaps };
   factsMemo.set(def, facts);
   return facts;
+}
+
+/** What running a routine reads and writes, through the routines it calls. */
+export interface RoutineAccess {
+  readonly reads: readonly string[];
+  readonly writes: readonly string[];
+  /**
+   * Why `reads` and `writes` may be incomplete, each said of the routine
+   * (`runs dynamic SQL (\`EXECUTE\`)`, `calls \`g\`, which …`); empty when complete.
+   */
+  readonly gaps: readonly string[];
+}
+
+/** What calling `name` (every overload) reads and writes, through the routines it calls, by name. */
+export function routineAccess(
+  name: string,
+  routines: ReadonlyMap<string, readonly RoutineDef[]>,
+): RoutineAccess {
+  const reads = new Set<string>();
+  const writes = new Set<string>();
+  const gaps: string[] = [];
+  // With how each is reached: `calls \`g\`, which calls \`h\`, which `.
+  const seen = new Set<string>([name]);
+  const queue = [{ name, said: '' }];
+  while (queue.length) {
+    const { name: next, said } = queue.shift()!;
+    for (const def of routines.get(next) ?? []) {
+      const facts = routineFacts(def);
+      for (const t of facts.reads) reads.add(t);
+      for (const t of facts.writes) writes.add(t);
+      for (const gap of facts.gaps) gaps.push(said + gap);
+      for (const call of facts.calls) {
+        if (!routines.get(call.name)?.length) {
+          // A built-in function writes nothing; a procedure is the schema's own code.
+          if (call.procedure)
+            gaps.push(
+              `${said}calls procedure \`${call.name}\`, which the schema files do not define`,
+            );
+          continue;
+        }
+        if (seen.has(call.name)) continue;
+        seen.add(call.name);
+        queue.push({ name: call.name, said: `${said}calls \`${call.name}\`, which ` });
+      }
+    }
+  }
+  return { reads: [...reads].sort(), writes: [...writes].sort(), gaps: [...new Set(gaps)] };
 }
 
 /** Each trigger with what its function writes, by the table it is on. */
@@ -159,39 +208,11 @@ export function resolveTriggers(
 ): Map<string, TriggerInfo[]> {
   const out = new Map<string, TriggerInfo[]>();
   for (const trigger of triggers) {
-    const writes = new Set<string>();
+    const access = routineAccess(trigger.function, routines);
     const gaps: string[] = [];
     if (!routines.get(trigger.function)?.length) gaps.push('is not defined in the schema files');
-    // Every function the trigger's function reaches, by name (overloads
-    // together), with how it is reached: `calls \`g\`, which calls \`h\`, which `.
-    const seen = new Set<string>([trigger.function]);
-    const queue = [{ name: trigger.function, said: '' }];
-    while (queue.length) {
-      const { name, said } = queue.shift()!;
-      for (const def of routines.get(name) ?? []) {
-        const facts = routineFacts(def);
-        for (const t of facts.writes) writes.add(t);
-        for (const gap of facts.gaps) gaps.push(said + gap);
-        for (const call of facts.calls) {
-          if (!routines.get(call.name)?.length) {
-            // A built-in function writes nothing; a procedure is the schema's own code.
-            if (call.procedure)
-              gaps.push(
-                `${said}calls procedure \`${call.name}\`, which the schema files do not define`,
-              );
-            continue;
-          }
-          if (seen.has(call.name)) continue;
-          seen.add(call.name);
-          queue.push({ name: call.name, said: `${said}calls \`${call.name}\`, which ` });
-        }
-      }
-    }
-    const info: TriggerInfo = {
-      ...trigger,
-      writes: [...writes].sort(),
-      gaps: [...new Set(gaps)],
-    };
+    gaps.push(...access.gaps);
+    const info: TriggerInfo = { ...trigger, writes: access.writes, gaps };
     const onTable = out.get(trigger.table);
     if (onTable) onTable.push(info);
     else out.set(trigger.table, [info]);

@@ -500,13 +500,20 @@ describe('analyzeProject', () => {
     });
   });
 
-  it('says so when raw SQL runs code whose tables it cannot see: DO, CALL, a function the schema defines', async () => {
+  it('follows raw SQL into the routines the schema defines, and says so where it cannot', async () => {
     const root = project('sql-routines', {
       'tsconfig.json': TSCONFIG,
       'schema.sql': [
         'CREATE TABLE tags (tag text);',
+        'CREATE TABLE tag_log (tag text);',
+        'CREATE TABLE notes (n text);',
         'CREATE PROCEDURE purge_tags() LANGUAGE sql AS $$ DELETE FROM tags $$;',
-        'CREATE FUNCTION public.archive_tags(u text) RETURNS void LANGUAGE sql AS $$ DELETE FROM tags $$;',
+        'CREATE FUNCTION public.archive_tags(u text) RETURNS void LANGUAGE sql AS $$ INSERT INTO tag_log SELECT tag FROM tags $$;',
+        'CREATE FUNCTION outer_fn() RETURNS void LANGUAGE plpgsql AS $$',
+        'BEGIN',
+        '  PERFORM archive_tags(NULL);',
+        "  EXECUTE 'DELETE FROM ' || 'notes';",
+        'END $$;',
         '',
       ].join('\n'),
       'src/stores.ts': [
@@ -516,7 +523,9 @@ describe('analyzeProject', () => {
         '  abstract class TagsStore extends Base {',
         '    a() { return sql`DO $$ BEGIN DELETE FROM tags; END $$`.execute(this.dbConn); }',
         '    b() { return sql`CALL purge_tags()`.execute(this.dbConn); }',
-        "    c() { return sql`SELECT archive_tags(${'u'}), count(*), lower('X') FROM tags`.execute(this.dbConn); }",
+        "    c() { return sql`SELECT archive_tags(${'u'}), count(*), lower('X') FROM notes`.execute(this.dbConn); }",
+        '    d() { return sql`SELECT outer_fn()`.execute(this.dbConn); }',
+        '    e() { return sql`CALL elsewhere()`.execute(this.dbConn); }',
         '  }',
         '  return TagsStore;',
         '}',
@@ -525,17 +534,28 @@ describe('analyzeProject', () => {
       ].join('\n'),
     });
     const model = await analyzeProject(configFor(root, { schema: ['schema.sql'] }));
+    const methods = Object.fromEntries(
+      model.stores[0]!.methods.map((m) => [m.name, { reads: m.reads, writes: m.writes }]),
+    );
+    expect(methods).toEqual({
+      a: { reads: [], writes: [] },
+      b: { reads: [], writes: ['tags'] },
+      // A built-in function (lower, count) reads and writes nothing.
+      c: { reads: ['notes', 'tags'], writes: ['tag_log'] },
+      d: { reads: ['tags'], writes: ['tag_log'] },
+      e: { reads: [], writes: [] },
+    });
     expect(model.unresolved.map((u) => [u.location.line, u.location.column, u.message])).toEqual([
       [5, 22, 'raw SQL runs a `DO` block, whose tables store-lint does not see'],
       [
-        6,
-        27,
-        'raw SQL calls procedure `purge_tags`, which the schema defines; the tables it reads and writes are not followed',
+        8,
+        29,
+        'raw SQL calls `outer_fn`, which runs dynamic SQL (`EXECUTE`); the tables it reads and writes are not all followed',
       ],
       [
-        7,
-        29,
-        'raw SQL calls `archive_tags`, which the schema defines; the tables it reads and writes are not followed',
+        9,
+        27,
+        'raw SQL calls procedure `elsewhere`; the tables it reads and writes are not followed',
       ],
     ]);
   });
