@@ -15,6 +15,7 @@ import {
   CACHES_TABLE,
   type AppInfo,
   type CompositionInfo,
+  type CompositionMethod,
   type InvalidationKind,
   type MethodCall,
   type MethodInfo,
@@ -189,6 +190,16 @@ export function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => NoInfer<
   return value;
 }
 
+/** The empty list every lookup that finds nothing returns: no allocation per miss. */
+const NONE: readonly never[] = Object.freeze([]);
+/** The empty set of names a reach without streams or invalidations holds. */
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/** A new list, for `getOrCreate` (one function, not a closure per call). */
+function newList<T>(): T[] {
+  return [];
+}
+
 /** `items` in lists by `key`, each list in the items' order. */
 function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
   const out = new Map<K, V[]>();
@@ -249,25 +260,25 @@ function buildFacts(model: StoreModel): ModelFacts {
   };
 
   // The analyser names the store and method an unresolved fact occurs in.
-  const unresolvedByMethod = new Map<string, UnresolvedFact[]>();
+  // Looked up once per method a rule visits: by store, then method, so that
+  // no lookup builds a key string.
+  const unresolvedByMethod = new Map<string, Map<string, UnresolvedFact[]>>();
   for (const u of model.unresolved) {
     if (u.store === null || u.method === null) continue;
-    const key = `${u.store}\0${u.method}`;
-    unresolvedByMethod.set(key, [...(unresolvedByMethod.get(key) ?? []), u]);
+    const byMethod = getOrCreate(unresolvedByMethod, u.store, () => new Map());
+    getOrCreate(byMethod, u.method, () => []).push(u);
   }
   const unresolvedWithin = (store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[] =>
-    unresolvedByMethod.get(`${store.exportName}\0${method.name}`) ?? [];
+    unresolvedByMethod.get(store.exportName)?.get(method.name) ?? NONE;
 
   // Every stream a write may be announced on: defined, or named by a generator or an allocation.
-  const streamNames = [
-    ...new Set([
-      ...model.streams.map((s) => s.name),
-      ...model.stores.flatMap((s) => [
-        ...s.idGenerators.map((g) => streamName(g.stream)),
-        ...s.methods.flatMap((m) => m.allocates.map((a) => streamName(a.stream))),
-      ]),
-    ]),
-  ].sort();
+  const streamNameSet = new Set<string>();
+  for (const s of model.streams) streamNameSet.add(s.name);
+  for (const s of model.stores) {
+    for (const g of s.idGenerators) streamNameSet.add(streamName(g.stream));
+    for (const m of s.methods) for (const a of m.allocates) streamNameSet.add(streamName(a.stream));
+  }
+  const streamNames = [...streamNameSet].sort();
 
   // Compositions by file and name: two of one name are told apart by file.
   const compositionKey = (name: string, file: string): string => `${file}#${name}`;
@@ -405,7 +416,8 @@ function buildComposition(
   for (const m of roots) add(m);
   // A composition class may declare members of its own.
   if (info?.ownStore) add(info.ownStore);
-  const chainIndex = new Map(chain.map((s, i) => [s, i]));
+  const chainIndex = new Map<StoreInfo, number>();
+  for (const [i, store] of chain.entries()) chainIndex.set(store, i);
   // `roots` lists the layers as the runtime applies them, repeats included.
   const applications = new Map<StoreInfo, number>();
   for (const m of roots) {
@@ -413,32 +425,7 @@ function buildComposition(
     if (store) applications.set(store, (applications.get(store) ?? 0) + 1);
   }
 
-  // The analyser's view of the composition: which definition wins, and
-  // reads/writes closed over calls as this composition resolves them.
-  const effective = new Map((info?.methods ?? []).map((m) => [m.name, m]));
-  const methods = new Map<string, Resolved>();
-  const definitions = new Map<string, Resolved[]>();
-  for (const store of chain) {
-    for (const method of store.methods) {
-      const r: Resolved = { store, method, reads: method.reads, writes: method.writes };
-      const defs = definitions.get(method.name) ?? [];
-      defs.push(r);
-      definitions.set(method.name, defs);
-      if (!info) methods.set(method.name, r);
-    }
-  }
-  for (const m of effective.values()) {
-    const store = storesByName.get(m.store);
-    const method = store?.methods.find((x) => x.name === m.name);
-    if (!store || !method) continue;
-    const defs = definitions.get(m.name) ?? [];
-    const r: Resolved = { store, method, reads: m.reads, writes: m.writes };
-    const at = defs.findIndex((d) => d.method === method);
-    if (at >= 0) defs[at] = r;
-    else defs.push(r);
-    definitions.set(m.name, defs);
-    methods.set(m.name, r);
-  }
+  const { methods, definitions } = resolveDefinitions(chain, info, storesByName);
 
   const resolveCall = (
     from: Resolved,
@@ -448,11 +435,13 @@ function buildComposition(
       return methods.get(call.method) ?? (BASE_MEMBERS.has(call.method) ? 'base' : 'unknown');
     }
     if (call.receiver === 'super') {
+      // The outermost definition inside the calling store.
       const at = chainIndex.get(from.store) ?? chain.length;
-      const inner = (definitions.get(call.method) ?? []).filter(
-        (d) => (chainIndex.get(d.store) ?? -1) < at,
-      );
-      return inner.at(-1) ?? (BASE_MEMBERS.has(call.method) ? 'base' : 'unknown');
+      const defs = definitions.get(call.method) ?? NONE;
+      for (let i = defs.length - 1; i >= 0; i--) {
+        if ((chainIndex.get(defs[i]!.store) ?? -1) < at) return defs[i]!;
+      }
+      return BASE_MEMBERS.has(call.method) ? 'base' : 'unknown';
     }
     return 'other';
   };
@@ -462,53 +451,47 @@ function buildComposition(
     const cached = reachMemo.get(start);
     if (cached) return cached;
     const members: Resolved[] = [];
-    const seen = new Set<Resolved>();
-    const streams = new Set<string>();
-    const local = new Set<string>();
-    const cachesStream = new Set<string>();
+    // Most methods call no other and allocate or invalidate little: each set
+    // is made when it gets its first member (an empty one is shared).
+    let seen: Set<Resolved> | undefined;
+    let streams: Set<string> | undefined;
+    let local: Set<string> | undefined;
+    let cachesStream: Set<string> | undefined;
     let uncertain = unknownMixins.length > 0;
-    const queue = [start];
-    while (queue.length) {
-      const r = queue.pop()!;
-      if (seen.has(r)) continue;
-      seen.add(r);
+    const stack = [start];
+    while (stack.length) {
+      const r = stack.pop()!;
+      if (members.length) {
+        seen ??= new Set(members);
+        if (seen.has(r)) continue;
+        seen.add(r);
+      }
       members.push(r);
       if (unresolvedWithin(r.store, r.method).length || r.method.helpersUnresolved)
         uncertain = true;
-      for (const a of r.method.allocates) streams.add(streamName(a.stream));
+      for (const a of r.method.allocates) (streams ??= new Set()).add(streamName(a.stream));
       for (const inv of r.method.invalidations) {
-        local.add(inv.cache);
-        if (STREAM_INVALIDATION_KINDS.has(inv.kind)) cachesStream.add(inv.cache);
+        (local ??= new Set()).add(inv.cache);
+        if (STREAM_INVALIDATION_KINDS.has(inv.kind)) (cachesStream ??= new Set()).add(inv.cache);
       }
       for (const call of r.method.calls) {
         const target = resolveCall(r, call);
         if (target === 'unknown') uncertain = true;
-        else if (typeof target === 'object') queue.push(target);
+        else if (typeof target === 'object') stack.push(target);
       }
     }
-    const result: Reach = { members, streams, local, cachesStream, uncertain };
+    const result: Reach = {
+      members,
+      streams: streams ?? NO_NAMES,
+      local: local ?? NO_NAMES,
+      cachesStream: cachesStream ?? NO_NAMES,
+      uncertain,
+    };
     reachMemo.set(start, result);
     return result;
   };
 
-  const caches = new Map<string, CacheFacts>();
-  for (const r of methods.values()) {
-    if (r.method.cached?.kind === 'cached') {
-      caches.set(r.method.name, {
-        name: r.method.name,
-        owner: r,
-        fronts: [],
-        reads: new Set(r.reads),
-      });
-    }
-  }
-  for (const r of methods.values()) {
-    const fronted = r.method.cached?.kind === 'cachedList' ? r.method.cached.fronts : null;
-    const cache = fronted ? caches.get(fronted) : undefined;
-    if (!cache) continue;
-    (cache.fronts as Resolved[]).push(r);
-    for (const t of r.reads) (cache.reads as Set<string>).add(t);
-  }
+  const caches = cachesOf(methods);
 
   // Every definition's handler is registered at run time, overridden or not.
   const handlers = new Map<string, HandlerFacts[]>();
@@ -517,7 +500,7 @@ function buildComposition(
       if (!r.method.handles) continue;
       const stream = streamName(r.method.handles.stream);
       const { local, uncertain } = reach(r);
-      getOrCreate(handlers, stream, () => []).push({
+      getOrCreate(handlers, stream, newList).push({
         handler: r,
         stream,
         invalidates: local,
@@ -532,7 +515,7 @@ function buildComposition(
       if (r.method.handles) continue;
       if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
       for (const stream of streamNames) {
-        getOrCreate(handlers, stream, () => []).push({
+        getOrCreate(handlers, stream, newList).push({
           handler: r,
           stream,
           invalidates: reach(r).local,
@@ -554,13 +537,18 @@ function buildComposition(
       }
     }
   }
-  const appCalled = new Set(apps.flatMap((a) => a.calls.map((c) => c.method)));
-  const entryPoints = [...methods.values()].filter(
-    (r) => r.method.name !== 'prepare' && (!called.has(r) || appCalled.has(r.method.name)),
-  );
-  const writePaths: WritePath[] = entryPoints
-    .filter((r) => r.writes.length > 0)
-    .map((r) => ({ root: r, writes: new Set(r.writes), ...reach(r) }));
+  const appCalled = new Set<string>();
+  for (const a of apps) for (const c of a.calls) appCalled.add(c.method);
+  const entryPoints: Resolved[] = [];
+  const writePaths: WritePath[] = [];
+  for (const r of methods.values()) {
+    if (r.method.name === 'prepare' || (called.has(r) && !appCalled.has(r.method.name))) continue;
+    entryPoints.push(r);
+    if (r.writes.length === 0) continue;
+    const { members, streams, local, cachesStream, uncertain } = reach(r);
+    const writes = new Set(r.writes);
+    writePaths.push({ root: r, writes, members, streams, local, cachesStream, uncertain });
+  }
 
   const writeLocation = (r: Resolved, table: string): SourceLocation => {
     const own = r.method.tableAccesses.find((a) => a.access === 'write' && a.table === table);
@@ -579,7 +567,7 @@ function buildComposition(
     if (!byTable) {
       byTable = new Map();
       for (const cache of caches.values()) {
-        for (const t of cache.reads) getOrCreate(byTable, t, () => []).push(cache);
+        for (const t of cache.reads) getOrCreate(byTable, t, newList).push(cache);
       }
     }
     return byTable.get(table) ?? [];
@@ -587,7 +575,8 @@ function buildComposition(
 
   const handlerInvalidates = (streams: Iterable<string>, cache: string): boolean => {
     for (const s of streams) {
-      if ((handlers.get(s) ?? []).some((h) => h.uncertain || h.invalidates.has(cache))) return true;
+      for (const h of handlers.get(s) ?? NONE)
+        if (h.uncertain || h.invalidates.has(cache)) return true;
     }
     return false;
   };
@@ -613,6 +602,78 @@ function buildComposition(
     resolveCall,
     writeLocation,
   };
+}
+
+/**
+ * Each method name's definitions along `chain`, innermost first, and the one
+ * that wins. With the analyser's view of the composition (`info`), the winner
+ * is the definition it names, carrying reads and writes closed over calls as
+ * the composition resolves them; without, the outermost definition.
+ */
+function resolveDefinitions(
+  chain: readonly StoreInfo[],
+  info: CompositionInfo | null,
+  storesByName: ReadonlyMap<string, StoreInfo>,
+): { methods: Map<string, Resolved>; definitions: Map<string, Resolved[]> } {
+  const effective = new Map<string, CompositionMethod>();
+  for (const m of info?.methods ?? NONE) effective.set(m.name, m);
+  // The winning definitions, found first so that each definition is resolved once.
+  const winners = new Map<MethodInfo, CompositionMethod>();
+  for (const m of effective.values()) {
+    const method = storesByName.get(m.store)?.methods.find((x) => x.name === m.name);
+    if (method) winners.set(method, m);
+  }
+  const methods = new Map<string, Resolved>();
+  const definitions = new Map<string, Resolved[]>();
+  const resolvedWinners = new Map<CompositionMethod, Resolved>();
+  for (const store of chain) {
+    for (const method of store.methods) {
+      const winner = winners.get(method);
+      const { reads, writes } = winner ?? method;
+      const r: Resolved = { store, method, reads, writes };
+      if (winner) resolvedWinners.set(winner, r);
+      const defs = definitions.get(method.name);
+      // Sized to fit: most names have one definition.
+      if (defs) defs.push(r);
+      else definitions.set(method.name, [r]);
+      if (!info) methods.set(method.name, r);
+    }
+  }
+  for (const m of effective.values()) {
+    let r = resolvedWinners.get(m);
+    if (!r) {
+      const store = storesByName.get(m.store);
+      const method = store?.methods.find((x) => x.name === m.name);
+      if (!store || !method) continue;
+      // A winner outside the chain comes after every definition in it.
+      r = { store, method, reads: m.reads, writes: m.writes };
+      const defs = definitions.get(m.name);
+      if (defs) defs.push(r);
+      else definitions.set(m.name, [r]);
+    }
+    methods.set(m.name, r);
+  }
+  return { methods, definitions };
+}
+
+/** The composition's caches, in `methods` order, each with its `@cachedList()` fronts in that order. */
+function cachesOf(methods: ReadonlyMap<string, Resolved>): Map<string, CacheFacts> {
+  // Fronts are collected first so that each cache is made once, whole.
+  const frontsOf = new Map<string, Resolved[]>();
+  for (const r of methods.values()) {
+    const cached = r.method.cached;
+    if (cached?.kind === 'cachedList' && cached.fronts)
+      getOrCreate(frontsOf, cached.fronts, newList).push(r);
+  }
+  const caches = new Map<string, CacheFacts>();
+  for (const r of methods.values()) {
+    if (r.method.cached?.kind !== 'cached') continue;
+    const fronts = frontsOf.get(r.method.name) ?? NONE;
+    const reads = new Set(r.reads);
+    for (const front of fronts) for (const t of front.reads) reads.add(t);
+    caches.set(r.method.name, { name: r.method.name, owner: r, fronts, reads });
+  }
+  return caches;
 }
 
 /** The method `name` resolves to from `store`: in each composition holding it, else along its own mixin chain. */
