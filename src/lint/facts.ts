@@ -176,7 +176,9 @@ export interface ModelFacts {
   covers(stream: string, table: string): 'yes' | 'no' | 'unknown';
   /** Unresolved facts the analyser attributes to a store's method. */
   unresolvedWithin(store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[];
-  /** The certain writes (see `certainWrites`) of `table`, in `certainWrites` order. */
+  /** Every certain write (see `CertainWrite`), listed once per model for the rules that walk them all. */
+  certainWrites(): readonly CertainWrite[];
+  /** The certain writes of `table`, in `certainWrites()` order. */
   certainWritesOf(table: string): readonly CertainWrite[];
 }
 
@@ -195,15 +197,21 @@ const NONE: readonly never[] = Object.freeze([]);
 /** The empty set of names a reach without streams or invalidations holds. */
 const NO_NAMES: ReadonlySet<string> = new Set();
 
-/** A new list, for `getOrCreate` (one function, not a closure per call). */
-function newList<T>(): T[] {
-  return [];
+/**
+ * Adds `value` to the list under `key`. A new list is made to fit its first
+ * value: most lists here hold one, and `[]` then `push` reserves room for
+ * many.
+ */
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }
 
 /** `items` in lists by `key`, each list in the items' order. */
 function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
   const out = new Map<K, V[]>();
-  for (const v of items) getOrCreate(out, key(v), () => []).push(v);
+  for (const v of items) append(out, key(v), v);
   return out;
 }
 
@@ -266,7 +274,7 @@ function buildFacts(model: StoreModel): ModelFacts {
   for (const u of model.unresolved) {
     if (u.store === null || u.method === null) continue;
     const byMethod = getOrCreate(unresolvedByMethod, u.store, () => new Map());
-    getOrCreate(byMethod, u.method, () => []).push(u);
+    append(byMethod, u.method, u);
   }
   const unresolvedWithin = (store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[] =>
     unresolvedByMethod.get(store.exportName)?.get(method.name) ?? NONE;
@@ -324,11 +332,13 @@ function buildFacts(model: StoreModel): ModelFacts {
   const containing = new Map<StoreInfo, CompositionFacts[]>();
   for (const c of compositions) {
     for (const s of c.chain) {
-      getOrCreate(containing, s, () => []).push(c);
+      append(containing, s, c);
     }
   }
 
   const writerCompositions = compositions.filter((c) => c.isWriter);
+  let writes: CertainWrite[] | null = null;
+  const allCertainWrites = () => (writes ??= certainWrites(writerCompositions));
   let writesByTable: Map<string, CertainWrite[]> | null = null;
   return {
     model,
@@ -353,8 +363,9 @@ function buildFacts(model: StoreModel): ModelFacts {
       return info.tables.includes(table) ? 'yes' : 'no';
     },
     unresolvedWithin,
+    certainWrites: allCertainWrites,
     certainWritesOf(table) {
-      writesByTable ??= groupBy(certainWrites({ writerCompositions }), (w) => w.table);
+      writesByTable ??= groupBy(allCertainWrites(), (w) => w.table);
       return writesByTable.get(table) ?? [];
     },
   };
@@ -375,17 +386,17 @@ export interface CertainWrite {
  * something unresolved in reach is skipped (it may announce or invalidate
  * more than the model shows); `analysis-unresolved` reports why.
  */
-export function* certainWrites(
-  facts: Pick<ModelFacts, 'writerCompositions'>,
-): Generator<CertainWrite> {
-  for (const writer of facts.writerCompositions) {
+function certainWrites(writerCompositions: readonly CompositionFacts[]): CertainWrite[] {
+  const writes: CertainWrite[] = [];
+  for (const writer of writerCompositions) {
     if (writer.unknownMixins.length) continue;
     const writerApps = writer.apps.filter((a) => a.role === 'writer').map((a) => a.name);
     for (const path of writer.writePaths) {
       if (path.uncertain) continue;
-      for (const table of path.writes) yield { writer, writerApps, path, table };
+      for (const table of path.writes) writes.push({ writer, writerApps, path, table });
     }
   }
+  return writes;
 }
 
 function buildComposition(
@@ -450,23 +461,23 @@ function buildComposition(
   const reach = (start: Resolved): Reach => {
     const cached = reachMemo.get(start);
     if (cached) return cached;
-    const members: Resolved[] = [];
-    // Most methods call no other and allocate or invalidate little: each set
-    // is made when it gets its first member (an empty one is shared).
+    const members = [start];
+    // Most methods call no other and allocate or invalidate little: each
+    // collection is made when it gets its first member (an empty set is shared).
+    let stack: Resolved[] | undefined;
     let seen: Set<Resolved> | undefined;
     let streams: Set<string> | undefined;
     let local: Set<string> | undefined;
     let cachesStream: Set<string> | undefined;
     let uncertain = unknownMixins.length > 0;
-    const stack = [start];
-    while (stack.length) {
-      const r = stack.pop()!;
-      if (members.length) {
+    for (let r: Resolved | undefined = start; r; r = stack?.pop()) {
+      // Past `start`, each method comes off the stack of calls.
+      if (stack) {
         seen ??= new Set(members);
         if (seen.has(r)) continue;
         seen.add(r);
+        members.push(r);
       }
-      members.push(r);
       if (unresolvedWithin(r.store, r.method).length || r.method.helpersUnresolved)
         uncertain = true;
       for (const a of r.method.allocates) (streams ??= new Set()).add(streamName(a.stream));
@@ -477,7 +488,7 @@ function buildComposition(
       for (const call of r.method.calls) {
         const target = resolveCall(r, call);
         if (target === 'unknown') uncertain = true;
-        else if (typeof target === 'object') stack.push(target);
+        else if (typeof target === 'object') (stack ??= []).push(target);
       }
     }
     const result: Reach = {
@@ -500,12 +511,7 @@ function buildComposition(
       if (!r.method.handles) continue;
       const stream = streamName(r.method.handles.stream);
       const { local, uncertain } = reach(r);
-      getOrCreate(handlers, stream, newList).push({
-        handler: r,
-        stream,
-        invalidates: local,
-        uncertain,
-      });
+      append(handlers, stream, { handler: r, stream, invalidates: local, uncertain });
     }
   }
   // A method whose decorator the analyser could not resolve may be a handler
@@ -515,7 +521,7 @@ function buildComposition(
       if (r.method.handles) continue;
       if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
       for (const stream of streamNames) {
-        getOrCreate(handlers, stream, newList).push({
+        append(handlers, stream, {
           handler: r,
           stream,
           invalidates: reach(r).local,
@@ -567,7 +573,7 @@ function buildComposition(
     if (!byTable) {
       byTable = new Map();
       for (const cache of caches.values()) {
-        for (const t of cache.reads) getOrCreate(byTable, t, newList).push(cache);
+        for (const t of cache.reads) append(byTable, t, cache);
       }
     }
     return byTable.get(table) ?? [];
@@ -607,53 +613,63 @@ function buildComposition(
 /**
  * Each method name's definitions along `chain`, innermost first, and the one
  * that wins. With the analyser's view of the composition (`info`), the winner
- * is the definition it names, carrying reads and writes closed over calls as
- * the composition resolves them; without, the outermost definition.
+ * is the definition it names (the first of that name in the store it names),
+ * carrying reads and writes closed over calls as the composition resolves
+ * them; without, the outermost definition.
  */
 function resolveDefinitions(
   chain: readonly StoreInfo[],
   info: CompositionInfo | null,
   storesByName: ReadonlyMap<string, StoreInfo>,
 ): { methods: Map<string, Resolved>; definitions: Map<string, Resolved[]> } {
-  const effective = new Map<string, CompositionMethod>();
-  for (const m of info?.methods ?? NONE) effective.set(m.name, m);
-  // The winning definitions, found first so that each definition is resolved once.
-  const winners = new Map<MethodInfo, CompositionMethod>();
-  for (const m of effective.values()) {
-    const method = storesByName.get(m.store)?.methods.find((x) => x.name === m.name);
-    if (method) winners.set(method, m);
-  }
-  const methods = new Map<string, Resolved>();
   const definitions = new Map<string, Resolved[]>();
-  const resolvedWinners = new Map<CompositionMethod, Resolved>();
+  if (!info) {
+    const methods = new Map<string, Resolved>();
+    for (const store of chain) {
+      for (const method of store.methods) {
+        const r: Resolved = { store, method, reads: method.reads, writes: method.writes };
+        append(definitions, method.name, r);
+        methods.set(method.name, r);
+      }
+    }
+    return { methods, definitions };
+  }
+  // The winners by name, in the analyser's order. Each slot holds what the
+  // analyser says until the chain walk meets that definition, and then its
+  // `Resolved`: the map becomes `methods` without a second map of this size.
+  const slots = new Map<string, CompositionMethod | Resolved>();
+  for (const m of info.methods) slots.set(m.name, m);
   for (const store of chain) {
     for (const method of store.methods) {
-      const winner = winners.get(method);
-      const { reads, writes } = winner ?? method;
+      const slot = slots.get(method.name);
+      const wins = slot !== undefined && unfilled(slot) && storesByName.get(slot.store) === store;
+      const { reads, writes } = wins ? slot : method;
       const r: Resolved = { store, method, reads, writes };
-      if (winner) resolvedWinners.set(winner, r);
-      const defs = definitions.get(method.name);
-      // Sized to fit: most names have one definition.
-      if (defs) defs.push(r);
-      else definitions.set(method.name, [r]);
-      if (!info) methods.set(method.name, r);
+      if (wins) slots.set(method.name, r);
+      append(definitions, method.name, r);
     }
   }
-  for (const m of effective.values()) {
-    let r = resolvedWinners.get(m);
-    if (!r) {
-      const store = storesByName.get(m.store);
-      const method = store?.methods.find((x) => x.name === m.name);
-      if (!store || !method) continue;
-      // A winner outside the chain comes after every definition in it.
-      r = { store, method, reads: m.reads, writes: m.writes };
-      const defs = definitions.get(m.name);
-      if (defs) defs.push(r);
-      else definitions.set(m.name, [r]);
+  // (`forEach`, not `for…of`: no [key, value] pair per entry.)
+  slots.forEach((slot, name) => {
+    if (!unfilled(slot)) return;
+    const store = storesByName.get(slot.store);
+    const method = store?.methods.find((x) => x.name === name);
+    // A winner the model lacks resolves to nothing.
+    if (!store || !method) {
+      slots.delete(name);
+      return;
     }
-    methods.set(m.name, r);
-  }
-  return { methods, definitions };
+    // A winner outside the chain comes after every definition in it.
+    const r: Resolved = { store, method, reads: slot.reads, writes: slot.writes };
+    slots.set(name, r);
+    append(definitions, name, r);
+  });
+  return { methods: slots as Map<string, Resolved>, definitions };
+}
+
+/** A slot of `resolveDefinitions` that the chain walk has not filled: it names its store by name. */
+function unfilled(slot: CompositionMethod | Resolved): slot is CompositionMethod {
+  return typeof slot.store === 'string';
 }
 
 /** The composition's caches, in `methods` order, each with its `@cachedList()` fronts in that order. */
@@ -662,8 +678,7 @@ function cachesOf(methods: ReadonlyMap<string, Resolved>): Map<string, CacheFact
   const frontsOf = new Map<string, Resolved[]>();
   for (const r of methods.values()) {
     const cached = r.method.cached;
-    if (cached?.kind === 'cachedList' && cached.fronts)
-      getOrCreate(frontsOf, cached.fronts, newList).push(r);
+    if (cached?.kind === 'cachedList' && cached.fronts) append(frontsOf, cached.fronts, r);
   }
   const caches = new Map<string, CacheFacts>();
   for (const r of methods.values()) {
@@ -680,10 +695,15 @@ function cachesOf(methods: ReadonlyMap<string, Resolved>): Map<string, CacheFact
 export function resolveMethod(facts: ModelFacts, store: StoreInfo, name: string): Resolved[] {
   const compositions = facts.compositionsContaining(store);
   if (compositions.length) {
-    return compositions.flatMap((c) => {
+    // Sized to fit, as `append` does: most stores are in one composition.
+    let found: Resolved[] | undefined;
+    for (const c of compositions) {
       const r = c.methods.get(name);
-      return r ? [r] : [];
-    });
+      if (!r) continue;
+      if (found) found.push(r);
+      else found = [r];
+    }
+    return found ?? [];
   }
   const seen = new Set<StoreInfo>();
   const find = (s: StoreInfo): Resolved | undefined => {

@@ -3,7 +3,7 @@
 // cache: no worker ever hears of the write, so their caches stay stale until
 // restart. An after-commit `this.invalidate(...)` fixes the writer only
 // (Synapse #13863); `invalidateCacheAndStream` or a stream fixes everyone.
-import { appsText, certainWrites, codeList, factsOf, getOrCreate, qualified } from '../facts.js';
+import { appsText, codeList, factsOf, getOrCreate, qualified } from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -32,7 +32,7 @@ export const unannouncedWrite = defineRule({
   check(model) {
     const facts = factsOf(model);
     const groups = new Map<string, Group>();
-    for (const { writer, writerApps, path, table } of certainWrites(facts)) {
+    for (const { writer, writerApps, path, table } of facts.certainWrites()) {
       // Announced (or perhaps announced) on a stream: the worker rule's concern.
       if ([...path.streams].some((s) => facts.covers(s, table) !== 'no')) continue;
       const uncovered: string[] = [];
