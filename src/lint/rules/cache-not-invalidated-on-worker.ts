@@ -20,7 +20,6 @@ interface Group {
 
 /** The certain writes of one table announced on one set of streams. */
 interface WriteGroup {
-  readonly key: string;
   readonly streams: ReadonlySet<string>;
   /** The streams of the set that carry the table, sorted. */
   readonly covering: readonly string[];
@@ -56,7 +55,6 @@ export const cacheNotInvalidatedOnWorker = defineRule({
         for (const { path } of facts.certainWritesOf(table)) {
           const key = [...path.streams].sort().join('\0');
           const group = getOrCreate(byStreams, key, () => ({
-            key,
             streams: path.streams,
             // Only the streams that carry this table can invalidate for it.
             covering: [...path.streams].filter((s) => facts.covers(s, table) === 'yes').sort(),
@@ -74,16 +72,12 @@ export const cacheNotInvalidatedOnWorker = defineRule({
       if (worker.unknownMixins.length) continue;
       const workerApps = worker.apps.filter((a) => a.role === 'worker').map((a) => a.name);
       for (const cache of worker.caches.values()) {
-        const invalidatedBy = new Map<string, boolean>();
         for (const table of cache.reads) {
           for (const writes of writeGroupsOf(table)) {
             // Every write of the group invalidates the cache through the caches stream.
             if (writes.throughCachesStream.get(cache.name) === writes.paths.length) continue;
-            let invalidated = invalidatedBy.get(writes.key);
-            if (invalidated === undefined) {
-              invalidated = worker.handlerInvalidates(writes.streams, cache.name);
-              invalidatedBy.set(writes.key, invalidated);
-            }
+            // Asked again for each table of one stream set: cheaper than a memo per cache.
+            const invalidated = worker.handlerInvalidates(writes.streams, cache.name);
             if (invalidated) continue;
             const streams = writes.covering;
             if (streams.length === 0) continue;

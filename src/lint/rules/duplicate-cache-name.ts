@@ -33,7 +33,10 @@ export const duplicateCacheName = defineRule({
       }
     >();
     for (const composition of facts.compositions) {
-      for (const [name, defs] of composition.definitions) {
+      // `forEach`, not `for…of`: no [name, defs] pair per name.
+      composition.definitions.forEach((defs, name) => {
+        // Most names have one definition: no list is made for them.
+        if (defs.length < 2) return;
         const cached = defs.filter((d) => d.method.cached?.kind === 'cached');
         for (let i = 1; i < cached.length; i++) {
           const here = cached[i]!;
@@ -53,7 +56,7 @@ export const duplicateCacheName = defineRule({
           }
           entry.compositions.add(composition.name);
         }
-      }
+      });
     }
     const sameName = [...byLocation.values()].map((e) => ({
       messageId: 'duplicate' as const,

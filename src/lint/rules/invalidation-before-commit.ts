@@ -64,7 +64,7 @@ export const invalidationBeforeCommit = defineRule({
         }
         // A method called in the transaction that invalidates at once in its own
         // body (one taking the transaction is reported above, in itself).
-        const seen = new Set<string>();
+        let seen: Set<string> | undefined; // made at the first finding: most methods have none
         for (const call of method.calls) {
           if (!call.inTransaction || call.reference) continue;
           if (call.receiver !== 'this' && call.receiver !== 'super') continue;
@@ -73,6 +73,7 @@ export const invalidationBeforeCommit = defineRule({
             for (const inv of target.method.invalidations) {
               if (inv.inTransaction || inv.inNestedFunction || !immediate(inv)) continue;
               const key = `${call.location.line}:${call.location.column}:${inv.cache}`;
+              seen ??= new Set();
               if (seen.has(key)) continue;
               seen.add(key);
               findings.push({

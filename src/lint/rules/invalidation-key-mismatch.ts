@@ -28,6 +28,17 @@ const FULL_KEY_KINDS = new Set<InvalidationInfo['kind']>([
   'invalidateCacheAndStream',
 ]);
 
+/** What is wrong with a key of `given` arguments for a cache keyed by `expected`, if anything. */
+function keyMismatch(
+  kind: InvalidationInfo['kind'],
+  given: number,
+  expected: number,
+): 'arity' | 'prefixArity' | null {
+  if (kind === 'invalidatePrefix' && (given < 1 || given > expected)) return 'prefixArity';
+  if (FULL_KEY_KINDS.has(kind) && given !== expected) return 'arity';
+  return null;
+}
+
 export const invalidationKeyMismatch = defineRule({
   id: 'invalidation-key-mismatch',
   meta: {
@@ -54,6 +65,13 @@ export const invalidationKeyMismatch = defineRule({
         for (const inv of method.invalidations) {
           for (const target of resolveMethod(facts, store, inv.cache)) {
             const cached = target.method.cached;
+            // The common case, a key that fits a `@cached()` method, builds no message data.
+            if (
+              cached?.kind === 'cached' &&
+              (inv.keyArity === null ||
+                keyMismatch(inv.kind, inv.keyArity, cached.keyArity) === null)
+            )
+              continue;
             let messageId: MessageId | null = null;
             const data: Record<string, string | number> = {
               kind: inv.kind,
@@ -84,9 +102,7 @@ export const invalidationKeyMismatch = defineRule({
                 givenS: given === 1 ? '' : 's',
                 expectedS: expected === 1 ? '' : 's',
               });
-              if (FULL_KEY_KINDS.has(inv.kind) && given !== expected) messageId = 'arity';
-              if (inv.kind === 'invalidatePrefix' && (given < 1 || given > expected))
-                messageId = 'prefixArity';
+              messageId = keyMismatch(inv.kind, given, expected);
             }
             if (!messageId) continue;
             const key = `${inv.location.file}:${inv.location.line}:${inv.location.column}:${messageId}:${target.store.name}`;

@@ -95,15 +95,16 @@ export const workerWrites = defineRule({
         for (const r of defs) {
           const { store, method } = r;
           const base = { store: store.name, method: method.name };
-          const reported = new Set<string>();
+          // Made at the first write: most methods of a worker write nothing.
+          let reported: Set<string> | undefined;
           for (const access of method.tableAccesses) {
             if (
               access.access !== 'write' ||
               allowed.has(access.table) ||
-              reported.has(access.table)
+              reported?.has(access.table)
             )
               continue;
-            reported.add(access.table);
+            (reported ??= new Set()).add(access.table);
             add(
               'write',
               access.location,
@@ -118,8 +119,8 @@ export const workerWrites = defineRule({
             );
           }
           for (const table of method.directWrites) {
-            if (allowed.has(table) || reported.has(table)) continue;
-            reported.add(table);
+            if (allowed.has(table) || reported?.has(table)) continue;
+            (reported ??= new Set()).add(table);
             add(
               'write',
               method.location,
@@ -130,7 +131,7 @@ export const workerWrites = defineRule({
             );
           }
           for (const table of r.writes) {
-            if (allowed.has(table) || reported.has(table)) continue;
+            if (allowed.has(table) || reported?.has(table)) continue;
             // Reported where a called method writes it.
             const viaCallee = method.calls.some((call) => {
               const target = worker.resolveCall(r, call);
