@@ -294,6 +294,13 @@ function buildFacts(model: StoreModel): ModelFacts {
     compositionKey(a.composition, a.compositionFile),
   );
 
+  const lookups: ModelLookups = {
+    storesByName,
+    streamName,
+    unresolvedWithin,
+    streamNames,
+    decoratorsUnresolved: model.unresolved.some((u) => u.kind === 'decorator'),
+  };
   const compositions: CompositionFacts[] = [];
   const byKey = new Map<string, CompositionFacts>();
   const addComposition = (
@@ -303,16 +310,7 @@ function buildFacts(model: StoreModel): ModelFacts {
     roots: readonly string[],
   ) => {
     if (byKey.has(key)) return;
-    const facts = buildComposition(
-      name,
-      info,
-      roots,
-      appsByComposition.get(key) ?? [],
-      storesByName,
-      streamName,
-      unresolvedWithin,
-      streamNames,
-    );
+    const facts = buildComposition(name, info, roots, appsByComposition.get(key) ?? [], lookups);
     compositions.push(facts);
     byKey.set(key, facts);
   };
@@ -399,29 +397,39 @@ function certainWrites(writerCompositions: readonly CompositionFacts[]): Certain
   return writes;
 }
 
+/** What each composition's facts are built from: derived once per model. */
+interface ModelLookups {
+  readonly storesByName: ReadonlyMap<string, StoreInfo>;
+  readonly streamName: (ref: string) => string;
+  readonly unresolvedWithin: (s: StoreInfo, m: MethodInfo) => readonly UnresolvedFact[];
+  /** Every stream a write may be announced on. */
+  readonly streamNames: readonly string[];
+  /** Some decorator was left unresolved: a method may be a handler the model does not show. */
+  readonly decoratorsUnresolved: boolean;
+}
+
 function buildComposition(
   name: string,
   info: CompositionInfo | null,
   roots: readonly string[],
   apps: readonly AppInfo[],
-  storesByName: ReadonlyMap<string, StoreInfo>,
-  streamName: (ref: string) => string,
-  unresolvedWithin: (s: StoreInfo, m: MethodInfo) => readonly UnresolvedFact[],
-  streamNames: readonly string[],
+  lookups: ModelLookups,
 ): CompositionFacts {
+  const { storesByName, streamName, unresolvedWithin, streamNames } = lookups;
   const chain: StoreInfo[] = [];
   const unknownMixins: string[] = [];
-  const visiting = new Set<StoreInfo>();
+  // A store entered is in the chain or, while its inner mixins are added, on
+  // the path to them (a cycle): either way it is not added again.
+  const entered = new Set<StoreInfo>();
   const add = (mixin: string) => {
     const store = storesByName.get(mixin);
     if (!store) {
       if (!unknownMixins.includes(mixin)) unknownMixins.push(mixin);
       return;
     }
-    if (chain.includes(store) || visiting.has(store)) return;
-    visiting.add(store);
+    if (entered.has(store)) return;
+    entered.add(store);
     for (const inner of store.composes) add(inner);
-    visiting.delete(store);
     chain.push(store);
   };
   for (const m of roots) add(m);
@@ -516,45 +524,52 @@ function buildComposition(
   }
   // A method whose decorator the analyser could not resolve may be a handler
   // of any stream: an uncertain one of each, so the rules stay silent.
-  for (const defs of definitions.values()) {
-    for (const r of defs) {
-      if (r.method.handles) continue;
-      if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
-      for (const stream of streamNames) {
-        append(handlers, stream, {
-          handler: r,
-          stream,
-          invalidates: reach(r).local,
-          uncertain: true,
-        });
+  if (lookups.decoratorsUnresolved) {
+    for (const defs of definitions.values()) {
+      for (const r of defs) {
+        if (r.method.handles) continue;
+        if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
+        for (const stream of streamNames) {
+          append(handlers, stream, {
+            handler: r,
+            stream,
+            invalidates: reach(r).local,
+            uncertain: true,
+          });
+        }
       }
     }
   }
 
   // Write paths start where no other method of the composition calls in, or
   // where app code calls in. `prepare()` runs at start-up, before any cache
-  // holds an entry, so its writes cannot leave one stale.
-  const called = new Set<Resolved>();
-  for (const defs of definitions.values()) {
-    for (const r of defs) {
-      for (const call of r.method.calls) {
-        const target = resolveCall(r, call);
-        if (typeof target === 'object' && target !== r) called.add(target);
+  // holds an entry, so its writes cannot leave one stale. Found when first
+  // asked for: the rules ask only of writers.
+  let entries: { entryPoints: Resolved[]; writePaths: WritePath[] } | undefined;
+  const findEntries = () => {
+    const called = new Set<Resolved>();
+    for (const defs of definitions.values()) {
+      for (const r of defs) {
+        for (const call of r.method.calls) {
+          const target = resolveCall(r, call);
+          if (typeof target === 'object' && target !== r) called.add(target);
+        }
       }
     }
-  }
-  const appCalled = new Set<string>();
-  for (const a of apps) for (const c of a.calls) appCalled.add(c.method);
-  const entryPoints: Resolved[] = [];
-  const writePaths: WritePath[] = [];
-  for (const r of methods.values()) {
-    if (r.method.name === 'prepare' || (called.has(r) && !appCalled.has(r.method.name))) continue;
-    entryPoints.push(r);
-    if (r.writes.length === 0) continue;
-    const { members, streams, local, cachesStream, uncertain } = reach(r);
-    const writes = new Set(r.writes);
-    writePaths.push({ root: r, writes, members, streams, local, cachesStream, uncertain });
-  }
+    const appCalled = new Set<string>();
+    for (const a of apps) for (const c of a.calls) appCalled.add(c.method);
+    const entryPoints: Resolved[] = [];
+    const writePaths: WritePath[] = [];
+    for (const r of methods.values()) {
+      if (r.method.name === 'prepare' || (called.has(r) && !appCalled.has(r.method.name))) continue;
+      entryPoints.push(r);
+      if (r.writes.length === 0) continue;
+      const { members, streams, local, cachesStream, uncertain } = reach(r);
+      const writes = new Set(r.writes);
+      writePaths.push({ root: r, writes, members, streams, local, cachesStream, uncertain });
+    }
+    return { entryPoints, writePaths };
+  };
 
   const writeLocation = (r: Resolved, table: string): SourceLocation => {
     const own = r.method.tableAccesses.find((a) => a.access === 'write' && a.table === table);
@@ -600,8 +615,12 @@ function buildComposition(
     definitions,
     caches,
     handlers,
-    entryPoints,
-    writePaths,
+    get entryPoints() {
+      return (entries ??= findEntries()).entryPoints;
+    },
+    get writePaths() {
+      return (entries ??= findEntries()).writePaths;
+    },
     handlerInvalidates,
     cachesReading,
     reach,
@@ -695,15 +714,16 @@ function cachesOf(methods: ReadonlyMap<string, Resolved>): Map<string, CacheFact
 export function resolveMethod(facts: ModelFacts, store: StoreInfo, name: string): Resolved[] {
   const compositions = facts.compositionsContaining(store);
   if (compositions.length) {
-    // Sized to fit, as `append` does: most stores are in one composition.
-    let found: Resolved[] | undefined;
+    // Room for one per composition, trimmed to those found: `push` onto a
+    // short list would reserve room for many (rules ask this per invalidation).
+    const found = new Array<Resolved>(compositions.length);
+    let count = 0;
     for (const c of compositions) {
       const r = c.methods.get(name);
-      if (!r) continue;
-      if (found) found.push(r);
-      else found = [r];
+      if (r) found[count++] = r;
     }
-    return found ?? [];
+    found.length = count;
+    return found;
   }
   const seen = new Set<StoreInfo>();
   const find = (s: StoreInfo): Resolved | undefined => {
