@@ -49,24 +49,29 @@ export const cacheNotInvalidatedOnWorker = defineRule({
     // and many writes share a stream set: the writes of each table are
     // grouped by it once, so a cache is checked once per group, not per write.
     const writeGroups = new Map<string, readonly WriteGroup[]>();
-    const writeGroupsOf = (table: string): readonly WriteGroup[] =>
-      getOrCreate(writeGroups, table, () => {
-        const byStreams = new Map<string, WriteGroup>();
-        for (const { path } of facts.certainWritesOf(table)) {
-          const key = [...path.streams].sort().join('\0');
-          const group = getOrCreate(byStreams, key, () => ({
-            streams: path.streams,
-            // Only the streams that carry this table can invalidate for it.
-            covering: [...path.streams].filter((s) => facts.covers(s, table) === 'yes').sort(),
-            paths: [],
-            throughCachesStream: new Map<string, number>(),
-          }));
-          group.paths.push(path);
-          for (const c of path.cachesStream)
-            group.throughCachesStream.set(c, (group.throughCachesStream.get(c) ?? 0) + 1);
-        }
-        return [...byStreams.values()];
-      });
+    const groupWrites = (table: string): readonly WriteGroup[] => {
+      const byStreams = new Map<string, WriteGroup>();
+      for (const { path } of facts.certainWritesOf(table)) {
+        const key = [...path.streams].sort().join('\0');
+        const group = getOrCreate(byStreams, key, () => ({
+          streams: path.streams,
+          // Only the streams that carry this table can invalidate for it.
+          covering: [...path.streams].filter((s) => facts.covers(s, table) === 'yes').sort(),
+          paths: [],
+          throughCachesStream: new Map<string, number>(),
+        }));
+        group.paths.push(path);
+        for (const c of path.cachesStream)
+          group.throughCachesStream.set(c, (group.throughCachesStream.get(c) ?? 0) + 1);
+      }
+      return [...byStreams.values()];
+    };
+    // Asked once per table each cache reads: the hit makes no closure.
+    const writeGroupsOf = (table: string): readonly WriteGroup[] => {
+      let groups = writeGroups.get(table);
+      if (!groups) writeGroups.set(table, (groups = groupWrites(table)));
+      return groups;
+    };
     for (const worker of facts.workerCompositions) {
       // Handlers of a mixin the model lacks could invalidate anything.
       if (worker.unknownMixins.length) continue;
