@@ -279,14 +279,20 @@ function buildFacts(model: StoreModel): ModelFacts {
   const unresolvedWithin = (store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[] =>
     unresolvedByMethod.get(store.exportName)?.get(method.name) ?? NONE;
 
-  // Every stream a write may be announced on: defined, or named by a generator or an allocation.
-  const streamNameSet = new Set<string>();
-  for (const s of model.streams) streamNameSet.add(s.name);
-  for (const s of model.stores) {
-    for (const g of s.idGenerators) streamNameSet.add(streamName(g.stream));
-    for (const m of s.methods) for (const a of m.allocates) streamNameSet.add(streamName(a.stream));
-  }
-  const streamNames = [...streamNameSet].sort();
+  // Every stream a write may be announced on: defined, or named by a generator
+  // or an allocation. Listed when first needed (only for a method whose
+  // decorator is unresolved): it takes a walk over every method.
+  let streamNameList: string[] | undefined;
+  const streamNames = (): readonly string[] => {
+    if (streamNameList) return streamNameList;
+    const names = new Set<string>();
+    for (const s of model.streams) names.add(s.name);
+    for (const s of model.stores) {
+      for (const g of s.idGenerators) names.add(streamName(g.stream));
+      for (const m of s.methods) for (const a of m.allocates) names.add(streamName(a.stream));
+    }
+    return (streamNameList = [...names].sort());
+  };
 
   // Compositions by file and name: two of one name are told apart by file.
   const compositionKey = (name: string, file: string): string => `${file}#${name}`;
@@ -403,7 +409,7 @@ interface ModelLookups {
   readonly streamName: (ref: string) => string;
   readonly unresolvedWithin: (s: StoreInfo, m: MethodInfo) => readonly UnresolvedFact[];
   /** Every stream a write may be announced on. */
-  readonly streamNames: readonly string[];
+  readonly streamNames: () => readonly string[];
   /** Some decorator was left unresolved: a method may be a handler the model does not show. */
   readonly decoratorsUnresolved: boolean;
 }
@@ -529,7 +535,7 @@ function buildComposition(
       for (const r of defs) {
         if (r.method.handles) continue;
         if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
-        for (const stream of streamNames) {
+        for (const stream of streamNames()) {
           append(handlers, stream, {
             handler: r,
             stream,
@@ -659,9 +665,16 @@ function resolveDefinitions(
   const slots = new Map<string, CompositionMethod | Resolved>();
   for (const m of info.methods) slots.set(m.name, m);
   for (const store of chain) {
+    // The names that resolve to this store (`storesByName.get(slot.store) ===
+    // store`), worked out once per store rather than looked up per method.
+    const exportName = storesByName.get(store.exportName) === store ? store.exportName : null;
+    const className = storesByName.get(store.name) === store ? store.name : null;
     for (const method of store.methods) {
       const slot = slots.get(method.name);
-      const wins = slot !== undefined && unfilled(slot) && storesByName.get(slot.store) === store;
+      const wins =
+        slot !== undefined &&
+        unfilled(slot) &&
+        (slot.store === exportName || slot.store === className);
       const { reads, writes } = wins ? slot : method;
       const r: Resolved = { store, method, reads, writes };
       if (wins) slots.set(method.name, r);
