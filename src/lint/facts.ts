@@ -10,6 +10,12 @@
 // method (or a call could not be resolved to a known method), the method is
 // marked `uncertain` and the rules stay silent about it; the unresolved fact
 // itself is reported by `analysis-unresolved`.
+//
+// Speed: lint() runs after every edit under `--watch`. The model arrives
+// deep-frozen (src/analysis/freeze.ts), and V8 (Node 20) iterates a frozen
+// array with `for…of`, or builds a Set from one, through the generic iterator
+// protocol: one object per element. So the loops here and in the rules over
+// model arrays that run per method are indexed, and `setOf` builds sets.
 import {
   CACHES_STREAM,
   CACHES_TABLE,
@@ -209,10 +215,17 @@ function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 }
 
 /** `items` in lists by `key`, each list in the items' order. */
-function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
+function groupBy<K, V>(items: readonly V[], key: (v: V) => K): Map<K, V[]> {
   const out = new Map<K, V[]>();
-  for (const v of items) append(out, key(v), v);
+  for (let i = 0; i < items.length; i++) append(out, key(items[i]!), items[i]!);
   return out;
+}
+
+/** A set of `items` (indexed: `items` may be a frozen model array, see the top of this file). */
+export function setOf<T>(items: readonly T[]): Set<T> {
+  const set = new Set<T>();
+  for (let i = 0; i < items.length; i++) set.add(items[i]!);
+  return set;
 }
 
 const memo = new WeakMap<StoreModel, ModelFacts>();
@@ -435,18 +448,18 @@ function buildComposition(
     }
     if (entered.has(store)) return;
     entered.add(store);
-    for (const inner of store.composes) add(inner);
+    for (let i = 0; i < store.composes.length; i++) add(store.composes[i]!);
     chain.push(store);
   };
-  for (const m of roots) add(m);
+  for (let i = 0; i < roots.length; i++) add(roots[i]!);
   // A composition class may declare members of its own.
   if (info?.ownStore) add(info.ownStore);
   const chainIndex = new Map<StoreInfo, number>();
   for (const [i, store] of chain.entries()) chainIndex.set(store, i);
   // `roots` lists the layers as the runtime applies them, repeats included.
   const applications = new Map<StoreInfo, number>();
-  for (const m of roots) {
-    const store = storesByName.get(m);
+  for (let i = 0; i < roots.length; i++) {
+    const store = storesByName.get(roots[i]!);
     if (store) applications.set(store, (applications.get(store) ?? 0) + 1);
   }
 
@@ -492,15 +505,18 @@ function buildComposition(
         seen.add(r);
         members.push(r);
       }
+      const { allocates, invalidations, calls } = r.method;
       if (unresolvedWithin(r.store, r.method).length || r.method.helpersUnresolved)
         uncertain = true;
-      for (const a of r.method.allocates) (streams ??= new Set()).add(streamName(a.stream));
-      for (const inv of r.method.invalidations) {
+      for (let i = 0; i < allocates.length; i++)
+        (streams ??= new Set()).add(streamName(allocates[i]!.stream));
+      for (let i = 0; i < invalidations.length; i++) {
+        const inv = invalidations[i]!;
         (local ??= new Set()).add(inv.cache);
         if (STREAM_INVALIDATION_KINDS.has(inv.kind)) (cachesStream ??= new Set()).add(inv.cache);
       }
-      for (const call of r.method.calls) {
-        const target = resolveCall(r, call);
+      for (let i = 0; i < calls.length; i++) {
+        const target = resolveCall(r, calls[i]!);
         if (target === 'unknown') uncertain = true;
         else if (typeof target === 'object') (stack ??= []).push(target);
       }
@@ -556,8 +572,9 @@ function buildComposition(
     const called = new Set<Resolved>();
     for (const defs of definitions.values()) {
       for (const r of defs) {
-        for (const call of r.method.calls) {
-          const target = resolveCall(r, call);
+        const calls = r.method.calls;
+        for (let i = 0; i < calls.length; i++) {
+          const target = resolveCall(r, calls[i]!);
           if (typeof target === 'object' && target !== r) called.add(target);
         }
       }
@@ -571,7 +588,7 @@ function buildComposition(
       entryPoints.push(r);
       if (r.writes.length === 0) continue;
       const { members, streams, local, cachesStream, uncertain } = reach(r);
-      const writes = new Set(r.writes);
+      const writes = setOf(r.writes);
       writePaths.push({ root: r, writes, members, streams, local, cachesStream, uncertain });
     }
     return { entryPoints, writePaths };
@@ -651,7 +668,8 @@ function resolveDefinitions(
   if (!info) {
     const methods = new Map<string, Resolved>();
     for (const store of chain) {
-      for (const method of store.methods) {
+      for (let i = 0; i < store.methods.length; i++) {
+        const method = store.methods[i]!;
         const r: Resolved = { store, method, reads: method.reads, writes: method.writes };
         append(definitions, method.name, r);
         methods.set(method.name, r);
@@ -663,13 +681,14 @@ function resolveDefinitions(
   // analyser says until the chain walk meets that definition, and then its
   // `Resolved`: the map becomes `methods` without a second map of this size.
   const slots = new Map<string, CompositionMethod | Resolved>();
-  for (const m of info.methods) slots.set(m.name, m);
+  for (let i = 0; i < info.methods.length; i++) slots.set(info.methods[i]!.name, info.methods[i]!);
   for (const store of chain) {
     // The names that resolve to this store (`storesByName.get(slot.store) ===
     // store`), worked out once per store rather than looked up per method.
     const exportName = storesByName.get(store.exportName) === store ? store.exportName : null;
     const className = storesByName.get(store.name) === store ? store.name : null;
-    for (const method of store.methods) {
+    for (let i = 0; i < store.methods.length; i++) {
+      const method = store.methods[i]!;
       const slot = slots.get(method.name);
       const wins =
         slot !== undefined &&
@@ -716,8 +735,9 @@ function cachesOf(methods: ReadonlyMap<string, Resolved>): Map<string, CacheFact
   for (const r of methods.values()) {
     if (r.method.cached?.kind !== 'cached') continue;
     const fronts = frontsOf.get(r.method.name) ?? NONE;
-    const reads = new Set(r.reads);
-    for (const front of fronts) for (const t of front.reads) reads.add(t);
+    const reads = setOf(r.reads);
+    for (const front of fronts)
+      for (let i = 0; i < front.reads.length; i++) reads.add(front.reads[i]!);
     caches.set(r.method.name, { name: r.method.name, owner: r, fronts, reads });
   }
   return caches;

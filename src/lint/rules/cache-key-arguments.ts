@@ -21,8 +21,11 @@ export const cacheKeyArguments = defineRule({
   },
   check(model) {
     const findings: Finding<'leftOut'>[] = [];
-    for (const store of model.stores) {
-      for (const method of store.methods) {
+    // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+    for (let s = 0; s < model.stores.length; s++) {
+      const store = model.stores[s]!;
+      for (let m = 0; m < store.methods.length; m++) {
+        const method = store.methods[m]!;
         const cached = method.cached;
         if (cached?.kind !== 'cached') continue;
         const left = cached.unkeyedParameters ?? [];

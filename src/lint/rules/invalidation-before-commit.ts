@@ -51,9 +51,14 @@ export const invalidationBeforeCommit = defineRule({
   check(model) {
     const facts = factsOf(model);
     const findings: Finding<'beforeCommit' | 'viaCall'>[] = [];
-    for (const store of model.stores) {
-      for (const method of store.methods) {
-        for (const inv of method.invalidations) {
+    // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+    for (let s = 0; s < model.stores.length; s++) {
+      const store = model.stores[s]!;
+      for (let m = 0; m < store.methods.length; m++) {
+        const method = store.methods[m]!;
+        const { invalidations, calls } = method;
+        for (let i = 0; i < invalidations.length; i++) {
+          const inv = invalidations[i]!;
           if (!inv.inTransaction || !immediate(inv)) continue;
           findings.push({
             messageId: 'beforeCommit',
@@ -65,7 +70,8 @@ export const invalidationBeforeCommit = defineRule({
         // A method called in the transaction that invalidates at once in its own
         // body (one taking the transaction is reported above, in itself).
         let seen: Set<string> | undefined; // made at the first finding: most methods have none
-        for (const call of method.calls) {
+        for (let c = 0; c < calls.length; c++) {
+          const call = calls[c]!;
           if (!call.inTransaction || call.reference) continue;
           if (call.receiver !== 'this' && call.receiver !== 'super') continue;
           for (const target of calledMethods(facts, store, call)) {

@@ -60,9 +60,13 @@ export const invalidationKeyMismatch = defineRule({
     const facts = factsOf(model);
     const findings = [];
     const seen = new Set<string>();
-    for (const store of model.stores) {
-      for (const method of store.methods) {
-        for (const inv of method.invalidations) {
+    // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+    for (let s = 0; s < model.stores.length; s++) {
+      const store = model.stores[s]!;
+      for (let m = 0; m < store.methods.length; m++) {
+        const method = store.methods[m]!;
+        for (let i = 0; i < method.invalidations.length; i++) {
+          const inv = method.invalidations[i]!;
           for (const target of resolveMethod(facts, store, inv.cache)) {
             const cached = target.method.cached;
             // The common case, a key that fits a `@cached()` method, builds no message data.

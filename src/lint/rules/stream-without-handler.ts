@@ -41,10 +41,18 @@ export const streamWithoutHandler = defineRule({
         for (const a of writer.apps) if (a.role === 'writer') entry.writers.add(a.name);
       };
       // Generator fields first, then allocations, each store in chain order.
+      // Indexed loops over the frozen model's arrays (see the top of facts.ts).
       for (const store of writer.chain) {
-        for (const g of store.idGenerators) announce(store, g.stream, g.location);
-        for (const m of store.methods)
-          for (const a of m.allocates) announce(store, a.stream, a.location);
+        for (let g = 0; g < store.idGenerators.length; g++) {
+          const { stream, location } = store.idGenerators[g]!;
+          announce(store, stream, location);
+        }
+        for (let m = 0; m < store.methods.length; m++) {
+          const allocates = store.methods[m]!.allocates;
+          for (let a = 0; a < allocates.length; a++) {
+            announce(store, allocates[a]!.stream, allocates[a]!.location);
+          }
+        }
       }
     }
     const findings = [];

@@ -94,10 +94,13 @@ export const workerWrites = defineRule({
       for (const defs of worker.definitions.values()) {
         for (const r of defs) {
           const { store, method } = r;
+          const { tableAccesses, directWrites, invalidations, allocates } = method;
           const base = { store: store.name, method: method.name };
           // Made at the first write: most methods of a worker write nothing.
           let reported: Set<string> | undefined;
-          for (const access of method.tableAccesses) {
+          // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+          for (let i = 0; i < tableAccesses.length; i++) {
+            const access = tableAccesses[i]!;
             if (
               access.access !== 'write' ||
               allowed.has(access.table) ||
@@ -118,7 +121,8 @@ export const workerWrites = defineRule({
               },
             );
           }
-          for (const table of method.directWrites) {
+          for (let i = 0; i < directWrites.length; i++) {
+            const table = directWrites[i]!;
             if (allowed.has(table) || reported?.has(table)) continue;
             (reported ??= new Set()).add(table);
             add(
@@ -130,7 +134,8 @@ export const workerWrites = defineRule({
               { ...base, table, allowed: allowedText },
             );
           }
-          for (const table of r.writes) {
+          for (let i = 0; i < r.writes.length; i++) {
+            const table = r.writes[i]!;
             if (allowed.has(table) || reported?.has(table)) continue;
             // Reported where a called method writes it.
             const viaCallee = method.calls.some((call) => {
@@ -152,7 +157,8 @@ export const workerWrites = defineRule({
             );
           }
           if (!allowed.has(CACHES_STREAM_TABLE)) {
-            for (const inv of method.invalidations) {
+            for (let i = 0; i < invalidations.length; i++) {
+              const inv = invalidations[i]!;
               if (!STREAM_INVALIDATION_KINDS.has(inv.kind)) continue;
               add(
                 'cachesStream',
@@ -167,7 +173,8 @@ export const workerWrites = defineRule({
               );
             }
           }
-          for (const allocation of method.allocates) {
+          for (let i = 0; i < allocates.length; i++) {
+            const allocation = allocates[i]!;
             const stream = facts.streamName(allocation.stream);
             add(
               'allocates',
