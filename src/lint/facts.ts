@@ -198,8 +198,12 @@ export function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => NoInfer<
   return value;
 }
 
-/** The empty list every lookup that finds nothing returns: no allocation per miss. */
-const NONE: readonly never[] = Object.freeze([]);
+/**
+ * The empty list every lookup that finds nothing returns: no allocation per
+ * miss. Not frozen, unlike the model: `readonly` keeps it empty, and `for…of`
+ * over a frozen array is slow (see the top of this file).
+ */
+const NONE: readonly never[] = [];
 /** The empty set of names a reach without streams or invalidations holds. */
 const NO_NAMES: ReadonlySet<string> = new Set();
 
@@ -725,15 +729,18 @@ function unfilled(slot: CompositionMethod | Resolved): slot is CompositionMethod
 
 /** The composition's caches, in `methods` order, each with its `@cachedList()` fronts in that order. */
 function cachesOf(methods: ReadonlyMap<string, Resolved>): Map<string, CacheFacts> {
-  // Fronts are collected first so that each cache is made once, whole.
+  // One pass over the methods for the caches' owners and the fronts of each
+  // name (`forEach`: no iterator result per method); then each cache is
+  // made once, whole.
+  const owners: Resolved[] = [];
   const frontsOf = new Map<string, Resolved[]>();
-  for (const r of methods.values()) {
+  methods.forEach((r) => {
     const cached = r.method.cached;
-    if (cached?.kind === 'cachedList' && cached.fronts) append(frontsOf, cached.fronts, r);
-  }
+    if (cached?.kind === 'cached') owners.push(r);
+    else if (cached?.kind === 'cachedList' && cached.fronts) append(frontsOf, cached.fronts, r);
+  });
   const caches = new Map<string, CacheFacts>();
-  for (const r of methods.values()) {
-    if (r.method.cached?.kind !== 'cached') continue;
+  for (const r of owners) {
     const fronts = frontsOf.get(r.method.name) ?? NONE;
     const reads = setOf(r.reads);
     for (const front of fronts)
