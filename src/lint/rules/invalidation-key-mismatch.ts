@@ -67,7 +67,9 @@ export const invalidationKeyMismatch = defineRule({
         const method = store.methods[m]!;
         for (let i = 0; i < method.invalidations.length; i++) {
           const inv = method.invalidations[i]!;
-          for (const target of resolveMethod(facts, store, inv.cache)) {
+          const targets = resolveMethod(facts, store, inv.cache);
+          for (let t = 0; t < targets.length; t++) {
+            const target = targets[t]!;
             const cached = target.method.cached;
             // The common case, a key that fits a `@cached()` method, builds no message data.
             if (
