@@ -10,11 +10,18 @@
 // method (or a call could not be resolved to a known method), the method is
 // marked `uncertain` and the rules stay silent about it; the unresolved fact
 // itself is reported by `analysis-unresolved`.
+//
+// Speed: lint() runs after every edit under `--watch`. The model arrives
+// deep-frozen (src/analysis/freeze.ts), and V8 (Node 20) iterates a frozen
+// array with `for…of`, or builds a Set from one, through the generic iterator
+// protocol: one object per element. So the loops here and in the rules over
+// model arrays that run per method are indexed, and `setOf` builds sets.
 import {
   CACHES_STREAM,
   CACHES_TABLE,
   type AppInfo,
   type CompositionInfo,
+  type CompositionMethod,
   type InvalidationKind,
   type MethodCall,
   type MethodInfo,
@@ -175,7 +182,9 @@ export interface ModelFacts {
   covers(stream: string, table: string): 'yes' | 'no' | 'unknown';
   /** Unresolved facts the analyser attributes to a store's method. */
   unresolvedWithin(store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[];
-  /** The certain writes (see `certainWrites`) of `table`, in `certainWrites` order. */
+  /** Every certain write (see `CertainWrite`), listed once per model for the rules that walk them all. */
+  certainWrites(): readonly CertainWrite[];
+  /** The certain writes of `table`, in `certainWrites()` order. */
   certainWritesOf(table: string): readonly CertainWrite[];
 }
 
@@ -189,11 +198,38 @@ export function getOrCreate<K, V>(map: Map<K, V>, key: K, create: () => NoInfer<
   return value;
 }
 
+/**
+ * The empty list every lookup that finds nothing returns: no allocation per
+ * miss. Not frozen, unlike the model: `readonly` keeps it empty, and `for…of`
+ * over a frozen array is slow (see the top of this file).
+ */
+const NONE: readonly never[] = [];
+/** The empty set of names a reach without streams or invalidations holds. */
+const NO_NAMES: ReadonlySet<string> = new Set();
+
+/**
+ * Adds `value` to the list under `key`. A new list is made to fit its first
+ * value: most lists here hold one, and `[]` then `push` reserves room for
+ * many.
+ */
+function append<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
 /** `items` in lists by `key`, each list in the items' order. */
-function groupBy<K, V>(items: Iterable<V>, key: (v: V) => K): Map<K, V[]> {
+function groupBy<K, V>(items: readonly V[], key: (v: V) => K): Map<K, V[]> {
   const out = new Map<K, V[]>();
-  for (const v of items) getOrCreate(out, key(v), () => []).push(v);
+  for (let i = 0; i < items.length; i++) append(out, key(items[i]!), items[i]!);
   return out;
+}
+
+/** A set of `items` (indexed: `items` may be a frozen model array, see the top of this file). */
+export function setOf<T>(items: readonly T[]): Set<T> {
+  const set = new Set<T>();
+  for (let i = 0; i < items.length; i++) set.add(items[i]!);
+  return set;
 }
 
 const memo = new WeakMap<StoreModel, ModelFacts>();
@@ -249,25 +285,31 @@ function buildFacts(model: StoreModel): ModelFacts {
   };
 
   // The analyser names the store and method an unresolved fact occurs in.
-  const unresolvedByMethod = new Map<string, UnresolvedFact[]>();
+  // Looked up once per method a rule visits: by store, then method, so that
+  // no lookup builds a key string.
+  const unresolvedByMethod = new Map<string, Map<string, UnresolvedFact[]>>();
   for (const u of model.unresolved) {
     if (u.store === null || u.method === null) continue;
-    const key = `${u.store}\0${u.method}`;
-    unresolvedByMethod.set(key, [...(unresolvedByMethod.get(key) ?? []), u]);
+    const byMethod = getOrCreate(unresolvedByMethod, u.store, () => new Map());
+    append(byMethod, u.method, u);
   }
   const unresolvedWithin = (store: StoreInfo, method: MethodInfo): readonly UnresolvedFact[] =>
-    unresolvedByMethod.get(`${store.exportName}\0${method.name}`) ?? [];
+    unresolvedByMethod.get(store.exportName)?.get(method.name) ?? NONE;
 
-  // Every stream a write may be announced on: defined, or named by a generator or an allocation.
-  const streamNames = [
-    ...new Set([
-      ...model.streams.map((s) => s.name),
-      ...model.stores.flatMap((s) => [
-        ...s.idGenerators.map((g) => streamName(g.stream)),
-        ...s.methods.flatMap((m) => m.allocates.map((a) => streamName(a.stream))),
-      ]),
-    ]),
-  ].sort();
+  // Every stream a write may be announced on: defined, or named by a generator
+  // or an allocation. Listed when first needed (only for a method whose
+  // decorator is unresolved): it takes a walk over every method.
+  let streamNameList: string[] | undefined;
+  const streamNames = (): readonly string[] => {
+    if (streamNameList) return streamNameList;
+    const names = new Set<string>();
+    for (const s of model.streams) names.add(s.name);
+    for (const s of model.stores) {
+      for (const g of s.idGenerators) names.add(streamName(g.stream));
+      for (const m of s.methods) for (const a of m.allocates) names.add(streamName(a.stream));
+    }
+    return (streamNameList = [...names].sort());
+  };
 
   // Compositions by file and name: two of one name are told apart by file.
   const compositionKey = (name: string, file: string): string => `${file}#${name}`;
@@ -275,6 +317,13 @@ function buildFacts(model: StoreModel): ModelFacts {
     compositionKey(a.composition, a.compositionFile),
   );
 
+  const lookups: ModelLookups = {
+    storesByName,
+    streamName,
+    unresolvedWithin,
+    streamNames,
+    decoratorsUnresolved: model.unresolved.some((u) => u.kind === 'decorator'),
+  };
   const compositions: CompositionFacts[] = [];
   const byKey = new Map<string, CompositionFacts>();
   const addComposition = (
@@ -284,16 +333,7 @@ function buildFacts(model: StoreModel): ModelFacts {
     roots: readonly string[],
   ) => {
     if (byKey.has(key)) return;
-    const facts = buildComposition(
-      name,
-      info,
-      roots,
-      appsByComposition.get(key) ?? [],
-      storesByName,
-      streamName,
-      unresolvedWithin,
-      streamNames,
-    );
+    const facts = buildComposition(name, info, roots, appsByComposition.get(key) ?? [], lookups);
     compositions.push(facts);
     byKey.set(key, facts);
   };
@@ -313,11 +353,13 @@ function buildFacts(model: StoreModel): ModelFacts {
   const containing = new Map<StoreInfo, CompositionFacts[]>();
   for (const c of compositions) {
     for (const s of c.chain) {
-      getOrCreate(containing, s, () => []).push(c);
+      append(containing, s, c);
     }
   }
 
   const writerCompositions = compositions.filter((c) => c.isWriter);
+  let writes: CertainWrite[] | null = null;
+  const allCertainWrites = () => (writes ??= certainWrites(writerCompositions));
   let writesByTable: Map<string, CertainWrite[]> | null = null;
   return {
     model,
@@ -342,8 +384,9 @@ function buildFacts(model: StoreModel): ModelFacts {
       return info.tables.includes(table) ? 'yes' : 'no';
     },
     unresolvedWithin,
+    certainWrites: allCertainWrites,
     certainWritesOf(table) {
-      writesByTable ??= groupBy(certainWrites({ writerCompositions }), (w) => w.table);
+      writesByTable ??= groupBy(allCertainWrites(), (w) => w.table);
       return writesByTable.get(table) ?? [];
     },
   };
@@ -364,17 +407,28 @@ export interface CertainWrite {
  * something unresolved in reach is skipped (it may announce or invalidate
  * more than the model shows); `analysis-unresolved` reports why.
  */
-export function* certainWrites(
-  facts: Pick<ModelFacts, 'writerCompositions'>,
-): Generator<CertainWrite> {
-  for (const writer of facts.writerCompositions) {
+function certainWrites(writerCompositions: readonly CompositionFacts[]): CertainWrite[] {
+  const writes: CertainWrite[] = [];
+  for (const writer of writerCompositions) {
     if (writer.unknownMixins.length) continue;
     const writerApps = writer.apps.filter((a) => a.role === 'writer').map((a) => a.name);
     for (const path of writer.writePaths) {
       if (path.uncertain) continue;
-      for (const table of path.writes) yield { writer, writerApps, path, table };
+      for (const table of path.writes) writes.push({ writer, writerApps, path, table });
     }
   }
+  return writes;
+}
+
+/** What each composition's facts are built from: derived once per model. */
+interface ModelLookups {
+  readonly storesByName: ReadonlyMap<string, StoreInfo>;
+  readonly streamName: (ref: string) => string;
+  readonly unresolvedWithin: (s: StoreInfo, m: MethodInfo) => readonly UnresolvedFact[];
+  /** Every stream a write may be announced on. */
+  readonly streamNames: () => readonly string[];
+  /** Some decorator was left unresolved: a method may be a handler the model does not show. */
+  readonly decoratorsUnresolved: boolean;
 }
 
 function buildComposition(
@@ -382,63 +436,38 @@ function buildComposition(
   info: CompositionInfo | null,
   roots: readonly string[],
   apps: readonly AppInfo[],
-  storesByName: ReadonlyMap<string, StoreInfo>,
-  streamName: (ref: string) => string,
-  unresolvedWithin: (s: StoreInfo, m: MethodInfo) => readonly UnresolvedFact[],
-  streamNames: readonly string[],
+  lookups: ModelLookups,
 ): CompositionFacts {
+  const { storesByName, streamName, unresolvedWithin, streamNames } = lookups;
   const chain: StoreInfo[] = [];
   const unknownMixins: string[] = [];
-  const visiting = new Set<StoreInfo>();
+  // A store entered is in the chain or, while its inner mixins are added, on
+  // the path to them (a cycle): either way it is not added again.
+  const entered = new Set<StoreInfo>();
   const add = (mixin: string) => {
     const store = storesByName.get(mixin);
     if (!store) {
       if (!unknownMixins.includes(mixin)) unknownMixins.push(mixin);
       return;
     }
-    if (chain.includes(store) || visiting.has(store)) return;
-    visiting.add(store);
-    for (const inner of store.composes) add(inner);
-    visiting.delete(store);
+    if (entered.has(store)) return;
+    entered.add(store);
+    for (let i = 0; i < store.composes.length; i++) add(store.composes[i]!);
     chain.push(store);
   };
-  for (const m of roots) add(m);
+  for (let i = 0; i < roots.length; i++) add(roots[i]!);
   // A composition class may declare members of its own.
   if (info?.ownStore) add(info.ownStore);
-  const chainIndex = new Map(chain.map((s, i) => [s, i]));
+  const chainIndex = new Map<StoreInfo, number>();
+  for (const [i, store] of chain.entries()) chainIndex.set(store, i);
   // `roots` lists the layers as the runtime applies them, repeats included.
   const applications = new Map<StoreInfo, number>();
-  for (const m of roots) {
-    const store = storesByName.get(m);
+  for (let i = 0; i < roots.length; i++) {
+    const store = storesByName.get(roots[i]!);
     if (store) applications.set(store, (applications.get(store) ?? 0) + 1);
   }
 
-  // The analyser's view of the composition: which definition wins, and
-  // reads/writes closed over calls as this composition resolves them.
-  const effective = new Map((info?.methods ?? []).map((m) => [m.name, m]));
-  const methods = new Map<string, Resolved>();
-  const definitions = new Map<string, Resolved[]>();
-  for (const store of chain) {
-    for (const method of store.methods) {
-      const r: Resolved = { store, method, reads: method.reads, writes: method.writes };
-      const defs = definitions.get(method.name) ?? [];
-      defs.push(r);
-      definitions.set(method.name, defs);
-      if (!info) methods.set(method.name, r);
-    }
-  }
-  for (const m of effective.values()) {
-    const store = storesByName.get(m.store);
-    const method = store?.methods.find((x) => x.name === m.name);
-    if (!store || !method) continue;
-    const defs = definitions.get(m.name) ?? [];
-    const r: Resolved = { store, method, reads: m.reads, writes: m.writes };
-    const at = defs.findIndex((d) => d.method === method);
-    if (at >= 0) defs[at] = r;
-    else defs.push(r);
-    definitions.set(m.name, defs);
-    methods.set(m.name, r);
-  }
+  const { methods, definitions } = resolveDefinitions(chain, info, storesByName);
 
   const resolveCall = (
     from: Resolved,
@@ -448,11 +477,13 @@ function buildComposition(
       return methods.get(call.method) ?? (BASE_MEMBERS.has(call.method) ? 'base' : 'unknown');
     }
     if (call.receiver === 'super') {
+      // The outermost definition inside the calling store.
       const at = chainIndex.get(from.store) ?? chain.length;
-      const inner = (definitions.get(call.method) ?? []).filter(
-        (d) => (chainIndex.get(d.store) ?? -1) < at,
-      );
-      return inner.at(-1) ?? (BASE_MEMBERS.has(call.method) ? 'base' : 'unknown');
+      const defs = definitions.get(call.method) ?? NONE;
+      for (let i = defs.length - 1; i >= 0; i--) {
+        if ((chainIndex.get(defs[i]!.store) ?? -1) < at) return defs[i]!;
+      }
+      return BASE_MEMBERS.has(call.method) ? 'base' : 'unknown';
     }
     return 'other';
   };
@@ -461,54 +492,51 @@ function buildComposition(
   const reach = (start: Resolved): Reach => {
     const cached = reachMemo.get(start);
     if (cached) return cached;
-    const members: Resolved[] = [];
-    const seen = new Set<Resolved>();
-    const streams = new Set<string>();
-    const local = new Set<string>();
-    const cachesStream = new Set<string>();
+    const members = [start];
+    // Most methods call no other and allocate or invalidate little: each
+    // collection is made when it gets its first member (an empty set is shared).
+    let stack: Resolved[] | undefined;
+    let seen: Set<Resolved> | undefined;
+    let streams: Set<string> | undefined;
+    let local: Set<string> | undefined;
+    let cachesStream: Set<string> | undefined;
     let uncertain = unknownMixins.length > 0;
-    const queue = [start];
-    while (queue.length) {
-      const r = queue.pop()!;
-      if (seen.has(r)) continue;
-      seen.add(r);
-      members.push(r);
+    for (let r: Resolved | undefined = start; r; r = stack?.pop()) {
+      // Past `start`, each method comes off the stack of calls.
+      if (stack) {
+        seen ??= new Set(members);
+        if (seen.has(r)) continue;
+        seen.add(r);
+        members.push(r);
+      }
+      const { allocates, invalidations, calls } = r.method;
       if (unresolvedWithin(r.store, r.method).length || r.method.helpersUnresolved)
         uncertain = true;
-      for (const a of r.method.allocates) streams.add(streamName(a.stream));
-      for (const inv of r.method.invalidations) {
-        local.add(inv.cache);
-        if (STREAM_INVALIDATION_KINDS.has(inv.kind)) cachesStream.add(inv.cache);
+      for (let i = 0; i < allocates.length; i++)
+        (streams ??= new Set()).add(streamName(allocates[i]!.stream));
+      for (let i = 0; i < invalidations.length; i++) {
+        const inv = invalidations[i]!;
+        (local ??= new Set()).add(inv.cache);
+        if (STREAM_INVALIDATION_KINDS.has(inv.kind)) (cachesStream ??= new Set()).add(inv.cache);
       }
-      for (const call of r.method.calls) {
-        const target = resolveCall(r, call);
+      for (let i = 0; i < calls.length; i++) {
+        const target = resolveCall(r, calls[i]!);
         if (target === 'unknown') uncertain = true;
-        else if (typeof target === 'object') queue.push(target);
+        else if (typeof target === 'object') (stack ??= []).push(target);
       }
     }
-    const result: Reach = { members, streams, local, cachesStream, uncertain };
+    const result: Reach = {
+      members,
+      streams: streams ?? NO_NAMES,
+      local: local ?? NO_NAMES,
+      cachesStream: cachesStream ?? NO_NAMES,
+      uncertain,
+    };
     reachMemo.set(start, result);
     return result;
   };
 
-  const caches = new Map<string, CacheFacts>();
-  for (const r of methods.values()) {
-    if (r.method.cached?.kind === 'cached') {
-      caches.set(r.method.name, {
-        name: r.method.name,
-        owner: r,
-        fronts: [],
-        reads: new Set(r.reads),
-      });
-    }
-  }
-  for (const r of methods.values()) {
-    const fronted = r.method.cached?.kind === 'cachedList' ? r.method.cached.fronts : null;
-    const cache = fronted ? caches.get(fronted) : undefined;
-    if (!cache) continue;
-    (cache.fronts as Resolved[]).push(r);
-    for (const t of r.reads) (cache.reads as Set<string>).add(t);
-  }
+  const caches = cachesOf(methods);
 
   // Every definition's handler is registered at run time, overridden or not.
   const handlers = new Map<string, HandlerFacts[]>();
@@ -517,50 +545,58 @@ function buildComposition(
       if (!r.method.handles) continue;
       const stream = streamName(r.method.handles.stream);
       const { local, uncertain } = reach(r);
-      getOrCreate(handlers, stream, () => []).push({
-        handler: r,
-        stream,
-        invalidates: local,
-        uncertain,
-      });
+      append(handlers, stream, { handler: r, stream, invalidates: local, uncertain });
     }
   }
   // A method whose decorator the analyser could not resolve may be a handler
   // of any stream: an uncertain one of each, so the rules stay silent.
-  for (const defs of definitions.values()) {
-    for (const r of defs) {
-      if (r.method.handles) continue;
-      if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
-      for (const stream of streamNames) {
-        getOrCreate(handlers, stream, () => []).push({
-          handler: r,
-          stream,
-          invalidates: reach(r).local,
-          uncertain: true,
-        });
+  if (lookups.decoratorsUnresolved) {
+    for (const defs of definitions.values()) {
+      for (const r of defs) {
+        if (r.method.handles) continue;
+        if (!unresolvedWithin(r.store, r.method).some((u) => u.kind === 'decorator')) continue;
+        for (const stream of streamNames()) {
+          append(handlers, stream, {
+            handler: r,
+            stream,
+            invalidates: reach(r).local,
+            uncertain: true,
+          });
+        }
       }
     }
   }
 
   // Write paths start where no other method of the composition calls in, or
   // where app code calls in. `prepare()` runs at start-up, before any cache
-  // holds an entry, so its writes cannot leave one stale.
-  const called = new Set<Resolved>();
-  for (const defs of definitions.values()) {
-    for (const r of defs) {
-      for (const call of r.method.calls) {
-        const target = resolveCall(r, call);
-        if (typeof target === 'object' && target !== r) called.add(target);
+  // holds an entry, so its writes cannot leave one stale. Found when first
+  // asked for: the rules ask only of writers.
+  let entries: { entryPoints: Resolved[]; writePaths: WritePath[] } | undefined;
+  const findEntries = () => {
+    const called = new Set<Resolved>();
+    for (const defs of definitions.values()) {
+      for (const r of defs) {
+        const calls = r.method.calls;
+        for (let i = 0; i < calls.length; i++) {
+          const target = resolveCall(r, calls[i]!);
+          if (typeof target === 'object' && target !== r) called.add(target);
+        }
       }
     }
-  }
-  const appCalled = new Set(apps.flatMap((a) => a.calls.map((c) => c.method)));
-  const entryPoints = [...methods.values()].filter(
-    (r) => r.method.name !== 'prepare' && (!called.has(r) || appCalled.has(r.method.name)),
-  );
-  const writePaths: WritePath[] = entryPoints
-    .filter((r) => r.writes.length > 0)
-    .map((r) => ({ root: r, writes: new Set(r.writes), ...reach(r) }));
+    const appCalled = new Set<string>();
+    for (const a of apps) for (const c of a.calls) appCalled.add(c.method);
+    const entryPoints: Resolved[] = [];
+    const writePaths: WritePath[] = [];
+    for (const r of methods.values()) {
+      if (r.method.name === 'prepare' || (called.has(r) && !appCalled.has(r.method.name))) continue;
+      entryPoints.push(r);
+      if (r.writes.length === 0) continue;
+      const { members, streams, local, cachesStream, uncertain } = reach(r);
+      const writes = setOf(r.writes);
+      writePaths.push({ root: r, writes, members, streams, local, cachesStream, uncertain });
+    }
+    return { entryPoints, writePaths };
+  };
 
   const writeLocation = (r: Resolved, table: string): SourceLocation => {
     const own = r.method.tableAccesses.find((a) => a.access === 'write' && a.table === table);
@@ -579,7 +615,7 @@ function buildComposition(
     if (!byTable) {
       byTable = new Map();
       for (const cache of caches.values()) {
-        for (const t of cache.reads) getOrCreate(byTable, t, () => []).push(cache);
+        for (const t of cache.reads) append(byTable, t, cache);
       }
     }
     return byTable.get(table) ?? [];
@@ -587,7 +623,8 @@ function buildComposition(
 
   const handlerInvalidates = (streams: Iterable<string>, cache: string): boolean => {
     for (const s of streams) {
-      if ((handlers.get(s) ?? []).some((h) => h.uncertain || h.invalidates.has(cache))) return true;
+      for (const h of handlers.get(s) ?? NONE)
+        if (h.uncertain || h.invalidates.has(cache)) return true;
     }
     return false;
   };
@@ -605,8 +642,12 @@ function buildComposition(
     definitions,
     caches,
     handlers,
-    entryPoints,
-    writePaths,
+    get entryPoints() {
+      return (entries ??= findEntries()).entryPoints;
+    },
+    get writePaths() {
+      return (entries ??= findEntries()).writePaths;
+    },
     handlerInvalidates,
     cachesReading,
     reach,
@@ -615,14 +656,114 @@ function buildComposition(
   };
 }
 
+/**
+ * Each method name's definitions along `chain`, innermost first, and the one
+ * that wins. With the analyser's view of the composition (`info`), the winner
+ * is the definition it names (the first of that name in the store it names),
+ * carrying reads and writes closed over calls as the composition resolves
+ * them; without, the outermost definition.
+ */
+function resolveDefinitions(
+  chain: readonly StoreInfo[],
+  info: CompositionInfo | null,
+  storesByName: ReadonlyMap<string, StoreInfo>,
+): { methods: Map<string, Resolved>; definitions: Map<string, Resolved[]> } {
+  const definitions = new Map<string, Resolved[]>();
+  if (!info) {
+    const methods = new Map<string, Resolved>();
+    for (const store of chain) {
+      for (let i = 0; i < store.methods.length; i++) {
+        const method = store.methods[i]!;
+        const r: Resolved = { store, method, reads: method.reads, writes: method.writes };
+        append(definitions, method.name, r);
+        methods.set(method.name, r);
+      }
+    }
+    return { methods, definitions };
+  }
+  // The winners by name, in the analyser's order. Each slot holds what the
+  // analyser says until the chain walk meets that definition, and then its
+  // `Resolved`: the map becomes `methods` without a second map of this size.
+  const slots = new Map<string, CompositionMethod | Resolved>();
+  for (let i = 0; i < info.methods.length; i++) slots.set(info.methods[i]!.name, info.methods[i]!);
+  for (const store of chain) {
+    // The names that resolve to this store (`storesByName.get(slot.store) ===
+    // store`), worked out once per store rather than looked up per method.
+    const exportName = storesByName.get(store.exportName) === store ? store.exportName : null;
+    const className = storesByName.get(store.name) === store ? store.name : null;
+    for (let i = 0; i < store.methods.length; i++) {
+      const method = store.methods[i]!;
+      const slot = slots.get(method.name);
+      const wins =
+        slot !== undefined &&
+        unfilled(slot) &&
+        (slot.store === exportName || slot.store === className);
+      const { reads, writes } = wins ? slot : method;
+      const r: Resolved = { store, method, reads, writes };
+      if (wins) slots.set(method.name, r);
+      append(definitions, method.name, r);
+    }
+  }
+  // (`forEach`, not `for…of`: no [key, value] pair per entry.)
+  slots.forEach((slot, name) => {
+    if (!unfilled(slot)) return;
+    const store = storesByName.get(slot.store);
+    const method = store?.methods.find((x) => x.name === name);
+    // A winner the model lacks resolves to nothing.
+    if (!store || !method) {
+      slots.delete(name);
+      return;
+    }
+    // A winner outside the chain comes after every definition in it.
+    const r: Resolved = { store, method, reads: slot.reads, writes: slot.writes };
+    slots.set(name, r);
+    append(definitions, name, r);
+  });
+  return { methods: slots as Map<string, Resolved>, definitions };
+}
+
+/** A slot of `resolveDefinitions` that the chain walk has not filled: it names its store by name. */
+function unfilled(slot: CompositionMethod | Resolved): slot is CompositionMethod {
+  return typeof slot.store === 'string';
+}
+
+/** The composition's caches, in `methods` order, each with its `@cachedList()` fronts in that order. */
+function cachesOf(methods: ReadonlyMap<string, Resolved>): Map<string, CacheFacts> {
+  // One pass over the methods for the caches' owners and the fronts of each
+  // name (`forEach`: no iterator result per method); then each cache is
+  // made once, whole.
+  const owners: Resolved[] = [];
+  const frontsOf = new Map<string, Resolved[]>();
+  methods.forEach((r) => {
+    const cached = r.method.cached;
+    if (cached?.kind === 'cached') owners.push(r);
+    else if (cached?.kind === 'cachedList' && cached.fronts) append(frontsOf, cached.fronts, r);
+  });
+  const caches = new Map<string, CacheFacts>();
+  for (const r of owners) {
+    const fronts = frontsOf.get(r.method.name) ?? NONE;
+    const reads = setOf(r.reads);
+    for (const front of fronts)
+      for (let i = 0; i < front.reads.length; i++) reads.add(front.reads[i]!);
+    caches.set(r.method.name, { name: r.method.name, owner: r, fronts, reads });
+  }
+  return caches;
+}
+
 /** The method `name` resolves to from `store`: in each composition holding it, else along its own mixin chain. */
 export function resolveMethod(facts: ModelFacts, store: StoreInfo, name: string): Resolved[] {
   const compositions = facts.compositionsContaining(store);
   if (compositions.length) {
-    return compositions.flatMap((c) => {
+    // Room for one per composition, trimmed to those found: `push` onto a
+    // short list would reserve room for many (rules ask this per invalidation).
+    const found = new Array<Resolved>(compositions.length);
+    let count = 0;
+    for (const c of compositions) {
       const r = c.methods.get(name);
-      return r ? [r] : [];
-    });
+      if (r) found[count++] = r;
+    }
+    found.length = count;
+    return found;
   }
   const seen = new Set<StoreInfo>();
   const find = (s: StoreInfo): Resolved | undefined => {

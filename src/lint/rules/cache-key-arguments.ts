@@ -5,7 +5,7 @@
 // only in the left-out arguments share one entry, and a caller gets the data
 // cached for another's arguments. Wrong data, not stale data; no test that
 // calls the method one way at a time sees it.
-import { defineRule } from '../rule.js';
+import { defineRule, type Finding } from '../rule.js';
 
 export const cacheKeyArguments = defineRule({
   id: 'cache-key-arguments',
@@ -20,27 +20,32 @@ export const cacheKeyArguments = defineRule({
     docs: 'docs/rules/cache-key-arguments.md',
   },
   check(model) {
-    return model.stores.flatMap((store) =>
-      store.methods.flatMap((method) => {
-        const left = method.cached?.unkeyedParameters ?? [];
-        if (method.cached?.kind !== 'cached' || left.length === 0) return [];
-        const arity = method.cached.keyArity;
-        return [
-          {
-            messageId: 'leftOut' as const,
-            data: {
-              method: method.name,
-              store: store.name,
-              arity: String(arity),
-              plural: arity === 1 ? '' : 's',
-              params: left.map((p) => `\`${p}\``).join(', '),
-              verb: left.length === 1 ? 'is' : 'are',
-            },
-            location: method.location,
-            subject: { store: store.name, method: method.name, cache: method.name },
+    const findings: Finding<'leftOut'>[] = [];
+    // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+    for (let s = 0; s < model.stores.length; s++) {
+      const store = model.stores[s]!;
+      for (let m = 0; m < store.methods.length; m++) {
+        const method = store.methods[m]!;
+        const cached = method.cached;
+        if (cached?.kind !== 'cached') continue;
+        const left = cached.unkeyedParameters ?? [];
+        if (left.length === 0) continue;
+        const arity = cached.keyArity;
+        findings.push({
+          messageId: 'leftOut',
+          data: {
+            method: method.name,
+            store: store.name,
+            arity: String(arity),
+            plural: arity === 1 ? '' : 's',
+            params: left.map((p) => `\`${p}\``).join(', '),
+            verb: left.length === 1 ? 'is' : 'are',
           },
-        ];
-      }),
-    );
+          location: method.location,
+          subject: { store: store.name, method: method.name, cache: method.name },
+        });
+      }
+    }
+    return findings;
   },
 });

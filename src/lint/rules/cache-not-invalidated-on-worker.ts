@@ -4,7 +4,16 @@
 // until the entry is evicted or the process restarts (the Synapse bug class:
 // the handler that would have invalidated it was never added to the worker).
 // Writes announced on no covering stream are `unannounced-write`'s concern.
-import { appsText, codeList, factsOf, getOrCreate, qualified, type WritePath } from '../facts.js';
+import {
+  appsText,
+  codeList,
+  factsOf,
+  getOrCreate,
+  qualified,
+  type CacheFacts,
+  type CompositionFacts,
+  type WritePath,
+} from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -20,13 +29,37 @@ interface Group {
 
 /** The certain writes of one table announced on one set of streams. */
 interface WriteGroup {
-  readonly key: string;
   readonly streams: ReadonlySet<string>;
   /** The streams of the set that carry the table, sorted. */
   readonly covering: readonly string[];
   readonly paths: WritePath[];
   /** Cache name → how many of `paths` invalidate it through the caches stream. */
   readonly throughCachesStream: Map<string, number>;
+}
+
+/**
+ * Reports each write group of a table `cache` reads that may leave it stale
+ * on `worker`: announced on a stream that carries the table, not every write
+ * invalidating it through the caches stream, and no handler of the group's
+ * streams in `worker` invalidating it. (Its own function, called per cache,
+ * so that V8 optimises it early.)
+ */
+function checkCache(
+  worker: CompositionFacts,
+  cache: CacheFacts,
+  writeGroupsOf: (table: string) => readonly WriteGroup[],
+  report: (cache: CacheFacts, table: string, writes: WriteGroup) => void,
+): void {
+  for (const table of cache.reads) {
+    for (const writes of writeGroupsOf(table)) {
+      // Every write of the group invalidates the cache through the caches stream.
+      if (writes.throughCachesStream.get(cache.name) === writes.paths.length) continue;
+      if (writes.covering.length === 0) continue;
+      // Asked again for each table of one stream set: cheaper than a memo per cache.
+      if (worker.handlerInvalidates(writes.streams, cache.name)) continue;
+      report(cache, table, writes);
+    }
+  }
 }
 
 export const cacheNotInvalidatedOnWorker = defineRule({
@@ -50,63 +83,52 @@ export const cacheNotInvalidatedOnWorker = defineRule({
     // and many writes share a stream set: the writes of each table are
     // grouped by it once, so a cache is checked once per group, not per write.
     const writeGroups = new Map<string, readonly WriteGroup[]>();
-    const writeGroupsOf = (table: string): readonly WriteGroup[] =>
-      getOrCreate(writeGroups, table, () => {
-        const byStreams = new Map<string, WriteGroup>();
-        for (const { path } of facts.certainWritesOf(table)) {
-          const key = [...path.streams].sort().join('\0');
-          const group = getOrCreate(byStreams, key, () => ({
-            key,
-            streams: path.streams,
-            // Only the streams that carry this table can invalidate for it.
-            covering: [...path.streams].filter((s) => facts.covers(s, table) === 'yes').sort(),
-            paths: [],
-            throughCachesStream: new Map<string, number>(),
-          }));
-          group.paths.push(path);
-          for (const c of path.cachesStream)
-            group.throughCachesStream.set(c, (group.throughCachesStream.get(c) ?? 0) + 1);
-        }
-        return [...byStreams.values()];
-      });
+    const groupWrites = (table: string): readonly WriteGroup[] => {
+      const byStreams = new Map<string, WriteGroup>();
+      for (const { path } of facts.certainWritesOf(table)) {
+        const key = [...path.streams].sort().join('\0');
+        const group = getOrCreate(byStreams, key, () => ({
+          streams: path.streams,
+          // Only the streams that carry this table can invalidate for it.
+          covering: [...path.streams].filter((s) => facts.covers(s, table) === 'yes').sort(),
+          paths: [],
+          throughCachesStream: new Map<string, number>(),
+        }));
+        group.paths.push(path);
+        for (const c of path.cachesStream)
+          group.throughCachesStream.set(c, (group.throughCachesStream.get(c) ?? 0) + 1);
+      }
+      return [...byStreams.values()];
+    };
+    // Asked once per table each cache reads: the hit makes no closure.
+    const writeGroupsOf = (table: string): readonly WriteGroup[] => {
+      let groups = writeGroups.get(table);
+      if (!groups) writeGroups.set(table, (groups = groupWrites(table)));
+      return groups;
+    };
     for (const worker of facts.workerCompositions) {
       // Handlers of a mixin the model lacks could invalidate anything.
       if (worker.unknownMixins.length) continue;
       const workerApps = worker.apps.filter((a) => a.role === 'worker').map((a) => a.name);
-      for (const cache of worker.caches.values()) {
-        const invalidatedBy = new Map<string, boolean>();
-        for (const table of cache.reads) {
-          for (const writes of writeGroupsOf(table)) {
-            // Every write of the group invalidates the cache through the caches stream.
-            if (writes.throughCachesStream.get(cache.name) === writes.paths.length) continue;
-            let invalidated = invalidatedBy.get(writes.key);
-            if (invalidated === undefined) {
-              invalidated = worker.handlerInvalidates(writes.streams, cache.name);
-              invalidatedBy.set(writes.key, invalidated);
-            }
-            if (invalidated) continue;
-            const streams = writes.covering;
-            if (streams.length === 0) continue;
-            const groupKey = [cache.owner.store.name, cache.name, table, streams.join(',')].join(
-              '\0',
-            );
-            const group = getOrCreate(groups, groupKey, () => ({
-              cache: cache.name,
-              cacheStore: cache.owner.store.name,
-              table,
-              streams,
-              location: cache.owner.method.location,
-              apps: new Set<string>(),
-              compositions: new Set<string>(),
-              writers: new Set<string>(),
-            }));
-            for (const a of workerApps) group.apps.add(a);
-            group.compositions.add(worker.name);
-            for (const path of writes.paths)
-              if (!path.cachesStream.has(cache.name)) group.writers.add(qualified(path.root));
-          }
-        }
-      }
+      const report = (cache: CacheFacts, table: string, writes: WriteGroup) => {
+        const streams = writes.covering;
+        const groupKey = [cache.owner.store.name, cache.name, table, streams.join(',')].join('\0');
+        const group = getOrCreate(groups, groupKey, () => ({
+          cache: cache.name,
+          cacheStore: cache.owner.store.name,
+          table,
+          streams,
+          location: cache.owner.method.location,
+          apps: new Set<string>(),
+          compositions: new Set<string>(),
+          writers: new Set<string>(),
+        }));
+        for (const a of workerApps) group.apps.add(a);
+        group.compositions.add(worker.name);
+        for (const path of writes.paths)
+          if (!path.cachesStream.has(cache.name)) group.writers.add(qualified(path.root));
+      };
+      for (const cache of worker.caches.values()) checkCache(worker, cache, writeGroupsOf, report);
     }
     return [...groups.values()].map((g) => {
       const writers = [...g.writers].sort();

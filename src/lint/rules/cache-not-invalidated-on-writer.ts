@@ -4,15 +4,7 @@
 // stream whose handler invalidates the cache is fine; so is an invalidation
 // after commit or through the caches stream. Anything else leaves the writer
 // serving what it just overwrote (Synapse #13863 the other way round).
-import {
-  appsText,
-  certainWrites,
-  codeList,
-  factsOf,
-  getOrCreate,
-  qualified,
-  type CacheFacts,
-} from '../facts.js';
+import { appsText, codeList, factsOf, getOrCreate, qualified, type CacheFacts } from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -45,7 +37,7 @@ export const cacheNotInvalidatedOnWriter = defineRule({
   check(model) {
     const facts = factsOf(model);
     const groups = new Map<string, Group>();
-    for (const { writer, writerApps, path, table } of certainWrites(facts)) {
+    for (const { writer, writerApps, path, table } of facts.certainWrites()) {
       const stale: CacheFacts[] = [];
       for (const cache of writer.cachesReading(table)) {
         // A cached read that writes (get-or-create) fills its own entry.

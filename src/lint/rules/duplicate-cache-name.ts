@@ -5,7 +5,7 @@
 // same name, or one mixin applied twice: composed by two mixins of the
 // composition), so this fails at start-up rather than in CI without the rule.
 import { codeList, factsOf } from '../facts.js';
-import { defineRule } from '../rule.js';
+import { defineRule, type Finding } from '../rule.js';
 
 export const duplicateCacheName = defineRule({
   id: 'duplicate-cache-name',
@@ -33,7 +33,10 @@ export const duplicateCacheName = defineRule({
       }
     >();
     for (const composition of facts.compositions) {
-      for (const [name, defs] of composition.definitions) {
+      // `forEach`, not `for…of`: no [name, defs] pair per name.
+      composition.definitions.forEach((defs, name) => {
+        // Most names have one definition: no list is made for them.
+        if (defs.length < 2) return;
         const cached = defs.filter((d) => d.method.cached?.kind === 'cached');
         for (let i = 1; i < cached.length; i++) {
           const here = cached[i]!;
@@ -53,7 +56,7 @@ export const duplicateCacheName = defineRule({
           }
           entry.compositions.add(composition.name);
         }
-      }
+      });
     }
     const sameName = [...byLocation.values()].map((e) => ({
       messageId: 'duplicate' as const,
@@ -76,19 +79,21 @@ export const duplicateCacheName = defineRule({
 });
 
 /** A mixin that the composition applies more than once: each of its caches exists that many times. */
-function appliedTwice(facts: ReturnType<typeof factsOf>) {
-  return facts.compositions.flatMap((composition) =>
-    [...composition.applications].flatMap(([store, count]) => {
-      if (count < 2) return [];
+function appliedTwice(facts: ReturnType<typeof factsOf>): Finding<'appliedTwice'>[] {
+  const findings: Finding<'appliedTwice'>[] = [];
+  for (const composition of facts.compositions) {
+    // `forEach`, not a spread of the entries: no [store, count] pair per store.
+    composition.applications.forEach((count, store) => {
+      if (count < 2) return;
       const composers = composition.chain
         .filter((s) => s.composes.includes(store.exportName))
         .map((s) => s.name);
       const direct = count > composers.length ? ['the composition itself'] : [];
       const via = `composed by ${[...composers.map((c) => `\`${c}\``), ...direct].join(' and ')}`;
-      return store.methods
-        .filter((m) => m.cached?.kind === 'cached')
-        .map((m) => ({
-          messageId: 'appliedTwice' as const,
+      for (const m of store.methods) {
+        if (m.cached?.kind !== 'cached') continue;
+        findings.push({
+          messageId: 'appliedTwice',
           data: {
             store: store.name,
             count: String(count),
@@ -103,7 +108,9 @@ function appliedTwice(facts: ReturnType<typeof factsOf>) {
             cache: m.name,
             composition: composition.name,
           },
-        }));
-    }),
-  );
+        });
+      }
+    });
+  }
+  return findings;
 }

@@ -51,9 +51,14 @@ export const invalidationBeforeCommit = defineRule({
   check(model) {
     const facts = factsOf(model);
     const findings: Finding<'beforeCommit' | 'viaCall'>[] = [];
-    for (const store of model.stores) {
-      for (const method of store.methods) {
-        for (const inv of method.invalidations) {
+    // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+    for (let s = 0; s < model.stores.length; s++) {
+      const store = model.stores[s]!;
+      for (let m = 0; m < store.methods.length; m++) {
+        const method = store.methods[m]!;
+        const { invalidations, calls } = method;
+        for (let i = 0; i < invalidations.length; i++) {
+          const inv = invalidations[i]!;
           if (!inv.inTransaction || !immediate(inv)) continue;
           findings.push({
             messageId: 'beforeCommit',
@@ -64,8 +69,9 @@ export const invalidationBeforeCommit = defineRule({
         }
         // A method called in the transaction that invalidates at once in its own
         // body (one taking the transaction is reported above, in itself).
-        const seen = new Set<string>();
-        for (const call of method.calls) {
+        let seen: Set<string> | undefined; // made at the first finding: most methods have none
+        for (let c = 0; c < calls.length; c++) {
+          const call = calls[c]!;
           if (!call.inTransaction || call.reference) continue;
           if (call.receiver !== 'this' && call.receiver !== 'super') continue;
           for (const target of calledMethods(facts, store, call)) {
@@ -73,6 +79,7 @@ export const invalidationBeforeCommit = defineRule({
             for (const inv of target.method.invalidations) {
               if (inv.inTransaction || inv.inNestedFunction || !immediate(inv)) continue;
               const key = `${call.location.line}:${call.location.column}:${inv.cache}`;
+              seen ??= new Set();
               if (seen.has(key)) continue;
               seen.add(key);
               findings.push({

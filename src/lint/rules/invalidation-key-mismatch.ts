@@ -28,6 +28,17 @@ const FULL_KEY_KINDS = new Set<InvalidationInfo['kind']>([
   'invalidateCacheAndStream',
 ]);
 
+/** What is wrong with a key of `given` arguments for a cache keyed by `expected`, if anything. */
+function keyMismatch(
+  kind: InvalidationInfo['kind'],
+  given: number,
+  expected: number,
+): 'arity' | 'prefixArity' | null {
+  if (kind === 'invalidatePrefix' && (given < 1 || given > expected)) return 'prefixArity';
+  if (FULL_KEY_KINDS.has(kind) && given !== expected) return 'arity';
+  return null;
+}
+
 export const invalidationKeyMismatch = defineRule({
   id: 'invalidation-key-mismatch',
   meta: {
@@ -49,11 +60,24 @@ export const invalidationKeyMismatch = defineRule({
     const facts = factsOf(model);
     const findings = [];
     const seen = new Set<string>();
-    for (const store of model.stores) {
-      for (const method of store.methods) {
-        for (const inv of method.invalidations) {
-          for (const target of resolveMethod(facts, store, inv.cache)) {
+    // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+    for (let s = 0; s < model.stores.length; s++) {
+      const store = model.stores[s]!;
+      for (let m = 0; m < store.methods.length; m++) {
+        const method = store.methods[m]!;
+        for (let i = 0; i < method.invalidations.length; i++) {
+          const inv = method.invalidations[i]!;
+          const targets = resolveMethod(facts, store, inv.cache);
+          for (let t = 0; t < targets.length; t++) {
+            const target = targets[t]!;
             const cached = target.method.cached;
+            // The common case, a key that fits a `@cached()` method, builds no message data.
+            if (
+              cached?.kind === 'cached' &&
+              (inv.keyArity === null ||
+                keyMismatch(inv.kind, inv.keyArity, cached.keyArity) === null)
+            )
+              continue;
             let messageId: MessageId | null = null;
             const data: Record<string, string | number> = {
               kind: inv.kind,
@@ -84,9 +108,7 @@ export const invalidationKeyMismatch = defineRule({
                 givenS: given === 1 ? '' : 's',
                 expectedS: expected === 1 ? '' : 's',
               });
-              if (FULL_KEY_KINDS.has(inv.kind) && given !== expected) messageId = 'arity';
-              if (inv.kind === 'invalidatePrefix' && (given < 1 || given > expected))
-                messageId = 'prefixArity';
+              messageId = keyMismatch(inv.kind, given, expected);
             }
             if (!messageId) continue;
             const key = `${inv.location.file}:${inv.location.line}:${inv.location.column}:${messageId}:${target.store.name}`;

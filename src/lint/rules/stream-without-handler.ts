@@ -4,7 +4,7 @@
 // warning by default: usually a handler was forgotten, sometimes the stream
 // is consumed outside the worker apps. The runtime's own `caches` stream is
 // followed by every composition.
-import type { SourceLocation } from '../../analysis/model.js';
+import type { SourceLocation, StoreInfo } from '../../analysis/model.js';
 import { CACHES_STREAM, codeList, factsOf } from '../facts.js';
 import { defineRule } from '../rule.js';
 
@@ -30,20 +30,28 @@ export const streamWithoutHandler = defineRule({
       { announcer: string; location: SourceLocation; writers: Set<string> }
     >();
     for (const writer of facts.writerCompositions) {
+      const announce = (store: StoreInfo, ref: string, location: SourceLocation) => {
+        const stream = facts.streamName(ref);
+        if (stream === CACHES_STREAM) return;
+        let entry = announced.get(stream);
+        if (!entry) {
+          entry = { announcer: store.name, location, writers: new Set() };
+          announced.set(stream, entry);
+        }
+        for (const a of writer.apps) if (a.role === 'writer') entry.writers.add(a.name);
+      };
+      // Generator fields first, then allocations, each store in chain order.
+      // Indexed loops over the frozen model's arrays (see the top of facts.ts).
       for (const store of writer.chain) {
-        const fields = store.idGenerators.map((g) => ({ stream: g.stream, location: g.location }));
-        const allocations = store.methods.flatMap((m) =>
-          m.allocates.map((a) => ({ stream: a.stream, location: a.location })),
-        );
-        for (const { stream: ref, location } of [...fields, ...allocations]) {
-          const stream = facts.streamName(ref);
-          if (stream === CACHES_STREAM) continue;
-          let entry = announced.get(stream);
-          if (!entry) {
-            entry = { announcer: store.name, location, writers: new Set() };
-            announced.set(stream, entry);
+        for (let g = 0; g < store.idGenerators.length; g++) {
+          const { stream, location } = store.idGenerators[g]!;
+          announce(store, stream, location);
+        }
+        for (let m = 0; m < store.methods.length; m++) {
+          const allocates = store.methods[m]!.allocates;
+          for (let a = 0; a < allocates.length; a++) {
+            announce(store, allocates[a]!.stream, allocates[a]!.location);
           }
-          for (const a of writer.apps) if (a.role === 'writer') entry.writers.add(a.name);
         }
       }
     }

@@ -3,7 +3,7 @@
 // cache: no worker ever hears of the write, so their caches stay stale until
 // restart. An after-commit `this.invalidate(...)` fixes the writer only
 // (Synapse #13863); `invalidateCacheAndStream` or a stream fixes everyone.
-import { appsText, certainWrites, codeList, factsOf, getOrCreate, qualified } from '../facts.js';
+import { appsText, codeList, factsOf, getOrCreate, qualified, type ModelFacts } from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
@@ -15,6 +15,12 @@ interface Group {
   readonly apps: Set<string>;
   readonly caches: Set<string>;
   readonly workerApps: Set<string>;
+}
+
+/** Whether one of `streams` announces (or may announce) writes of `table`. */
+function announcedOnAny(facts: ModelFacts, streams: ReadonlySet<string>, table: string): boolean {
+  for (const s of streams) if (facts.covers(s, table) !== 'no') return true;
+  return false;
 }
 
 export const unannouncedWrite = defineRule({
@@ -32,9 +38,9 @@ export const unannouncedWrite = defineRule({
   check(model) {
     const facts = factsOf(model);
     const groups = new Map<string, Group>();
-    for (const { writer, writerApps, path, table } of certainWrites(facts)) {
+    for (const { writer, writerApps, path, table } of facts.certainWrites()) {
       // Announced (or perhaps announced) on a stream: the worker rule's concern.
-      if ([...path.streams].some((s) => facts.covers(s, table) !== 'no')) continue;
+      if (announcedOnAny(facts, path.streams, table)) continue;
       const uncovered: string[] = [];
       const workerApps = new Set<string>();
       for (const worker of facts.workerCompositions) {

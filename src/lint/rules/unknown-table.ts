@@ -41,9 +41,13 @@ export const unknownTable = defineRule({
     };
     const findings: Finding<'unknownTable' | 'unknownStreamTable'>[] = [];
     const seen = new Set<string>();
-    for (const store of model.stores) {
-      for (const method of store.methods) {
-        for (const access of method.tableAccesses) {
+    // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+    for (let s = 0; s < model.stores.length; s++) {
+      const store = model.stores[s]!;
+      for (let m = 0; m < store.methods.length; m++) {
+        const method = store.methods[m]!;
+        for (let a = 0; a < method.tableAccesses.length; a++) {
+          const access = method.tableAccesses[a]!;
           if (known.has(access.table)) continue;
           const key = `${access.location.file}:${access.location.line}:${access.location.column}:${access.table}`;
           if (seen.has(key)) continue;

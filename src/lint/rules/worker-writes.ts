@@ -94,16 +94,20 @@ export const workerWrites = defineRule({
       for (const defs of worker.definitions.values()) {
         for (const r of defs) {
           const { store, method } = r;
+          const { tableAccesses, directWrites, invalidations, allocates } = method;
           const base = { store: store.name, method: method.name };
-          const reported = new Set<string>();
-          for (const access of method.tableAccesses) {
+          // Made at the first write: most methods of a worker write nothing.
+          let reported: Set<string> | undefined;
+          // Indexed loops over the frozen model's arrays (see the top of facts.ts).
+          for (let i = 0; i < tableAccesses.length; i++) {
+            const access = tableAccesses[i]!;
             if (
               access.access !== 'write' ||
               allowed.has(access.table) ||
-              reported.has(access.table)
+              reported?.has(access.table)
             )
               continue;
-            reported.add(access.table);
+            (reported ??= new Set()).add(access.table);
             add(
               'write',
               access.location,
@@ -117,9 +121,10 @@ export const workerWrites = defineRule({
               },
             );
           }
-          for (const table of method.directWrites) {
-            if (allowed.has(table) || reported.has(table)) continue;
-            reported.add(table);
+          for (let i = 0; i < directWrites.length; i++) {
+            const table = directWrites[i]!;
+            if (allowed.has(table) || reported?.has(table)) continue;
+            (reported ??= new Set()).add(table);
             add(
               'write',
               method.location,
@@ -129,8 +134,9 @@ export const workerWrites = defineRule({
               { ...base, table, allowed: allowedText },
             );
           }
-          for (const table of r.writes) {
-            if (allowed.has(table) || reported.has(table)) continue;
+          for (let i = 0; i < r.writes.length; i++) {
+            const table = r.writes[i]!;
+            if (allowed.has(table) || reported?.has(table)) continue;
             // Reported where a called method writes it.
             const viaCallee = method.calls.some((call) => {
               const target = worker.resolveCall(r, call);
@@ -151,7 +157,8 @@ export const workerWrites = defineRule({
             );
           }
           if (!allowed.has(CACHES_STREAM_TABLE)) {
-            for (const inv of method.invalidations) {
+            for (let i = 0; i < invalidations.length; i++) {
+              const inv = invalidations[i]!;
               if (!STREAM_INVALIDATION_KINDS.has(inv.kind)) continue;
               add(
                 'cachesStream',
@@ -166,7 +173,8 @@ export const workerWrites = defineRule({
               );
             }
           }
-          for (const allocation of method.allocates) {
+          for (let i = 0; i < allocates.length; i++) {
+            const allocation = allocates[i]!;
             const stream = facts.streamName(allocation.stream);
             add(
               'allocates',
