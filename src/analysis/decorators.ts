@@ -5,7 +5,13 @@
 // module that re-exports one under a new name (`export { cached as memo }
 // from 'storesplit'`). An alias store-lint cannot follow (a conditional, a
 // factory function wrapping one, a `let`) is said when it mentions one of
-// them; a decorator that mentions none of them is someone else's.
+// them; a decorator that mentions none of them is someone else's. A name is
+// the runtime's only when it comes from storesplit: imported from
+// `storesplit` (or a path into it), or from a module that resolves to no file
+// at all (nothing says otherwise). Another library's `cached`, or a
+// function of the project's own named `cached`, is not.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { ts } from './typescript.cjs';
 import type { ModuleGraph, ModuleInfo } from './module-index.js';
 import { isConst } from './query-consts.js';
@@ -66,8 +72,44 @@ function mentioned(node: ts.Node, module: ModuleInfo): string | null {
   return found;
 }
 
+/** Folder → whether the nearest package.json at or above it names storesplit. */
+const storesplitFolders = new Map<string, boolean>();
+
+/** Whether `dir` is inside the storesplit package (installed, linked, vendored, or this checkout). */
+function inStoresplitPackage(dir: string): boolean {
+  const known = storesplitFolders.get(dir);
+  if (known !== undefined) return known;
+  let found: boolean;
+  const manifest = path.join(dir, 'package.json');
+  if (existsSync(manifest)) {
+    try {
+      found =
+        (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: unknown }).name === 'storesplit';
+    } catch {
+      found = false;
+    }
+  } else {
+    const parent = path.dirname(dir);
+    found = parent !== dir && inStoresplitPackage(parent);
+  }
+  storesplitFolders.set(dir, found);
+  return found;
+}
+
 export class DecoratorResolver {
   constructor(readonly graph: ModuleGraph) {}
+
+  /** Whether names imported from `specifier` in `module` are the runtime's (see the top of this file). */
+  #fromRuntime(module: ModuleInfo, specifier: string): boolean {
+    if (specifier === 'storesplit' || specifier.startsWith('storesplit/')) return true;
+    const file = this.graph.project.resolvedFile(specifier, module.file.abs);
+    return file === null || inStoresplitPackage(path.dirname(file));
+  }
+
+  /** Whether `imported`, imported from `specifier` in `module`, is one of the runtime's decorators. */
+  #runtimeImport(module: ModuleInfo, specifier: string, imported: string): boolean {
+    return RUNTIME_DECORATORS.has(imported) && this.#fromRuntime(module, specifier);
+  }
 
   /** What the callee of a decorator (`memo` of `@memo()`) in `module` names. */
   resolve(callee: ts.Expression, module: ModuleInfo): DecoratorResolution {
@@ -79,11 +121,11 @@ export class DecoratorResolver {
     if (depth > MAX_DEPTH) return null;
     if (ts.isIdentifier(e)) return this.#identifier(e, module, depth);
     if (ts.isPropertyAccessExpression(e)) {
-      if (RUNTIME_DECORATORS.has(e.name.text)) return { name: e.name.text };
       // `ns.memo`, `ns` a namespace import: what that module exports as `memo`.
       const ns = unwrapExpression(e.expression);
       const binding = ts.isIdentifier(ns) ? module.imports.get(ns.text) : undefined;
       if (binding?.imported !== '*' || findLocalDeclaration(ns as ts.Identifier)) return null;
+      if (this.#runtimeImport(module, binding.specifier, e.name.text)) return { name: e.name.text };
       const target = this.graph.importTarget(module, binding.specifier);
       return target ? this.#exported(target, e.name.text, depth + 1, new Set()) : null;
     }
@@ -93,8 +135,8 @@ export class DecoratorResolver {
   #identifier(id: ts.Identifier, module: ModuleInfo, depth: number): DecoratorResolution {
     if (depth > MAX_DEPTH) return null;
     const binding = module.imports.get(id.text);
-    if (binding && RUNTIME_DECORATORS.has(binding.imported)) return { name: binding.imported };
-    if (RUNTIME_DECORATORS.has(id.text)) return { name: id.text };
+    if (binding && this.#runtimeImport(module, binding.specifier, binding.imported))
+      return { name: binding.imported };
     const local = localDeclaration(id);
     if (local) {
       if (!ts.isVariableDeclaration(local) || !local.initializer) return null;
@@ -108,13 +150,15 @@ export class DecoratorResolver {
     if (depth > MAX_DEPTH) return null;
     const binding = module.imports.get(name);
     if (binding) {
-      if (RUNTIME_DECORATORS.has(binding.imported)) return { name: binding.imported };
+      if (this.#runtimeImport(module, binding.specifier, binding.imported))
+        return { name: binding.imported };
       if (binding.imported === '*') return null;
       const target = this.graph.importTarget(module, binding.specifier);
       return target ? this.#exported(target, binding.imported, depth + 1, new Set()) : null;
     }
-    if (RUNTIME_DECORATORS.has(name)) return { name };
     const node = module.locals.get(name);
+    // Neither imported nor declared here: a global of that name, taken as the runtime's.
+    if (!node && RUNTIME_DECORATORS.has(name)) return { name };
     if (node && ts.isVariableDeclaration(node) && node.initializer)
       return this.#value(name, node, module, depth);
     if (node && ts.isFunctionDeclaration(node) && node.body) {
@@ -143,7 +187,7 @@ export class DecoratorResolver {
     for (const re of module.reExports) {
       const imported = re.names ? re.names.get(exported) : exported;
       if (imported === undefined) continue;
-      if (RUNTIME_DECORATORS.has(imported)) return { name: imported };
+      if (this.#runtimeImport(module, re.specifier, imported)) return { name: imported };
       const target = this.graph.importTarget(module, re.specifier);
       const found = target ? this.#exported(target, imported, depth + 1, seen) : null;
       if (found) return found;

@@ -143,6 +143,8 @@ interface Resolution {
   readonly outside: string | null;
   /** Nothing at all: no file, not even a library's. */
   readonly nowhere: boolean;
+  /** The file it resolved to, whatever it is; null when none. */
+  readonly file: string | null;
 }
 
 export class AnalysisProject {
@@ -334,6 +336,11 @@ export class AnalysisProject {
     return this.#resolution(specifier, fromAbs).target;
   }
 
+  /** The file `specifier` imported from `fromAbs` resolves to, analysed or not (a library's too); null when none. */
+  resolvedFile(specifier: string, fromAbs: string): string | null {
+    return this.#resolution(specifier, fromAbs).file;
+  }
+
   #resolution(specifier: string, fromAbs: string): Resolution {
     const key = `${fromAbs}\0${specifier}`;
     const hit = this.#resolved.get(key) ?? this.#keptResolutions?.get(key);
@@ -378,7 +385,7 @@ export class AnalysisProject {
       !declarations
         ? file
         : null;
-    const resolution = { target, outside, nowhere: !resolved };
+    const resolution = { target, outside, nowhere: !resolved, file: file ?? null };
     this.#resolved.set(key, resolution);
     // Kept for later analyses only when it found a file, no file appearing in
     // the project can change it (TypeScript found it at the first place it

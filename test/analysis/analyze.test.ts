@@ -500,6 +500,52 @@ describe('analyzeProject', () => {
     });
   });
 
+  it("takes `cached` and `onReplication` as the runtime's only when they come from storesplit", async () => {
+    const root = project('decorator-origin', {
+      'tsconfig.json': TSCONFIG,
+      'schema.sql': 'CREATE TABLE tags (tag text);\n',
+      // Another library's decorators of the same names, installed.
+      'node_modules/other-memo/package.json': JSON.stringify({
+        name: 'other-memo',
+        types: 'index.d.ts',
+      }),
+      'node_modules/other-memo/index.d.ts':
+        'export declare function cached(): any;\nexport declare function onReplication(s: unknown): any;\n',
+      'src/stores.ts': [
+        "import { cached } from 'storesplit';",
+        "import * as other from 'other-memo';",
+        "import { cached as memo, onReplication } from 'other-memo';",
+        "import { SQLBaseStore, type StoreBase } from 'storesplit';",
+        'function local() { return (m: unknown) => m; }',
+        'export function TagsStore<B extends StoreBase>(Base: B) {',
+        '  abstract class TagsStore extends Base {',
+        "    @cached() async ours(t: string) { return this.dbConn.selectFrom('tags').where('tag', '=', t).execute(); }",
+        "    @memo() async theirs(t: string) { return this.dbConn.selectFrom('tags').where('tag', '=', t).execute(); }",
+        "    @other.cached() async theirsToo(t: string) { return this.dbConn.selectFrom('tags').where('tag', '=', t).execute(); }",
+        '    @onReplication({}) handler() {}',
+        '    @local() plain() {}',
+        '  }',
+        '  return TagsStore;',
+        '}',
+        'export class MainDataStore extends TagsStore(SQLBaseStore) {}',
+        '',
+      ].join('\n'),
+    });
+    const model = await analyzeProject(configFor(root, { schema: ['schema.sql'] }));
+    const methods = model.stores[0]!.methods.map((m) => [
+      m.name,
+      m.cached?.kind ?? null,
+      m.handles,
+    ]);
+    expect(methods).toEqual([
+      ['ours', 'cached', null],
+      ['theirs', null, null],
+      ['theirsToo', null, null],
+      ['handler', null, null],
+      ['plain', null, null],
+    ]);
+  });
+
   it('follows raw SQL into the routines the schema defines, and says so where it cannot', async () => {
     const root = project('sql-routines', {
       'tsconfig.json': TSCONFIG,
