@@ -1,7 +1,8 @@
 // A cache invalidated inside a transaction body: between the invalidation and
 // the commit, a concurrent read misses, reads the old committed row and
 // caches it again, and nothing invalidates it afterwards. Invalidate after
-// `runInteraction` returns, in `txn.callAfter(...)`, or with
+// the commit (`runInteraction` returned, or a controlled transaction's
+// `commit().execute()`), in `txn.callAfter(...)`, or with
 // `invalidateCacheAndStream(txn, ...)`, which defers the local part itself.
 // The same holds for a store method called inside the transaction body that
 // invalidates at once in its own body (`this.#forget(id)`): reported at the
@@ -42,9 +43,9 @@ export const invalidationBeforeCommit = defineRule({
     defaultSeverity: 'error',
     messages: {
       beforeCommit:
-        '`{{store}}.{{method}}` calls `{{kind}}(this.{{cache}}, …)` inside the transaction body; a read between it and the commit re-caches the old row — invalidate after `runInteraction` returns, in `txn.callAfter`, or with `invalidateCacheAndStream`',
+        '`{{store}}.{{method}}` calls `{{kind}}(this.{{cache}}, …)` inside the transaction body; a read between it and the commit re-caches the old row — invalidate once the transaction has committed (after `runInteraction` returns, or after `commit().execute()` of a controlled transaction), in `txn.callAfter`, or with `invalidateCacheAndStream`',
       viaCall:
-        '`{{store}}.{{method}}` calls `{{callee}}` inside the transaction body, and `{{callee}}` ({{calleeStore}}, line {{line}}) calls `{{kind}}(this.{{cache}}, …)` at once; a read between it and the commit re-caches the old row — call it after `runInteraction` returns or in `txn.callAfter`, or use `invalidateCacheAndStream`',
+        '`{{store}}.{{method}}` calls `{{callee}}` inside the transaction body, and `{{callee}}` ({{calleeStore}}, line {{line}}) calls `{{kind}}(this.{{cache}}, …)` at once; a read between it and the commit re-caches the old row — call it once the transaction has committed (after `runInteraction` returns, or after `commit().execute()` of a controlled transaction) or in `txn.callAfter`, or use `invalidateCacheAndStream`',
     },
     docs: 'docs/rules/invalidation-before-commit.md',
   },
