@@ -14,8 +14,7 @@ import type { CompositionMethod } from './model.js';
 import { throughViews, writesThrough, type Schema } from './schema.js';
 import type { CompositionDecl } from './stores.js';
 import { reportTriggerGaps } from './triggers.js';
-import { RecordingSink, type UnresolvedAdd } from './unresolved.js';
-import type { UnresolvedSink } from './unresolved.js';
+import { RecordingSink, type UnresolvedAdd, type UnresolvedSink } from './unresolved.js';
 
 /** What one run's closure leaves for the next; arrays by unit id. */
 export interface ClosureMemo {
