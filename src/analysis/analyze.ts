@@ -242,8 +242,9 @@ export async function analyzeWithDependencies(
     let f = factsRun?.reuse(u, unresolved) ?? null;
     if (f === null && factsRun) {
       const recording = new RecordingSink(unresolved);
+      const queries = project.checkerQueries;
       f = new UnitWalker(u, { ...ctx, unresolved: recording }).run();
-      factsRun.record(u, f, recording.added);
+      factsRun.record(u, f, recording.added, project.checkerQueries > queries);
     }
     f ??= new UnitWalker(u, ctx).run();
     facts.set(u, f);
@@ -441,7 +442,7 @@ export async function analyzeWithDependencies(
         );
   phase('dependencies');
 
-  if (factsRun) options.kept!.done(factsRun, project.checkerCreated, project.missingImports);
+  if (factsRun) options.kept!.done(factsRun, project.missingImports);
   lastStats = {
     files: files.length,
     units: facts.size,

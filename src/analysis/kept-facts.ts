@@ -9,10 +9,10 @@
 // (`TransactionOpeners`). So the last run's facts of a unit in an unchanged
 // file still hold when every edited file kept its shape (its text with the
 // units' bodies left out), discovery found the same units, stores and
-// compositions, the transaction openers are the same, and neither run
-// needed the type checker (whose answers may depend on any body). Anything
-// else walks every unit again. A kept fact that points into an edited file
-// (a location that may have moved) is walked again too.
+// compositions, and the transaction openers are the same. Anything else
+// walks every unit again. A kept fact that points into an edited file (a
+// location that may have moved) is walked again too, and so is a unit whose
+// walk asked the type checker (whose answers may depend on any body).
 //
 // Facts are kept with their units, stores and compositions named by
 // position (a unit's id, a store's place in the run's list): they are
@@ -54,6 +54,8 @@ interface KeptUnit {
   readonly unresolved: readonly UnresolvedAdd[];
   /** Files any location above is in. */
   readonly files: ReadonlySet<string>;
+  /** Whether the walk asked the type checker, whose answers may depend on any file: never reused. */
+  readonly usedChecker: boolean;
 }
 
 /** What a run found before walking units: enough to decide whether the last run's facts still hold. */
@@ -78,7 +80,6 @@ interface LastRun {
   /** By position in the run's stores. */
   readonly stores: readonly (KeptStore | undefined)[];
   readonly closure: ClosureMemo | null;
-  readonly checkerCreated: boolean;
   /**
    * Where the run's imports looked and found nothing (absolute), with what
    * was there then (`lookalikes`): a file appearing there may change what an
@@ -170,7 +171,6 @@ export class FactsRun {
     }
     const holds =
       last !== null &&
-      !last.checkerCreated &&
       last.missing.every(([place, was]) => lookalikes(place).join('\0') === was) &&
       last.settings === run.settings &&
       last.declarations === this.#declarations &&
@@ -191,7 +191,7 @@ export class FactsRun {
     if (this.#last === null || this.#edited === null) return null;
     if (this.#edited.has(u.module.file.rel)) return null;
     const kept = this.#last.units[u.id];
-    if (kept === undefined) return null;
+    if (kept === undefined || kept.usedChecker) return null;
     for (const file of kept.files) if (this.#edited.has(file)) return null;
     const { units } = this.run.index;
     const { stores, compositions } = this.run;
@@ -220,8 +220,16 @@ export class FactsRun {
     };
   }
 
-  /** Keeps the facts a walk of `u` found, and what it reported unresolved, for the next run. */
-  record(u: Unit, facts: UnitFacts, unresolved: readonly UnresolvedAdd[]): void {
+  /**
+   * Keeps the facts a walk of `u` found, and what it reported unresolved, for
+   * the next run; `usedChecker`: the walk asked the type checker.
+   */
+  record(
+    u: Unit,
+    facts: UnitFacts,
+    unresolved: readonly UnresolvedAdd[],
+    usedChecker: boolean,
+  ): void {
     const files = new Set<string>();
     const at = (l: SourceLocation) => files.add(l.file);
     const calls: KeptCall[] = [];
@@ -254,7 +262,7 @@ export class FactsRun {
       unresolved: facts.unresolved,
     };
     const helpers = [...facts.helpers].map((h) => h.id);
-    this.#recorded[u.id] = { facts: plain, calls, helpers, unresolved, files };
+    this.#recorded[u.id] = { facts: plain, calls, helpers, unresolved, files, usedChecker };
   }
 
   /** Whether `u`'s facts in this run are the last run's. */
@@ -299,7 +307,7 @@ export class FactsRun {
   }
 
   /** What the next run compares itself with; `missing`: where imports found nothing (absolute). */
-  finish(checkerCreated: boolean, missing: readonly string[]): LastRun {
+  finish(missing: readonly string[]): LastRun {
     return {
       settings: this.run.settings,
       trees: new Map(this.run.files.map((f) => [f.rel, f.sf])),
@@ -309,7 +317,6 @@ export class FactsRun {
       units: this.#recorded,
       stores: this.#keptStores,
       closure: this.#closure,
-      checkerCreated,
       missing: missing.map((place) => [place, lookalikes(place).join('\0')] as const),
     };
   }
@@ -327,7 +334,7 @@ export class KeptFacts {
   }
 
   /** A run that fails before this keeps the last finished one as what the next compares with. */
-  done(run: FactsRun, checkerCreated: boolean, missing: readonly string[]): void {
-    this.#last = run.finish(checkerCreated, missing);
+  done(run: FactsRun, missing: readonly string[]): void {
+    this.#last = run.finish(missing);
   }
 }
