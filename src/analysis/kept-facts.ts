@@ -139,7 +139,9 @@ export class FactsRun {
   readonly #declarations: string;
   readonly #openers: string;
   /** Units whose facts this run reused (for `lastAnalysisStats`). */
-  reused = 0;
+  get reused(): number {
+    return this.#reusedUnits.size;
+  }
   /** Stores whose model entry this run reused (for `lastAnalysisStats`). */
   storesReused = 0;
 
@@ -209,7 +211,6 @@ export class FactsRun {
     for (const add of kept.unresolved) sink.add(...add);
     this.#recorded[u.id] = kept;
     this.#reusedUnits.add(u);
-    this.reused++;
     return {
       accesses: kept.facts.accesses,
       invalidations: kept.facts.invalidations,

@@ -5,9 +5,14 @@
 import { readdirSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 
+/** A module path less its source extension: `src/x.js` and `src/x.ts` name the same module `src/x`. */
+export function moduleStem(file: string): string {
+  return file.replace(/\.[mc]?[jt]sx?$/, '');
+}
+
 /** The entries of `missing`'s folder named like it (`x`, `x.ts`, `x.d.ts`, …), sorted. */
 export function lookalikes(missing: string): string[] {
-  const stem = basename(missing).replace(/\.[mc]?[jt]sx?$/, '');
+  const stem = moduleStem(basename(missing));
   try {
     return readdirSync(dirname(missing))
       .filter((e) => e === stem || e.startsWith(`${stem}.`))

@@ -226,7 +226,7 @@ function groupBy<K, V>(items: readonly V[], key: (v: V) => K): Map<K, V[]> {
 }
 
 /** A set of `items` (indexed: `items` may be a frozen model array, see the top of this file). */
-export function setOf<T>(items: readonly T[]): Set<T> {
+function setOf<T>(items: readonly T[]): Set<T> {
   const set = new Set<T>();
   for (let i = 0; i < items.length; i++) set.add(items[i]!);
   return set;

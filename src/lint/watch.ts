@@ -10,6 +10,7 @@
 // project root would also watch every package installed under it.
 import { existsSync, readdirSync, watch, type FSWatcher } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
+import { moduleStem } from '../analysis/lookalikes.js';
 import { changedFiles } from './cache.js';
 import { StoreLintUserError } from './errors.js';
 
@@ -91,9 +92,9 @@ export function foldersToWatch(run: WatchedRun): string[] {
  */
 function namesMissingImport(run: WatchedRun, touched: string): boolean {
   const posix = touched.split(sep).join('/');
-  if (!/\.[cm]?[jt]sx?$/.test(posix) || (run.inputs !== null && posix in run.inputs)) return false;
-  const stem = (p: string) => p.replace(/\.[^/.]*$/, '');
-  return run.missingImports.some((m) => stem(m) === stem(posix));
+  const stem = moduleStem(posix);
+  if (stem === posix || (run.inputs !== null && posix in run.inputs)) return false;
+  return run.missingImports.some((m) => moduleStem(m) === stem);
 }
 
 /** Watches a set of folders; every event anywhere calls `onEvent` with the file's path. */

@@ -68,6 +68,15 @@ async function chatCopy(name: string): Promise<string> {
   return root;
 }
 
+/** Writes a small project's files under `root`; its config reads the schema from schema/*.sql. */
+async function writeProject(root: string, files: Record<string, string>): Promise<StoreLintConfig> {
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(root, name)), { recursive: true });
+    await writeFile(path.join(root, name), text);
+  }
+  return configFor(root, { schema: ['schema/*.sql'] });
+}
+
 /** A statement on one line of its own, inside a method: commenting it out keeps the file parsing. */
 const ONE_LINE_STATEMENT = /^\s+(await )?this\.[^;]*\);\s*$/;
 
@@ -227,11 +236,7 @@ describe('a warm analysis', () => {
           '}',
         ].join('\n'),
       };
-      for (const [name, text] of Object.entries(files)) {
-        await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-        await writeFile(path.join(root, name), text);
-      }
-      const config = configFor(root, { schema: ['schema/*.sql'] });
+      const config = await writeProject(root, files);
       const process = warm(config);
       const first = await process.analyse();
       const queries = path.join(root, 'src', 'queries.ts');
@@ -289,11 +294,7 @@ describe('a warm analysis', () => {
           '}',
         ].join('\n'),
       };
-      for (const [name, text] of Object.entries(files)) {
-        await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-        await writeFile(path.join(root, name), text);
-      }
-      const config = configFor(root, { schema: ['schema/*.sql'] });
+      const config = await writeProject(root, files);
       const process = warm(config);
       const reads = (r: AnalysisResult) =>
         Object.fromEntries(r.model.stores[0]!.methods.map((m) => [m.name, m.reads]));
@@ -348,19 +349,14 @@ describe('a warm analysis', () => {
         'src/lib/q.ts': helper('audit'),
         'src/rooms.ts': store('await record(this.dbConn); await extra(this.dbConn);'),
       };
-      for (const [name, text] of Object.entries(files)) {
-        await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-        await writeFile(path.join(root, name), text);
-      }
-      const config = configFor(root, { schema: ['schema/*.sql'] });
+      const config = await writeProject(root, files);
       const process = warm(config);
       let last = await process.analyse();
       for (const [name, text] of [
         ['override/q.ts', helper('rooms')],
         ['extra.ts', helper('rooms', 'extra')],
       ] as const) {
-        await mkdir(path.dirname(path.join(root, name)), { recursive: true });
-        await writeFile(path.join(root, name), text);
+        await writeProject(root, { [name]: text });
         const after = await process.analyse();
         expect(seen(after)).toBe(seen(await analyzeWithDependencies(config)));
         expect(seen(after)).not.toBe(seen(last));
