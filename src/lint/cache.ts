@@ -41,20 +41,15 @@ import { stampOf, unchangedSince, type FileStamp } from '../analysis/file-stamps
 import { lookalikes as lookalikesAt } from '../analysis/lookalikes.js';
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
-import type { LintMessage, LintReport } from './engine.js';
+import type { LintReport } from './engine.js';
 import { OutputPathError, writeFileAtomically } from './output-file.js';
-import { rules as allRules } from './rules/index.js';
+import { loadReport, storeReport, type StoredReport } from './stored-report.js';
 import { TOOL_VERSION } from './version.js';
 
 export const CACHE_FORMAT = 4;
 export const DEFAULT_CACHE_LOCATION = '.storesplit-cache/store-lint.json';
 /** Lint reports kept per model, most recent first: a few settings (CI, a local run) alternate. */
 const MAX_REPORTS = 4;
-
-/** A lint report as stored: rules by id. */
-interface StoredReport extends Omit<LintReport, 'rules'> {
-  readonly rules: readonly { readonly id: string; readonly severity: 'warn' | 'error' }[];
-}
 
 interface CacheFile {
   readonly format: typeof CACHE_FORMAT;
@@ -491,69 +486,11 @@ async function writeJson(path: string, value: unknown, options: CacheOptions): P
   }
 }
 
-function storeReport(report: LintReport): StoredReport {
-  return { ...report, rules: report.rules.map((r) => ({ id: r.rule.id, severity: r.severity })) };
-}
-
 /** `index` with `report` as the newest for `settings`, keeping at most MAX_REPORTS. */
 function withReport(index: CacheFile, settings: string, report: LintReport): CacheFile {
   const others = index.reports.filter(([k]) => k !== settings);
   const reports = [[settings, storeReport(report)] as const, ...others].slice(0, MAX_REPORTS);
   return { ...index, reports };
-}
-
-/** The stored report with its rules again, or null if it names a rule this build lacks. */
-/** A stored report, or null when the index holds something else (hand-edited, damaged). */
-function loadReport(stored: unknown): LintReport | null {
-  if (!isStoredReport(stored)) return null;
-  const byId = new Map(allRules.map((r) => [r.id, r]));
-  const rules: LintReport['rules'][number][] = [];
-  for (const r of stored.rules) {
-    const rule = byId.get(r.id);
-    if (!rule) return null;
-    rules.push({ rule, severity: r.severity });
-  }
-  return { ...stored, rules };
-}
-
-function isStoredReport(value: unknown): value is StoredReport {
-  const r = value as Partial<Record<keyof StoredReport, unknown>> | null;
-  const isMessage = (m: unknown): boolean => {
-    const x = m as Partial<Record<keyof LintMessage, unknown>> | null;
-    const at = x?.location as Partial<Record<string, unknown>> | undefined;
-    return (
-      typeof x?.ruleId === 'string' &&
-      typeof x.messageId === 'string' &&
-      (x.severity === 1 || x.severity === 2) &&
-      typeof x.message === 'string' &&
-      typeof x.subject === 'object' &&
-      x.subject !== null &&
-      typeof at?.file === 'string' &&
-      typeof at.line === 'number' &&
-      typeof at.column === 'number'
-    );
-  };
-  return (
-    typeof r === 'object' &&
-    r !== null &&
-    typeof r.root === 'string' &&
-    Array.isArray(r.messages) &&
-    r.messages.every(isMessage) &&
-    Array.isArray(r.unbaselined) &&
-    r.unbaselined.every(isMessage) &&
-    Array.isArray(r.suppressed) &&
-    r.suppressed.every(
-      (m: { suppressions?: unknown } | null) => isMessage(m) && Array.isArray(m?.suppressions),
-    ) &&
-    Array.isArray(r.rules) &&
-    r.rules.every(
-      (x: { id?: unknown; severity?: unknown } | null) =>
-        typeof x?.id === 'string' && (x.severity === 'warn' || x.severity === 'error'),
-    ) &&
-    ['errorCount', 'warningCount', 'suppressedInline', 'suppressedByBaseline'].every(
-      (k) => typeof r[k as keyof StoredReport] === 'number',
-    )
-  );
 }
 
 /**
