@@ -29,7 +29,7 @@ import {
   type CachedAnalysis,
 } from './cache.js';
 import { loadConfig } from './config-loader.js';
-import { lint } from './engine.js';
+import { lint, type LintReport } from './engine.js';
 import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
 import { formatNames, formatters, type FormatName } from './formatters/index.js';
 import { ruleIds } from './rules/index.js';
@@ -38,7 +38,13 @@ import { systemReason } from '../analysis/errors.js';
 import { checkOutputDirectory, checkOutputFile } from './output-file.js';
 import { createProgress, isCI, showsProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
-import { watchProject, type InputHashes } from './watch.js';
+import { watchProject, type InputHashes, type WatchHandle } from './watch.js';
+import {
+  askRunningWatch,
+  missingPlaces,
+  startAnswering,
+  type AnsweringRun,
+} from './watch-answers.js';
 
 export const DEFAULT_BASELINE = 'store-lint-baseline.json';
 
@@ -128,7 +134,8 @@ function program(io: CliIo): Command {
     .option(
       '--cache',
       'reuse the stored model when no file it depends on, the config or the tool changed ' +
-        '(a cache that cannot be written is a warning, not a failure)',
+        '(a cache that cannot be written is a warning, not a failure); ' +
+        'a --watch running on the project answers instead, for the files as they are now',
     )
     .option(
       '--cache-location <path>',
@@ -148,7 +155,8 @@ function program(io: CliIo): Command {
     .option(
       '-w, --watch',
       'lint, then lint again each time an input changes, until interrupted (Ctrl-C); ' +
-        'unchanged files are not parsed again (stylish or github format)',
+        'unchanged files are not parsed again (stylish or github format); ' +
+        'answers the --cache runs of the project meanwhile',
     )
     .version(TOOL_VERSION, '-v, --version')
     .helpOption('-h, --help', 'show this help')
@@ -353,7 +361,10 @@ async function watchLint(
   // The model's files found by the last run: hashed with the inputs before the next one.
   let modelInputs: string[] = [];
   const hashes = new FileHashes();
-  const run = async (changed: readonly string[], hashed?: InputHashes) => {
+  // `--cache` runs of the project are answered once a run has found its config.
+  let handle = null as WatchHandle<AnsweringRun> | null;
+  let answering = null as Promise<{ close(): Promise<void> } | null> | null;
+  const run = async (changed: readonly string[], hashed?: InputHashes): Promise<AnsweringRun> => {
     const started = performance.now();
     const fallbackRoot = resolve(io.cwd, dir ?? '.');
     let config: StoreLintConfig | null = null;
@@ -384,6 +395,21 @@ async function watchLint(
         ? await readBaseline(resolve(io.cwd, options.baseline))
         : null;
       const report = lint(result.model, { config, baseline });
+      const linted = {
+        config,
+        model: result.model,
+        report,
+        settings: await lintSettingsKey(config, baseline),
+        missing: missingPlaces(config.root, result.missingImports),
+      };
+      if (handle && !answering) {
+        const configPath = config.configPath;
+        answering = startAnswering(configPath, handle, (why) =>
+          io.stderr.write(
+            `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
+          ),
+        );
+      }
       const formatted = formatters[options.format](report, {
         cwd: io.cwd,
         color: useColor(io.env, io.stdoutIsTTY),
@@ -395,7 +421,13 @@ async function watchLint(
       const status =
         `store-lint: ${plural(report.errorCount, 'error')}, ${plural(report.warningCount, 'warning')}` +
         ` (linted in ${seconds(performance.now() - started)}${changed.length ? ` after a change to ${names}` : ''}); ${watching}\n`;
-      return { root: config.root, inputs, missingImports: result.missingImports, status };
+      return {
+        root: config.root,
+        inputs,
+        missingImports: result.missingImports,
+        status,
+        linted,
+      };
     } catch (error) {
       progress.done();
       // The user fixes the file or the config and saves: the next run picks it up.
@@ -409,25 +441,30 @@ async function watchLint(
         inputs: null,
         missingImports: [],
         status: `store-lint: ${watching}\n`,
+        linted: null,
       };
     }
   };
   try {
-    await watchProject({
-      run,
-      inputsNow: async () => {
-        const config = loaded.config;
-        return config ? (await computeInputs(config, modelInputs, hashes)).files : {};
+    await watchProject<AnsweringRun>(
+      {
+        run,
+        inputsNow: async () => {
+          const config = loaded.config;
+          return config ? (await computeInputs(config, modelInputs, hashes)).files : {};
+        },
+        stopped,
+        say: (status) => io.stderr.write(status),
+        onWatchError: (folder, error) =>
+          io.stderr.write(
+            `store-lint: warning: cannot watch ${relative(io.cwd, folder) || folder}: ${systemReason(error)}; changes there are not seen\n`,
+          ),
       },
-      stopped,
-      say: (status) => io.stderr.write(status),
-      onWatchError: (folder, error) =>
-        io.stderr.write(
-          `store-lint: warning: cannot watch ${relative(io.cwd, folder) || folder}: ${systemReason(error)}; changes there are not seen\n`,
-        ),
-    });
+      (h) => (handle = h),
+    );
   } finally {
     stopListening();
+    await (await answering)?.close();
   }
   return 0;
 }
@@ -472,6 +509,13 @@ async function lintProject(
       : null;
   // Before the analysis (and before the old baseline is read): a FIFO or a device is no baseline to write.
   if (options.updateBaseline && baselineFile) checkOutputFile(baselineFile, 'baseline');
+  if (options.cache && !options.printModel && !options.updateBaseline && !reportRequest) {
+    const served = await reportOfWatch(config, baselineFile, io);
+    if (served) {
+      printReport(served, options.format, io);
+      return exitStatus(served, maxWarnings, io);
+    }
+  }
   const analysed = await analyse(config, options, io);
 
   if (options.printModel) {
@@ -505,13 +549,7 @@ async function lintProject(
     report = lint(await analysed.model(), { config, baseline });
     await cached?.saveReport(settings, report);
   }
-  const formatted = formatters[options.format](report, {
-    cwd: io.cwd,
-    color: useColor(io.env, io.stdoutIsTTY),
-    toolVersion: TOOL_VERSION,
-    githubWorkspace: io.env.GITHUB_WORKSPACE || undefined,
-  });
-  if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
+  printReport(report, options.format, io);
 
   // The coverage report is written whatever lint found; its check can fail the run on its own.
   const coverageStatus = reportRequest
@@ -525,12 +563,57 @@ async function lintProject(
       })
     : 0;
 
+  return exitStatus(report, maxWarnings, io) || coverageStatus;
+}
+
+function printReport(report: LintReport, format: FormatName, io: CliIo): void {
+  const formatted = formatters[format](report, {
+    cwd: io.cwd,
+    color: useColor(io.env, io.stdoutIsTTY),
+    toolVersion: TOOL_VERSION,
+    githubWorkspace: io.env.GITHUB_WORKSPACE || undefined,
+  });
+  if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
+}
+
+/** 1 for errors or too many warnings (said on stderr), else 0. */
+function exitStatus(report: LintReport, maxWarnings: number, io: CliIo): 0 | 1 {
   if (report.errorCount > 0) return 1;
   if (maxWarnings >= 0 && report.warningCount > maxWarnings) {
     io.stderr.write(`store-lint found too many warnings (maximum: ${maxWarnings}).\n`);
     return 1;
   }
-  return coverageStatus;
+  return 0;
+}
+
+/**
+ * With `--cache`, the report of a `store-lint --watch` running on the
+ * project, when it answers for this run's settings; null to lint here.
+ */
+async function reportOfWatch(
+  config: StoreLintConfig,
+  baselineFile: string | null,
+  io: CliIo,
+): Promise<LintReport | null> {
+  const started = performance.now();
+  const baseline = baselineFile ? await readBaseline(baselineFile) : null;
+  const asked = await askRunningWatch(config, baselineFile, baseline);
+  if (!asked) return null;
+  const tty = io.stderrIsTTY && !isCI(io.env);
+  if ('report' in asked) {
+    if (tty) {
+      io.stderr.write(
+        `store-lint: answered by the store-lint --watch running on this project (pid ${asked.pid}) in ${seconds(performance.now() - started)}\n`,
+      );
+    }
+    return asked.report;
+  }
+  if (tty) {
+    io.stderr.write(
+      `store-lint: the store-lint --watch running on this project (pid ${asked.pid}) did not answer: ${asked.declined}; linting here\n`,
+    );
+  }
+  return null;
 }
 
 /**

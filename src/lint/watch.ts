@@ -39,21 +39,33 @@ export interface WatchedRun {
   readonly status: string;
 }
 
-export interface WatchLoop {
+export interface WatchLoop<R extends WatchedRun = WatchedRun> {
   /**
    * Lints once and prints the results; never throws for the user's mistakes
    * (it prints them). `hashed`: the inputs as the loop hashed them just now,
    * when it did (the run need not hash them again before it starts).
    */
-  run(changed: readonly string[], hashed?: InputHashes): Promise<WatchedRun>;
+  run(changed: readonly string[], hashed?: InputHashes): Promise<R>;
   /** The inputs of `last`'s project as they are now. */
-  inputsNow(last: WatchedRun & { readonly inputs: InputHashes }): Promise<InputHashes>;
+  inputsNow(last: R & { readonly inputs: InputHashes }): Promise<InputHashes>;
   /** Resolves when the user stops the watch (Ctrl-C). */
   readonly stopped: Promise<void>;
   /** Told about a folder that cannot be watched (once per folder). */
   onWatchError(folder: string, error: NodeJS.ErrnoException): void;
   /** Says a run's status line. */
   say(status: string): void;
+}
+
+/** What a running watch offers others (a `--cache` run that asks it: watch-answers.ts). */
+export interface WatchHandle<R extends WatchedRun> {
+  /**
+   * The run that linted the inputs as they are when this is called: the last
+   * one if nothing changed since, else the next (a change is looked for at
+   * once, without waiting for the file system's events). Null when that run
+   * failed, or the watch stops first. `touched`: files to take as changed
+   * although they are no input (one that appeared where an import looked).
+   */
+  current(touched?: readonly string[]): Promise<R | null>;
 }
 
 const SKIPPED = (name: string) => name === 'node_modules' || name.startsWith('.');
@@ -150,11 +162,20 @@ class Folders {
   }
 }
 
-/** Lints, then re-lints after each change of an input, until `loop.stopped` resolves. */
-export async function watchProject(loop: WatchLoop): Promise<void> {
+/**
+ * Lints, then re-lints after each change of an input, until `loop.stopped`
+ * resolves. `onHandle` gets the handle others ask the watch through.
+ */
+export async function watchProject<R extends WatchedRun>(
+  loop: WatchLoop<R>,
+  onHandle?: (handle: WatchHandle<R>) => void,
+): Promise<void> {
   let stopped = false;
   let wake: (() => void) | null = null;
   const pending = new Set<string>();
+  // Who asked for the current run, answered once a look that began after
+  // they asked finds nothing changed since the last run.
+  const asking: ((run: R | null) => void)[] = [];
   let timer: NodeJS.Timeout | null = null;
   const folders = new Folders(
     (path) => {
@@ -171,6 +192,15 @@ export async function watchProject(loop: WatchLoop): Promise<void> {
     stopped = true;
     wake?.();
   });
+  onHandle?.({
+    current: (touched = []) =>
+      new Promise<R | null>((answer) => {
+        if (stopped) return answer(null);
+        for (const t of touched) pending.add(t);
+        asking.push(answer);
+        wake?.();
+      }),
+  });
   try {
     let last = await loop.run([]);
     // Right after a run, the inputs are hashed once more without waiting for
@@ -183,11 +213,17 @@ export async function watchProject(loop: WatchLoop): Promise<void> {
       if (!said) loop.say(last.status);
       said = true;
       // Events that came while linting are looked at at once.
-      if (!lookNow && (pending.size === 0 || timer !== null)) {
+      if (!lookNow && asking.length === 0 && (pending.size === 0 || timer !== null)) {
         await new Promise<void>((done) => (wake = done));
         wake = null;
       }
       if (stopped) break;
+      // Asked: the events still settling are looked at now, with the rest.
+      const askers = asking.splice(0);
+      if (askers.length > 0 && timer) {
+        clearTimeout(timer);
+        timer = null;
+      }
       const touched = [...pending].map((p) => relative(last.root, p) || p).sort();
       pending.clear();
       const looked = lookNow;
@@ -197,16 +233,25 @@ export async function watchProject(loop: WatchLoop): Promise<void> {
       if (last.inputs !== null && !touched.some((t) => namesMissingImport(last, t))) {
         hashed = await loop.inputsNow({ ...last, inputs: last.inputs });
         changed = changedFiles(last.inputs, hashed);
-        if (changed.length === 0) continue;
-      } else if (looked && touched.length === 0) {
-        continue; // a failed run left nothing to compare with: wait for an event
+        if (changed.length === 0) {
+          for (const answer of askers) answer(last);
+          continue;
+        }
+      } else if (touched.length === 0 && (looked || askers.length > 0)) {
+        // A failed run left nothing to compare with: wait for an event.
+        for (const answer of askers) answer(null);
+        continue;
       }
       last = await loop.run(changed, hashed);
+      // Answered by the next look, right after this run: it may have missed an edit.
+      asking.unshift(...askers);
       lookNow = true;
       said = false;
     }
   } finally {
+    stopped = true;
     if (timer) clearTimeout(timer);
     folders.close();
+    for (const answer of asking.splice(0)) answer(null);
   }
 }

@@ -3,67 +3,24 @@
 // fixed, a save that changes nothing, a file that does not parse, a new
 // folder, a broken config, and Ctrl-C. Every wait is for a line the watcher
 // prints; the timeouts only keep a broken watcher from hanging the suite.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/lint/cli.js';
-import { foldersToWatch, watchProject } from '../../src/lint/watch.js';
+import {
+  foldersToWatch,
+  watchProject,
+  type WatchedRun,
+  type WatchHandle,
+} from '../../src/lint/watch.js';
+import { save, Watcher } from './watch-process.js';
 
-const BIN = fileURLToPath(new URL('../../bin/store-lint', import.meta.url));
 const FIXTURE = fileURLToPath(
   new URL('../fixtures/rules/cache-not-invalidated-on-worker/passing/', import.meta.url),
 );
-const STATUS = /^store-lint: (\d+) errors?, (\d+) warnings? \(linted in [^)]*\); watching/;
-
-/** A `store-lint --watch` process and what it printed so far. */
-class Watcher {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  readonly #waiters = new Set<() => void>();
-  readonly exited: Promise<number | null>;
-
-  constructor(args: string[], cwd: string) {
-    this.child = spawn(process.execPath, [BIN, '--watch', ...args], {
-      cwd,
-      env: { ...process.env, NO_COLOR: '1', CI: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const heard = () => this.#waiters.forEach((w) => w());
-    this.child.stdout!.on('data', (c: Buffer) => ((this.stdout += c.toString()), heard()));
-    this.child.stderr!.on('data', (c: Buffer) => ((this.stderr += c.toString()), heard()));
-    this.exited = new Promise((done) => this.child.on('exit', (code) => (heard(), done(code))));
-  }
-
-  get statusLines(): string[] {
-    return this.stderr.split('\n').filter((l) => STATUS.test(l));
-  }
-
-  /** Waits until stderr has `count` lines matching `pattern`; returns the last. */
-  async nth(pattern: RegExp, count: number): Promise<string> {
-    for (;;) {
-      const lines = this.stderr.split('\n').filter((l) => pattern.test(l));
-      if (lines.length >= count) return lines[count - 1]!;
-      if (this.child.exitCode !== null)
-        throw new Error(`store-lint --watch exited (${this.child.exitCode}):\n${this.stderr}`);
-      await new Promise<void>((done) => {
-        const w = () => (this.#waiters.delete(w), done());
-        this.#waiters.add(w);
-      });
-    }
-  }
-
-  /** The `count`-th status line, as [errors, warnings, line]. */
-  async status(count: number): Promise<[number, number, string]> {
-    const line = await this.nth(STATUS, count);
-    const [, errors, warnings] = STATUS.exec(line)!;
-    return [Number(errors), Number(warnings), line];
-  }
-}
 
 let tmp: string;
 const running: Watcher[] = [];
@@ -87,16 +44,6 @@ function watch(dir: string, args: string[] = []): Watcher {
   const w = new Watcher([...args, dir], tmp);
   running.push(w);
   return w;
-}
-
-/**
- * Saves as most editors do: a new file renamed over the old one. (Written in
- * place, a file can be read half-written; the watcher then lints that, and
- * again once the write's own event comes: right in the end, one lint more.)
- */
-async function save(path: string, text: string): Promise<void> {
-  await writeFile(`${path}.saving`, text);
-  await rename(`${path}.saving`, path);
 }
 
 const HANDLER_LINE = 'this.invalidate(this.getReceiptsForRoom, row.roomId);';
@@ -286,5 +233,64 @@ describe('the watch loop', () => {
     });
     expect(runs).toEqual([[], ['store-lint.config.json']]);
     expect(said).toEqual(['run 1']);
+  });
+
+  it('answers who asks with a run of the inputs as they are when asked, without waiting for an event', async () => {
+    // The inputs change where no folder is watched: no event will come, only the question.
+    const root = join(tmp, 'asked');
+    await mkdir(root);
+    let version = 1;
+    const hash = () => Promise.resolve({ 'src/a.ts': `v${version}` });
+    // Looking takes a while: a question may come while the loop looks for an earlier one.
+    const slowHash = async () => {
+      await new Promise((done) => setTimeout(done, 30));
+      return hash();
+    };
+    let stop = () => {};
+    const stopped = new Promise<void>((done) => (stop = done));
+    const runs: (readonly string[])[] = [];
+    let failNext = false;
+    type Numbered = WatchedRun & { readonly n: number };
+    let handle: WatchHandle<Numbered> | undefined;
+    const watching = watchProject<Numbered>(
+      {
+        async run(changed) {
+          runs.push(changed);
+          const failed = failNext;
+          return {
+            root,
+            inputs: failed ? null : await hash(),
+            missingImports: ['src/lib/missing.js'],
+            status: '',
+            n: runs.length,
+          };
+        },
+        inputsNow: slowHash,
+        stopped,
+        onWatchError: () => {},
+        say: () => {},
+      },
+      (h) => (handle = h),
+    );
+    const ask = async (touched?: string[]) => (await handle!.current(touched))?.n ?? null;
+    expect(await ask()).toBe(1);
+    expect(await ask()).toBe(1); // nothing changed: no run
+    const first = ask();
+    await new Promise((done) => setTimeout(done, 10));
+    expect(await Promise.all([first, ask()])).toEqual([1, 1]);
+    version = 2;
+    expect(await ask()).toBe(2);
+    expect(runs).toEqual([[], ['src/a.ts']]);
+    // A file where an import found nothing is no input: the asker names it.
+    expect(await ask([join(root, 'src', 'lib', 'missing.ts')])).toBe(3);
+    expect(runs[2]).toEqual(['src/lib/missing.ts']);
+    // A failed run has nothing to answer with.
+    failNext = true;
+    version = 3;
+    expect(await ask()).toBeNull();
+    expect(runs).toHaveLength(4);
+    stop();
+    await watching;
+    expect(await ask()).toBeNull();
   });
 });

@@ -1,0 +1,141 @@
+// A `store-lint --watch` answers the `store-lint --cache` runs of its project.
+//
+// The watch holds the project parsed and analysed. A `--cache` run (a
+// pre-commit hook, an editor's task, a second terminal) that finds one
+// running asks it for its report instead of analysing the project again in
+// a new process. With none running, or one that cannot answer for the same
+// settings (another build of store-lint, its last run failed), the run lints
+// by itself as before. The answer is never older than the question: the
+// watch looks at its inputs after it is asked, and answers with a run of
+// them as they are then (`WatchHandle.current`), so what it answers is what
+// the asking run would have found. The socket: answer-socket.ts.
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { StoreLintConfig } from '../analysis/config.js';
+import { lookalikes } from '../analysis/lookalikes.js';
+import type { StoreModel } from '../analysis/model.js';
+import {
+  ANSWER_PROTOCOL,
+  answerSocketPath,
+  askWatch,
+  serveAnswers,
+  type Answer,
+  type AnswerRequest,
+  type Asked,
+} from './answer-socket.js';
+import { readBaseline, type Baseline } from './baseline.js';
+import { lintSettingsKey, toolFingerprint } from './cache.js';
+import { lint, type LintReport } from './engine.js';
+import type { WatchedRun, WatchHandle } from './watch.js';
+
+/** What a watch's run that linted keeps to answer with. */
+export interface LintedRun {
+  readonly config: StoreLintConfig;
+  readonly model: StoreModel;
+  readonly report: LintReport;
+  /** `lintSettingsKey` of the report: the severities and baseline it was linted with. */
+  readonly settings: string;
+  /**
+   * Each import that resolved to nothing (relative to the root), with what
+   * was where it looked after the run: a file appearing there is no input,
+   * and may not have been seen yet.
+   */
+  readonly missing: readonly (readonly [string, readonly string[]])[];
+}
+
+export interface AnsweringRun extends WatchedRun {
+  /** Null when the run failed. */
+  readonly linted: LintedRun | null;
+}
+
+/** What is at each place an import looked and found nothing, now. */
+export function missingPlaces(
+  root: string,
+  missingImports: readonly string[],
+): [string, string[]][] {
+  return missingImports.map((m) => [m, lookalikes(resolve(root, m))]);
+}
+
+/** The files that appeared or went where the run's imports found nothing, absolute. */
+function appearedSince(linted: LintedRun): string[] {
+  const touched: string[] = [];
+  for (const [m, before] of linted.missing) {
+    const abs = resolve(linted.config.root, m);
+    const now = lookalikes(abs);
+    if (now.join('\0') === before.join('\0')) continue;
+    for (const name of new Set([...before, ...now])) touched.push(join(dirname(abs), name));
+  }
+  return touched;
+}
+
+/** Tries to bring the watch up to date this many times while files keep appearing where imports looked. */
+const MAX_LOOKS = 3;
+
+/** The watch's answer to `request`: a report of the inputs as they are now, for the request's settings. */
+export async function answerFrom(
+  handle: WatchHandle<AnsweringRun>,
+  request: AnswerRequest,
+): Promise<Answer> {
+  if (request.tool !== (await toolFingerprint())) {
+    return { declined: 'it is another build of store-lint' };
+  }
+  let touched: string[] = [];
+  for (let look = 0; look < MAX_LOOKS; look++) {
+    const linted = (await handle.current(touched))?.linted;
+    if (!linted) return { declined: 'its last lint failed' };
+    if (linted.config.configPath !== request.configPath) {
+      return { declined: `it lints with ${linted.config.configPath}` };
+    }
+    touched = appearedSince(linted);
+    if (touched.length > 0) continue;
+    if (request.lintSettings === linted.settings) return { report: linted.report };
+    // Another baseline, or the same one edited since (it is no input).
+    const baseline = request.baseline === null ? null : await readBaseline(request.baseline);
+    if ((await lintSettingsKey(linted.config, baseline)) !== request.lintSettings) {
+      return { declined: 'the config or the baseline changed while it was asked' };
+    }
+    return { report: lint(linted.model, { config: linted.config, baseline }) };
+  }
+  return { declined: 'files keep appearing where imports look' };
+}
+
+/**
+ * Starts answering for `configPath`'s project. Null when this watch cannot:
+ * `why` says so (another watch answers, no private socket folder); on
+ * systems without Unix sockets, silently.
+ */
+export async function startAnswering(
+  configPath: string,
+  handle: WatchHandle<AnsweringRun>,
+  why: (reason: string) => void,
+): Promise<{ close(): Promise<void> } | null> {
+  if (process.platform === 'win32') return null;
+  const path = answerSocketPath(configPath);
+  if (path === null) {
+    why('no folder only this user can enter for its socket');
+    return null;
+  }
+  try {
+    return await serveAnswers(path, (request) => answerFrom(handle, request));
+  } catch (error) {
+    why(error instanceof Error ? error.message : String(error));
+    return null;
+  }
+}
+
+/** Asks the watch running on `config`'s project, if any, for the report this run would make. */
+export async function askRunningWatch(
+  config: StoreLintConfig,
+  baselineFile: string | null,
+  baseline: Baseline | null,
+): Promise<Asked | null> {
+  const path = answerSocketPath(config.configPath);
+  if (path === null || !existsSync(path)) return null;
+  return askWatch(path, {
+    protocol: ANSWER_PROTOCOL,
+    configPath: config.configPath,
+    tool: await toolFingerprint(),
+    lintSettings: await lintSettingsKey(config, baseline),
+    baseline: baselineFile,
+  });
+}

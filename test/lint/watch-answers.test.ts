@@ -1,0 +1,218 @@
+// A `store-lint --cache` run answered by the `store-lint --watch` running on
+// its project: real executables, a real socket. An answered run writes no
+// cache file (it analysed nothing), which is how these tests tell an answer
+// from a run that linted by itself. The watch's socket is found as the
+// executables find it (answerSocketPath of the config file).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ANSWER_PROTOCOL, answerSocketPath, askWatch } from '../../src/lint/answer-socket.js';
+import type { StoreLintConfig } from '../../src/analysis/config.js';
+import type { StoreModel } from '../../src/analysis/model.js';
+import { toolFingerprint } from '../../src/lint/cache.js';
+import type { LintReport } from '../../src/lint/engine.js';
+import type { WatchHandle } from '../../src/lint/watch.js';
+import { answerFrom, type AnsweringRun } from '../../src/lint/watch-answers.js';
+import { BIN, save, Watcher } from './watch-process.js';
+
+const FIXTURE = fileURLToPath(
+  new URL('../fixtures/rules/cache-not-invalidated-on-worker/passing/', import.meta.url),
+);
+const HANDLER_LINE = 'this.invalidate(this.getReceiptsForRoom, row.roomId);';
+const CACHE_FILE = join('.storesplit-cache', 'store-lint.json');
+const NOTE = /not answered here: another store-lint --watch answers for this project/;
+
+let tmp: string;
+const running: Watcher[] = [];
+beforeAll(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'store-lint-answers-'));
+});
+afterEach(async () => {
+  for (const w of running.splice(0)) {
+    if (w.child.exitCode !== null) continue;
+    w.child.kill('SIGINT');
+    await w.exited;
+  }
+});
+afterAll(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+async function project(name: string): Promise<{ dir: string; store: string; clean: string }> {
+  const dir = join(tmp, name);
+  await cp(FIXTURE, dir, { recursive: true });
+  const store = join(dir, 'src', 'stores', 'receipts.ts');
+  const clean = await readFile(store, 'utf8');
+  expect(clean).toContain(HANDLER_LINE);
+  return { dir, store, clean };
+}
+
+async function watching(dir: string): Promise<Watcher> {
+  const w = new Watcher([dir], tmp);
+  running.push(w);
+  await w.status(1);
+  return w;
+}
+
+interface Linted {
+  readonly code: number | null;
+  readonly rules: string[];
+  readonly stderr: string;
+}
+
+/** `store-lint --cache --format json <dir> …args`, as a hook would run it. */
+function lintCached(dir: string, args: string[] = []): Promise<Linted> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, '--cache', '--format', 'json', ...args, dir], {
+      cwd: tmp,
+      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      try {
+        const files = JSON.parse(stdout) as { messages: { ruleId: string }[] }[];
+        done({ code, rules: files.flatMap((f) => f.messages.map((m) => m.ruleId)), stderr });
+      } catch {
+        fail(new Error(`store-lint --cache printed no JSON (${code}):\n${stdout}\n${stderr}`));
+      }
+    });
+  });
+}
+
+describe('store-lint --cache with a --watch running on the project', { timeout: 120_000 }, () => {
+  it('is answered by the watch, with the files as they are when it asks', async () => {
+    const { dir, store, clean } = await project('answered');
+    await watching(dir);
+    expect(await lintCached(dir)).toMatchObject({ code: 0, rules: [] });
+
+    // Saved and linted at once, as a pre-commit hook does: the watch may not
+    // have seen the save yet, and must look before it answers.
+    await save(store, clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
+    expect(await lintCached(dir)).toMatchObject({
+      code: 1,
+      rules: ['cache-not-invalidated-on-worker'],
+    });
+    await save(store, clean);
+    expect(await lintCached(dir)).toMatchObject({ code: 0, rules: [] });
+    expect(existsSync(join(dir, CACHE_FILE))).toBe(false);
+  });
+
+  it("answers with the asking run's baseline, not the watch's", async () => {
+    const { dir, store, clean } = await project('baseline');
+    const w = await watching(dir);
+    await save(store, clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
+    await w.status(2);
+    const baseline = join(dir, 'known.json');
+    const update = await new Promise<number | null>((done) =>
+      spawn(process.execPath, [BIN, '--update-baseline', '--baseline', baseline, dir], {
+        cwd: tmp,
+        stdio: 'ignore',
+      }).on('close', done),
+    );
+    expect(update).toBe(0);
+    expect(await lintCached(dir, ['--baseline', baseline])).toMatchObject({ code: 0, rules: [] });
+    expect(await lintCached(dir)).toMatchObject({ code: 1 });
+    expect(existsSync(join(dir, CACHE_FILE))).toBe(false);
+  });
+
+  it('lints by itself when the watch died, and a new watch takes over its socket', async () => {
+    const { dir, store, clean } = await project('died');
+    const first = await watching(dir);
+    first.child.kill('SIGKILL');
+    await first.exited;
+    // The socket file is left behind: nobody answers there.
+    expect(await lintCached(dir)).toMatchObject({ code: 0, rules: [] });
+    const cacheFile = join(dir, CACHE_FILE);
+    const written = (await stat(cacheFile)).mtimeMs;
+
+    await watching(dir);
+    await save(store, clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
+    expect(await lintCached(dir)).toMatchObject({ code: 1 });
+    expect((await stat(cacheFile)).mtimeMs).toBe(written); // answered: the cache was not touched
+  });
+
+  it('has one watch answer per project: a second one says it does not', async () => {
+    const { dir } = await project('two');
+    await watching(dir);
+    const second = await watching(dir);
+    await second.nth(NOTE, 1);
+    expect(await lintCached(dir)).toMatchObject({ code: 0 });
+    expect(existsSync(join(dir, CACHE_FILE))).toBe(false);
+  });
+
+  it('declines another build of store-lint and a request it cannot read', async () => {
+    const { dir } = await project('declines');
+    await watching(dir);
+    const configPath = join(dir, 'store-lint.config.json');
+    const path = answerSocketPath(configPath)!;
+    const request = {
+      protocol: ANSWER_PROTOCOL,
+      configPath,
+      tool: 'another build',
+      lintSettings: 'x',
+      baseline: null,
+    } as const;
+    expect(await askWatch(path, request)).toMatchObject({
+      declined: 'it is another build of store-lint',
+    });
+    const garbage = await new Promise<string>((done) => {
+      let heard = '';
+      const socket = createConnection(path, () => socket.write('{"protocol": 99}\n'));
+      socket.on('data', (c: Buffer) => (heard += c.toString()));
+      socket.on('close', () => done(heard));
+    });
+    expect(garbage).toMatch(/"declined":"not a store-lint request/);
+  });
+});
+
+describe("the watch's answer", () => {
+  it('is a run made after a file appeared where an import found nothing', async () => {
+    // Such a file is no input: the watch may not have heard of it when asked.
+    const root = join(tmp, 'appeared');
+    await mkdir(join(root, 'src', 'lib'), { recursive: true });
+    const configPath = join(root, 'store-lint.config.json');
+    const run = (n: number, missing: [string, string[]][]): AnsweringRun => ({
+      root,
+      inputs: {},
+      missingImports: missing.map(([m]) => m),
+      status: '',
+      linted: {
+        config: { root, configPath } as StoreLintConfig,
+        model: {} as StoreModel,
+        report: { root: `report ${n}` } as LintReport,
+        settings: 'settings',
+        missing,
+      },
+    });
+    const asked: (readonly string[])[] = [];
+    const handle: WatchHandle<AnsweringRun> = {
+      current(touched = []) {
+        asked.push(touched);
+        // The first run's import found nothing; the second's finds the new file.
+        return Promise.resolve(
+          asked.length === 1 ? run(1, [['src/lib/inner.js', []]]) : run(2, []),
+        );
+      },
+    };
+    await writeFile(join(root, 'src', 'lib', 'inner.ts'), 'export const inner = 1;\n');
+    const answer = await answerFrom(handle, {
+      protocol: ANSWER_PROTOCOL,
+      configPath,
+      tool: await toolFingerprint(),
+      lintSettings: 'settings',
+      baseline: null,
+    });
+    expect(answer).toEqual({ report: { root: 'report 2' } });
+    expect(asked).toEqual([[], [join(root, 'src', 'lib', 'inner.ts')]]);
+  });
+});
