@@ -247,6 +247,9 @@ export async function watchProject<R extends WatchedRun>(
       asking.unshift(...askers);
       lookNow = true;
       said = false;
+      // Questions that came while the run held the event loop are read
+      // first, so that this one look answers them too.
+      await new Promise<void>((done) => setImmediate(done));
     }
   } finally {
     stopped = true;
