@@ -20,8 +20,10 @@
 // With the default 9 reads per worker mixin (and 4 writes per writer mixin)
 // a file is ~200 lines, so a mixin is ~100 lines.
 //   npx tsx bench/gen-corpus.ts <dir> [mixins=400] [methods=9]
-// To type-check a corpus, generate it under this repository's
-// node_modules/.cache/: `kysely` then resolves as it does for real code.
+// To type-check a corpus, generate it inside this repository (not in
+// node_modules, where TypeScript takes the corpus's files for a library's):
+// `kysely` then resolves as it does for real code. `.bench-corpus/` is
+// ignored by git and the linters.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

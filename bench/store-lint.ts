@@ -19,7 +19,11 @@
 //   - (f) the same with the TypeScript that ts-morph bundles (tsmorph-tsc.mjs);
 //   - (g) `store-lint --watch`: one process, the one-file change of (d) and
 //     its restoration, timed from writing the file to the watcher's status
-//     line (its settling time included), and the process's peak memory.
+//     line (its settling time included), and the process's peak memory;
+//   - (h) with that watch running, the one-file change of (d) and its
+//     restoration each followed at once by `store-lint --cache` (as a
+//     pre-commit hook runs it), which the watch answers: timed from writing
+//     the file to the run's exit.
 // The corpus imports the runtime as `storesplit` (the laid-out package,
 // linked into its node_modules), so the type checkers read the runtime's
 // declarations as they would in an application, not its sources. Both type
@@ -47,7 +51,7 @@
 // growth (`store-lint-growth`). Ratios are subject / baseline: below 1 is
 // faster or smaller. Needs GNU time at /usr/bin/time for peak memory.
 import { spawn } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, rmdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,10 +59,16 @@ import { layoutPackage } from '../scripts/layout-package.js';
 import { generateCorpus, GROUP } from './gen-corpus.js';
 
 const REPO = fileURLToPath(new URL('../', import.meta.url));
-// Inside the repository's node_modules, so the corpus resolves `kysely` (and
-// the package's dependencies) as real code does.
+// The package as published, inside the repository's node_modules (its
+// dependencies resolve from there), and the V8 code cache of the floor.
 const WORK = join(REPO, 'node_modules', '.cache');
 const PKG = join(WORK, 'store-lint-bench-pkg');
+// The corpora: in the repository, so that `kysely` resolves from its
+// node_modules as it does for real code, but not inside node_modules, where
+// TypeScript takes every import between the corpus's own files for a
+// library's (an application's files are not; store-lint keeps its import
+// resolutions across --watch re-lints only for the files of a project).
+const CORPORA = join(REPO, '.bench-corpus');
 const STORE_LINT = join(PKG, 'bin', 'store-lint');
 const TSC7 = join(REPO, 'node_modules', 'typescript7', 'bin', 'tsc');
 const TSMORPH_TSC = join(REPO, 'bench', 'tsmorph-tsc.mjs');
@@ -89,7 +99,7 @@ function progress(text: string): void {
 }
 
 function corpusDir(mixins: number): string {
-  return join(WORK, `store-lint-bench-${mixins}`);
+  return join(CORPORA, `store-lint-bench-${mixins}`);
 }
 
 function sizesFromEnv(): number[] {
@@ -265,6 +275,11 @@ interface Watched {
   readonly relintMs: number;
   /** The process's peak resident memory (VmHWM), MB. */
   readonly peakMB: number;
+  /**
+   * Best time of a `--cache` run asked right after the same one-file change,
+   * answered by the watch: from writing the file to the run's exit.
+   */
+  readonly answeredMs: number;
 }
 
 const WATCH_STATUS = /^store-lint: (\d+) errors?, \d+ warnings? \(linted in ([\d.]+) (ms|s)/;
@@ -332,12 +347,35 @@ async function watchOneFileChange(
         relint.push(status.ms);
       }
     }
+    // (h) `--cache` runs of the project, as a pre-commit hook makes them, right
+    // after the same change: the watch answers them. The cache file must stay
+    // as it was, or the run analysed by itself and the time means nothing else.
+    const cacheFile = join(dir, CACHE_FILE);
+    const answered: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      for (const [text, errors] of [
+        [changed, expectedErrors],
+        [original, 0],
+      ] as const) {
+        const before = (await stat(cacheFile, { bigint: true })).mtimeNs;
+        const written = performance.now();
+        await writeFile(target, text);
+        const run = await storeLint(dir, true);
+        answered.push(performance.now() - written);
+        if ((await stat(cacheFile, { bigint: true })).mtimeNs !== before) {
+          throw new Error('store-lint --cache with a --watch running analysed by itself');
+        }
+        if (errors === 0) clean('--cache (answered by --watch, file restored)', [run]);
+        else expectedFindings(run, errors);
+      }
+    }
     const hwm = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'));
     return {
       startMs: round(first.at - started),
       changeMs: round(Math.min(...change)),
       relintMs: round(Math.min(...relint)),
       peakMB: hwm ? round(Number(hwm[1]) / 1024) : Number.NaN,
+      answeredMs: round(Math.min(...answered)),
     };
   } finally {
     await writeFile(target, original);
@@ -560,6 +598,8 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       store_lint_watch_relint_ms: watched.relintMs,
       store_lint_watch_peak_mb: watched.peakMB,
       ratio_watch_one_file_change_vs_cold: round(watched.changeMs / s.cold.ms, 2),
+      store_lint_cache_answered_by_watch_ms: watched.answeredMs,
+      ratio_cache_answered_by_watch_vs_cold: round(watched.answeredMs / s.cold.ms, 2),
       node_start_ms: s.node.ms,
       parse_one_file_ms: s.parse.ms,
       parse_one_file_code_cache_ms: s.parseCodeCache.ms,
@@ -617,6 +657,11 @@ function reportGrowth(results: readonly SizeResult[]): void {
 
 function cleanUpSync(sizes: readonly number[]): void {
   for (const dir of [PKG, ...sizes.map(corpusDir)]) rmSync(dir, { recursive: true, force: true });
+  try {
+    rmdirSync(CORPORA); // when nothing else is left in it
+  } catch {
+    // not empty, or gone
+  }
 }
 
 export async function benchStoreLint(): Promise<void> {
