@@ -27,9 +27,9 @@ export interface AnswerRequest {
   readonly protocol: typeof ANSWER_PROTOCOL;
   /** The config file, absolute: the project. */
   readonly configPath: string;
-  /** `toolFingerprint()`: the same analyser, byte for byte. */
+  /** `buildStamp()`: the same build of store-lint. */
   readonly tool: string;
-  /** `lintSettingsKey()` of the asking run: rule severities, baseline entries, the rules' sources. */
+  /** `lintOptionsKey()` of the asking run: rule severities and baseline entries. */
   readonly lintSettings: string;
   /** The asking run's baseline file, absolute, or null. */
   readonly baseline: string | null;

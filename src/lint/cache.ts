@@ -27,12 +27,11 @@
 // own, read only when something needs it (a new setting, --report,
 // --print-model).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { open, readdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from '../analysis/config.js';
 // freeze.ts imports nothing: a hit still loads neither ts-morph nor TypeScript.
 import { deepFreeze } from '../analysis/freeze.js';
@@ -47,6 +46,11 @@ import { loadReport, storeReport, type StoredReport } from './stored-report.js';
 import { TOOL_VERSION } from './version.js';
 
 export const CACHE_FORMAT = 4;
+
+/** tinyglobby, loaded when first needed: a run a --watch answers never lists files. */
+async function globber(): Promise<typeof import('tinyglobby').glob> {
+  return (await import('tinyglobby')).glob;
+}
 export const DEFAULT_CACHE_LOCATION = '.storesplit-cache/store-lint.json';
 /** Lint reports kept per model, most recent first: a few settings (CI, a local run) alternate. */
 const MAX_REPORTS = 4;
@@ -201,6 +205,31 @@ function rulesFingerprint(): Promise<string> {
 }
 
 /**
+ * The running build, cheaply: the path, size, modification time and inode of
+ * every source file of the analyser and of the rules. A `--watch` and the
+ * `--cache` run that asks it compare these (watch-answers.ts): they are one
+ * build unless a file was rewritten since the watch started. A stored cache
+ * outlives installations and needs `toolFingerprint`, by content.
+ */
+export async function buildStamp(): Promise<string> {
+  const hash = createHash('sha256').update(`${TOOL_VERSION}\0${MODEL_VERSION}\0`);
+  for (const folder of [ANALYZER_DIR, new URL('./', import.meta.url)]) {
+    const dir = fileURLToPath(folder);
+    const files = existsSync(dir) ? (await listFiles(dir)).sort() : [];
+    for (const f of files) {
+      const s = statSync(f);
+      hash.update(`${f}\0${s.size}\0${s.mtimeMs}\0${s.ino}\0`);
+    }
+  }
+  return hash.digest('hex');
+}
+
+/** The lint options a report depends on besides the model and the build: severities and the baseline. */
+export function lintOptionsKey(config: StoreLintConfig, baseline: Baseline | null): string {
+  return sha256(stableJson({ rules: config.rules, baseline }));
+}
+
+/**
  * What a lint report depends on besides the model: the rule severities, the
  * baseline's entries (with their lines, which stale-entry warnings name) and
  * the rules' sources.
@@ -299,7 +328,9 @@ async function tsconfigInputs(config: StoreLintConfig): Promise<string[]> {
     byDir.set(at.cwd, [...(byDir.get(at.cwd) ?? []), files]);
   }
   for (const [cwd, patterns] of byDir) {
-    const matched = await glob(patterns, {
+    const matched = await (
+      await globber()
+    )(patterns, {
       cwd,
       absolute: true,
       onlyFiles: true,
@@ -377,7 +408,9 @@ export async function computeInputs(
   const abs = (p: string) => (isAbsolute(p) ? p : resolve(config.root, p));
   const paths = new Set<string>([config.configPath]);
   for (const p of await tsconfigInputs(config)) paths.add(abs(p));
-  const globbed = await glob([...config.schema, ...config.stores], {
+  const globbed = await (
+    await globber()
+  )([...config.schema, ...config.stores], {
     cwd: config.root,
     absolute: true,
     onlyFiles: true,

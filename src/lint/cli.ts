@@ -24,8 +24,10 @@ import {
   computeInputs,
   FileHashes,
   DEFAULT_CACHE_LOCATION,
+  lintOptionsKey,
   lintSettingsKey,
   modelFiles,
+  buildStamp,
   type CachedAnalysis,
 } from './cache.js';
 import { loadConfig } from './config-loader.js';
@@ -363,6 +365,8 @@ async function watchLint(
   const hashes = new FileHashes();
   // `--cache` runs of the project are answered once a run has found its config.
   let handle = null as WatchHandle<AnsweringRun> | null;
+  // This build, as it is now: a --cache run of another build gets no answer.
+  const build = buildStamp();
   let answering = null as Promise<{ close(): Promise<void> } | null> | null;
   const run = async (changed: readonly string[], hashed?: InputHashes): Promise<AnsweringRun> => {
     const started = performance.now();
@@ -399,12 +403,12 @@ async function watchLint(
         config,
         model: result.model,
         report,
-        settings: await lintSettingsKey(config, baseline),
+        settings: lintOptionsKey(config, baseline),
         missing: missingPlaces(config.root, result.missingImports),
       };
       if (handle && !answering) {
         const configPath = config.configPath;
-        answering = startAnswering(configPath, handle, (why) =>
+        answering = startAnswering(configPath, handle, await build, (why) =>
           io.stderr.write(
             `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
           ),

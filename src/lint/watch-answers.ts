@@ -24,7 +24,7 @@ import {
   type Asked,
 } from './answer-socket.js';
 import { readBaseline, type Baseline } from './baseline.js';
-import { lintSettingsKey, toolFingerprint } from './cache.js';
+import { buildStamp, lintOptionsKey } from './cache.js';
 import { lint, type LintReport } from './engine.js';
 import type { WatchedRun, WatchHandle } from './watch.js';
 
@@ -33,7 +33,7 @@ export interface LintedRun {
   readonly config: StoreLintConfig;
   readonly model: StoreModel;
   readonly report: LintReport;
-  /** `lintSettingsKey` of the report: the severities and baseline it was linted with. */
+  /** `lintOptionsKey` of the report: the severities and baseline it was linted with. */
   readonly settings: string;
   /**
    * Each import that resolved to nothing (relative to the root), with what
@@ -71,12 +71,17 @@ function appearedSince(linted: LintedRun): string[] {
 /** Tries to bring the watch up to date this many times while files keep appearing where imports looked. */
 const MAX_LOOKS = 3;
 
-/** The watch's answer to `request`: a report of the inputs as they are now, for the request's settings. */
+/**
+ * The watch's answer to `request`: a report of the inputs as they are now,
+ * for the request's settings. `build`: the watch's `buildStamp`, taken when
+ * it started.
+ */
 export async function answerFrom(
   handle: WatchHandle<AnsweringRun>,
   request: AnswerRequest,
+  build: string,
 ): Promise<Answer> {
-  if (request.tool !== (await toolFingerprint())) {
+  if (request.tool !== build) {
     return { declined: 'it is another build of store-lint' };
   }
   let touched: string[] = [];
@@ -91,7 +96,7 @@ export async function answerFrom(
     if (request.lintSettings === linted.settings) return { report: linted.report };
     // Another baseline, or the same one edited since (it is no input).
     const baseline = request.baseline === null ? null : await readBaseline(request.baseline);
-    if ((await lintSettingsKey(linted.config, baseline)) !== request.lintSettings) {
+    if (lintOptionsKey(linted.config, baseline) !== request.lintSettings) {
       return { declined: 'the config or the baseline changed while it was asked' };
     }
     return { report: lint(linted.model, { config: linted.config, baseline }) };
@@ -107,6 +112,7 @@ export async function answerFrom(
 export async function startAnswering(
   configPath: string,
   handle: WatchHandle<AnsweringRun>,
+  build: string,
   why: (reason: string) => void,
 ): Promise<{ close(): Promise<void> } | null> {
   if (process.platform === 'win32') return null;
@@ -116,7 +122,7 @@ export async function startAnswering(
     return null;
   }
   try {
-    return await serveAnswers(path, (request) => answerFrom(handle, request));
+    return await serveAnswers(path, (request) => answerFrom(handle, request, build));
   } catch (error) {
     why(error instanceof Error ? error.message : String(error));
     return null;
@@ -134,8 +140,8 @@ export async function askRunningWatch(
   return askWatch(path, {
     protocol: ANSWER_PROTOCOL,
     configPath: config.configPath,
-    tool: await toolFingerprint(),
-    lintSettings: await lintSettingsKey(config, baseline),
+    tool: await buildStamp(),
+    lintSettings: lintOptionsKey(config, baseline),
     baseline: baselineFile,
   });
 }

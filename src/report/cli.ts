@@ -6,7 +6,6 @@ import { basename, relative, resolve, sep } from 'node:path';
 import type { StoreModel } from '../analysis/model.js';
 import { UsageError } from '../lint/errors.js';
 import { checkCoverage, parseThreshold } from './check.js';
-import { computeCoverage } from './compute.js';
 import {
   DEFAULT_REPORT_FORMATS,
   isReportFormatName,
@@ -16,7 +15,6 @@ import {
   type ReportContext,
   type ReportFormatName,
 } from './formatters/index.js';
-import { writeReport } from './write.js';
 
 export interface ReportCliOptions {
   readonly report?: string;
@@ -103,6 +101,11 @@ export async function runReport(
   io: ReportIo,
   options: RunReportOptions,
 ): Promise<number> {
+  // Loaded here: a run without --report (most runs) need not load them.
+  const [{ computeCoverage }, { writeReport }] = await Promise.all([
+    import('./compute.js'),
+    import('./write.js'),
+  ]);
   const coverage = computeCoverage(model);
   // From the report directory back to the project; '' when they are one directory.
   const up = request.dir ? relative(request.dir, model.root).split(sep).join('/') : null;

@@ -14,7 +14,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ANSWER_PROTOCOL, answerSocketPath, askWatch } from '../../src/lint/answer-socket.js';
 import type { StoreLintConfig } from '../../src/analysis/config.js';
 import type { StoreModel } from '../../src/analysis/model.js';
-import { toolFingerprint } from '../../src/lint/cache.js';
 import type { LintReport } from '../../src/lint/engine.js';
 import type { WatchHandle } from '../../src/lint/watch.js';
 import { answerFrom, type AnsweringRun } from '../../src/lint/watch-answers.js';
@@ -205,13 +204,17 @@ describe("the watch's answer", () => {
       },
     };
     await writeFile(join(root, 'src', 'lib', 'inner.ts'), 'export const inner = 1;\n');
-    const answer = await answerFrom(handle, {
-      protocol: ANSWER_PROTOCOL,
-      configPath,
-      tool: await toolFingerprint(),
-      lintSettings: 'settings',
-      baseline: null,
-    });
+    const answer = await answerFrom(
+      handle,
+      {
+        protocol: ANSWER_PROTOCOL,
+        configPath,
+        tool: 'this build',
+        lintSettings: 'settings',
+        baseline: null,
+      },
+      'this build',
+    );
     expect(answer).toEqual({ report: { root: 'report 2' } });
     expect(asked).toEqual([[], [join(root, 'src', 'lib', 'inner.ts')]]);
   });
