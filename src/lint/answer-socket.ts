@@ -78,7 +78,12 @@ export async function serveAnswers(
   path: string,
   answer: (request: AnswerRequest) => Promise<Answer>,
 ): Promise<{ close(): Promise<void> }> {
-  const server = createServer((socket) => handle(socket, answer));
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    handle(socket, answer);
+  });
   try {
     await listen(server, path);
   } catch (error) {
@@ -90,7 +95,13 @@ export async function serveAnswers(
     await listen(server, path);
   }
   return {
-    close: () => new Promise<void>((done) => server.close(() => done())),
+    // Askers still connected then lint by themselves; an idle connection
+    // must not keep the watch from exiting.
+    close: () =>
+      new Promise<void>((done) => {
+        server.close(() => done());
+        for (const socket of sockets) socket.destroy();
+      }),
   };
 }
 

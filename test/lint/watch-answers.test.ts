@@ -149,6 +149,20 @@ describe('store-lint --cache with a --watch running on the project', { timeout: 
     expect(existsSync(join(dir, CACHE_FILE))).toBe(false);
   });
 
+  it('stops on Ctrl-C with a connection open that asks nothing', async () => {
+    const { dir } = await project('idle');
+    const w = await watching(dir);
+    const path = answerSocketPath(join(dir, 'store-lint.config.json'))!;
+    const idle = createConnection(path);
+    idle.on('error', () => {}); // reset by the watch as it stops
+    await new Promise((done) => idle.once('connect', done));
+    const closed = new Promise((done) => idle.once('close', done));
+    w.child.kill('SIGINT');
+    expect(await w.exited).toBe(0);
+    await closed;
+    expect(existsSync(path)).toBe(false); // its socket goes with it
+  });
+
   it('declines another build of store-lint and a request it cannot read', async () => {
     const { dir } = await project('declines');
     await watching(dir);
