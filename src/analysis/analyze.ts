@@ -219,13 +219,14 @@ export async function analyzeWithDependencies(
     compositions,
     openers,
     // What else a walk or the closure reads: the naming, the schema's
-    // routines, views and triggers, the `stores` globs' files.
+    // routines, views, triggers and foreign keys, the `stores` globs' files.
     settings: JSON.stringify([
       naming,
       [...schema.routines].sort(),
       [...schema.routineAccess],
       [...schema.viewReads],
       [...schema.triggers],
+      [...schema.referencedBy],
       [...storeFiles].sort(),
     ]),
   });
@@ -367,11 +368,14 @@ export async function analyzeWithDependencies(
           .sort(
             (a, b) => compareLocations(a.location, b.location) || (a.method < b.method ? -1 : 1),
           ),
-        tableAccesses: [...f.accesses].sort(
-          (a, b) =>
-            compareLocations(a.location, b.location) ||
-            (a.table < b.table ? -1 : a.table > b.table ? 1 : 0),
-        ),
+        // The kind of a write serves the closure over foreign keys; the model keeps its shape.
+        tableAccesses: f.accesses
+          .map(({ table, access, via, location }) => ({ table, access, via, location }))
+          .sort(
+            (a, b) =>
+              compareLocations(a.location, b.location) ||
+              (a.table < b.table ? -1 : a.table > b.table ? 1 : 0),
+          ),
         helpersUnresolved: closed.helpersUnresolved,
       };
     });

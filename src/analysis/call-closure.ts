@@ -11,7 +11,7 @@ import type { Unit } from './code-index.js';
 import { compositionMethods, type CompositionLayout } from './compositions.js';
 import type { CallFact, UnitFacts } from './method-facts.js';
 import type { CompositionMethod } from './model.js';
-import { throughViews, writesThrough, type Schema } from './schema.js';
+import { throughViews, writesThrough, type KindedWrite, type Schema } from './schema.js';
 import type { CompositionDecl } from './stores.js';
 import { reportTriggerGaps } from './triggers.js';
 import { RecordingSink, type UnresolvedAdd, type UnresolvedSink } from './unresolved.js';
@@ -39,7 +39,7 @@ interface KeptComposition {
 export interface ClosureInput {
   readonly units: readonly Unit[];
   readonly facts: ReadonlyMap<Unit, UnitFacts>;
-  readonly schema: Pick<Schema, 'viewReads' | 'triggers'>;
+  readonly schema: Pick<Schema, 'viewReads' | 'triggers' | 'referencedBy'>;
   readonly unresolved: UnresolvedSink;
   readonly compositions: readonly CompositionDecl[];
   readonly layouts: ReadonlyMap<CompositionDecl, CompositionLayout>;
@@ -74,9 +74,16 @@ export function closeCalls(input: ClosureInput): CallClosure {
     for (const a of facts.get(u)?.accesses ?? []) if (a.access === access) out.add(a.table);
     return out;
   };
+  const writesOf = (u: Unit): KindedWrite[] => {
+    const out: KindedWrite[] = [];
+    for (const a of facts.get(u)?.accesses ?? [])
+      if (a.access === 'write') out.push({ table: a.table, kind: a.kind ?? 'unknown' });
+    return out;
+  };
 
   // A view stands for the tables it reads, for reads and writes alike. A
-  // write also writes what the triggers it fires write; a trigger whose
+  // write also writes what the triggers it fires write, and what the foreign
+  // keys referencing a table it may delete from write; a trigger whose
   // tables are not all known leaves the writing unit unresolved.
   const readsDirect: ReadonlySet<string>[] = [];
   const writesDirect: ReadonlySet<string>[] = [];
@@ -95,7 +102,7 @@ export function closeCalls(input: ClosureInput): CallClosure {
     }
     changed.push(u.id);
     readsDirect[u.id] = throughViews(tablesOf(u, 'read'), schema.viewReads);
-    const { tables, fired } = writesThrough(tablesOf(u, 'write'), schema);
+    const { tables, fired } = writesThrough(writesOf(u), schema);
     const recording = new RecordingSink(unresolved);
     reportTriggerGaps(fired, recording, {
       store: u.store?.exportName ?? null,

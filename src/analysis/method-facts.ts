@@ -31,6 +31,7 @@ import {
 } from './controlled-transactions.js';
 import { locationOf, nodeLocation } from './location.js';
 import type { RoutineAccess } from './triggers.js';
+import type { WriteKind } from './foreign-keys.js';
 import type {
   InvalidationInfo,
   InvalidationKind,
@@ -128,8 +129,19 @@ export interface CallFact {
   readonly location: SourceLocation;
 }
 
+/** The kind of write a builder call (`deleteFrom`) makes; unknown for one that names no write. */
+function builderWriteKind(method: string): WriteKind {
+  const kind = WRITE_METHODS.get(method);
+  return kind === undefined || kind === 'select' ? 'unknown' : kind;
+}
+
+/** A table access as the walk finds it: a write with the kind of statement (for foreign keys' actions). */
+export interface FoundAccess extends TableAccess {
+  readonly kind?: WriteKind;
+}
+
 export interface UnitFacts {
-  readonly accesses: TableAccess[];
+  readonly accesses: FoundAccess[];
   readonly invalidations: InvalidationInfo[];
   readonly allocations: StreamAllocation[];
   readonly calls: CallFact[];
@@ -1158,9 +1170,11 @@ export class UnitWalker {
     return null;
   }
 
+  /** `method`: the builder call naming the table (`deleteFrom`), which says what kind of write it is. */
   #addBuilderTable(
     text: string,
     access: 'read' | 'write',
+    method: string,
     node: ts.Node,
     ctes: ReadonlySet<string>,
   ): void {
@@ -1172,6 +1186,7 @@ export class UnitWalker {
       access,
       via: 'kysely',
       location: this.#loc(node),
+      ...(access === 'write' ? { kind: builderWriteKind(method) } : {}),
     });
   }
 
@@ -1186,7 +1201,7 @@ export class UnitWalker {
   ): void {
     const e = unwrapExpression(arg);
     if (ts.isStringLiteralLike(e)) {
-      this.#addBuilderTable(e.text, access, e, ctes);
+      this.#addBuilderTable(e.text, access, method, e, ctes);
       return;
     }
     if (ts.isArrayLiteralExpression(e)) {
@@ -1273,7 +1288,7 @@ export class UnitWalker {
     const names = this.#literalNames(e);
     if (names === 'object') return;
     if ('names' in names) {
-      for (const n of names.names) this.#addBuilderTable(n, access, e, ctes);
+      for (const n of names.names) this.#addBuilderTable(n, access, method, e, ctes);
       return;
     }
     this.#unresolved(
@@ -1336,6 +1351,7 @@ export class UnitWalker {
         access: t.access,
         via: 'sql',
         location: locationOf(this.#sf, this.#file, t.start, t.end),
+        ...(t.kind ? { kind: t.kind } : {}),
       });
     }
     for (const p of result.problems) {
@@ -1352,7 +1368,13 @@ export class UnitWalker {
           [access.writes, 'write'],
         ] as const) {
           for (const table of tables)
-            this.facts.accesses.push({ table, access: kind, via: 'sql', location });
+            this.facts.accesses.push({
+              table,
+              access: kind,
+              via: 'sql',
+              location,
+              ...(kind === 'write' ? { kind: 'unknown' as const } : {}),
+            });
         }
         for (const gap of access.gaps) {
           this.#unresolved(

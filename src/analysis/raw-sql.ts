@@ -13,6 +13,7 @@
 // introduce a table name, and ignored otherwise (`sql\`, \`` separators).
 import { ts } from './typescript.cjs';
 import { byteToCharOffsets, parsePg } from './pg-parser.js';
+import type { WriteKind } from './foreign-keys.js';
 import { routinesInStatements, tablesInStatements } from './sql-tables.js';
 import { unwrapExpression } from './streams.js';
 
@@ -21,6 +22,8 @@ export interface RawSqlTable {
   /** True when the name came from builder code (`sql.table`), so naming applies. */
   readonly builderName: boolean;
   readonly access: 'read' | 'write';
+  /** For a write: the kind of statement (`sql-tables.ts`). */
+  readonly kind?: WriteKind;
   readonly start: number;
   readonly end: number;
 }
@@ -362,6 +365,7 @@ function analyse(builder: SqlTextBuilder): RawSqlResult {
           name: ref.name,
           builderName: false,
           access: ref.access,
+          ...(ref.kind ? { kind: ref.kind } : {}),
           start,
           end: start + ref.name.length,
         });
@@ -371,6 +375,7 @@ function analyse(builder: SqlTextBuilder): RawSqlResult {
             name,
             builderName: true,
             access: ref.access,
+            ...(ref.kind ? { kind: ref.kind } : {}),
             start: placeholder.node.getStart(),
             end: placeholder.node.getEnd(),
           });

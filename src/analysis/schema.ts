@@ -20,6 +20,17 @@ import {
   type PgNode,
   type PgSpan,
 } from './pg-parser.js';
+import {
+  actionWrites,
+  applyForeignKeys,
+  dropTable,
+  referencedBy,
+  renameTable,
+  type ActionWrite,
+  type ForeignKeyInfo,
+  type ForeignKeys,
+  type WriteKind,
+} from './foreign-keys.js';
 import { tablesInStatements } from './sql-tables.js';
 import { normaliseSqlName } from './table-names.js';
 import {
@@ -83,6 +94,8 @@ export interface Schema {
   readonly triggers: ReadonlyMap<string, readonly TriggerInfo[]>;
   /** A routine with a definition → what running it reads and writes (raw SQL that calls it does). */
   readonly routineAccess: ReadonlyMap<string, RoutineAccess>;
+  /** A table → the foreign keys referencing it whose `ON DELETE` action writes (or which TRUNCATE … CASCADE empties). */
+  readonly referencedBy: ReadonlyMap<string, readonly ForeignKeyInfo[]>;
 }
 
 interface SchemaState {
@@ -93,6 +106,7 @@ interface SchemaState {
   readonly routineDefs: Map<string, RoutineDef[]>;
   /** By `table\0trigger`. */
   readonly triggers: Map<string, TriggerDecl>;
+  readonly foreignKeys: ForeignKeys;
 }
 
 const triggerKey = (table: string, name: string): string => `${table}\0${name}`;
@@ -204,7 +218,8 @@ function applyTrigger(
 /** Applies one statement to the defined tables, views, routines and triggers. */
 function apply(stmt: PgNode, state: SchemaState, locate: () => SourceLocation): void {
   if (applyRoutine(stmt, state) || applyTrigger(stmt, state, locate)) return;
-  const { tables, viewReads, triggers } = state;
+  applyForeignKeys(stmt, state.foreignKeys, locate);
+  const { tables, viewReads, triggers, foreignKeys } = state;
   const create = obj(stmt.CreateStmt);
   if (create) {
     const name = relName(create.relation);
@@ -240,6 +255,7 @@ function apply(stmt: PgNode, state: SchemaState, locate: () => SourceLocation): 
         viewReads.set(to, reads);
       }
       moveTriggers(triggers, from, to);
+      renameTable(foreignKeys, from, to);
     }
     return;
   }
@@ -252,6 +268,7 @@ function apply(stmt: PgNode, state: SchemaState, locate: () => SourceLocation): 
         tables.delete(normaliseSqlName(last));
         viewReads.delete(normaliseSqlName(last));
         moveTriggers(triggers, normaliseSqlName(last), null);
+        dropTable(foreignKeys, normaliseSqlName(last));
       }
     }
   }
@@ -297,6 +314,7 @@ export async function readSchema(config: StoreLintConfig): Promise<Schema> {
     routines: new Set(),
     routineDefs: new Map(),
     triggers: new Map(),
+    foreignKeys: new Map(),
   };
   for (const { file, text } of files) {
     const result = parsePg(text);
@@ -320,6 +338,7 @@ export async function readSchema(config: StoreLintConfig): Promise<Schema> {
     routineAccess: new Map(
       [...state.routineDefs.keys()].map((name) => [name, routineAccess(name, state.routineDefs)]),
     ),
+    referencedBy: referencedBy(state.foreignKeys),
   };
 }
 
@@ -344,32 +363,58 @@ export function throughViews(
   return out;
 }
 
+/** A table a statement writes, with the statement's kind when known. */
+export interface KindedWrite {
+  readonly table: string;
+  readonly kind: WriteKind;
+}
+
 /**
  * What writing `tables` writes in the database: through views to the tables
- * they read, and through the triggers on each written table or view to what
- * their functions write, transitively; with the triggers fired, each with
- * the table of `tables` whose write leads to it.
+ * they read, through the triggers on each written table or view to what
+ * their functions write, and through the foreign keys referencing a table
+ * whose rows a write may delete (`foreign-keys.ts`), transitively; with the
+ * triggers fired, each with the table of `tables` whose write leads to it,
+ * and the writes foreign keys made. A plain table name is a write of
+ * unknown kind.
  */
 export function writesThrough(
-  tables: Iterable<string>,
-  schema: Pick<Schema, 'viewReads' | 'triggers'>,
-): { tables: Set<string>; fired: FiredTrigger[] } {
+  tables: Iterable<string | KindedWrite>,
+  schema: Pick<Schema, 'viewReads' | 'triggers'> & Partial<Pick<Schema, 'referencedBy'>>,
+): { tables: Set<string>; fired: FiredTrigger[]; cascaded: ActionWrite[] } {
   const out = new Set<string>();
   const fired: FiredTrigger[] = [];
-  const queue: { table: string; from: string }[] = [];
-  const add = (table: string, from: string) => {
-    if (out.has(table)) return;
+  const cascaded: ActionWrite[] = [];
+  // A table's views and triggers are followed once; its foreign keys once
+  // for each way a write can act on them (none, deleting, truncating).
+  const followed = new Set<string>();
+  const acted = new Set<string>();
+  const queue: { table: string; kind: WriteKind; from: string }[] = [];
+  const add = (table: string, kind: WriteKind, from: string) => {
     out.add(table);
-    queue.push({ table, from });
+    const acts =
+      kind === 'insert' || kind === 'update' ? '' : kind === 'truncate' ? 'truncate' : 'delete';
+    if (acted.has(`${table}\0${acts}`)) return;
+    acted.add(`${table}\0${acts}`);
+    queue.push({ table, kind, from });
   };
-  for (const t of tables) add(t, t);
+  for (const t of tables) {
+    if (typeof t === 'string') add(t, 'unknown', t);
+    else add(t.table, t.kind, t.table);
+  }
   while (queue.length) {
-    const { table, from } = queue.shift()!;
-    for (const t of schema.viewReads.get(table) ?? []) add(t, from);
+    const { table, kind, from } = queue.shift()!;
+    for (const w of actionWrites(kind, schema.referencedBy?.get(table) ?? [])) {
+      cascaded.push(w);
+      add(w.table, w.kind, from);
+    }
+    if (followed.has(table)) continue;
+    followed.add(table);
+    for (const t of schema.viewReads.get(table) ?? []) add(t, kind, from);
     for (const trigger of schema.triggers.get(table) ?? []) {
       fired.push({ trigger, from });
-      for (const t of trigger.writes) add(t, from);
+      for (const t of trigger.writes) add(t, 'unknown', from);
     }
   }
-  return { tables: out, fired };
+  return { tables: out, fired, cascaded };
 }

@@ -3,6 +3,7 @@
 // (a recursive WITH sees all its names in every body; a plain WITH's body sees
 // only the names before it, so `WITH users AS (SELECT … FROM users)` reads the
 // real table).
+import type { WriteKind } from './foreign-keys.js';
 import type { PgNode } from './pg-parser.js';
 
 export interface SqlTableRef {
@@ -10,6 +11,8 @@ export interface SqlTableRef {
   readonly name: string;
   readonly schema: string | null;
   readonly access: 'read' | 'write';
+  /** For a write: the kind of statement (its foreign keys' actions depend on it). */
+  readonly kind?: WriteKind;
   /** Byte offset in the parsed text, or -1 when the parser gave none. */
   readonly offset: number;
 }
@@ -26,6 +29,19 @@ const WRITE_TARGETS: Readonly<Record<string, readonly string[]>> = {
   CreateStmt: ['relation'],
   AlterTableStmt: ['relation'],
   IndexStmt: ['relation'],
+};
+
+/** What kind of write each statement of WRITE_TARGETS is (DDL and REFRESH delete no rows). */
+const WRITE_KINDS: Readonly<Record<string, WriteKind>> = {
+  InsertStmt: 'insert',
+  UpdateStmt: 'update',
+  DeleteStmt: 'delete',
+  MergeStmt: 'merge',
+  TruncateStmt: 'truncate',
+  RefreshMatViewStmt: 'update',
+  CreateStmt: 'update',
+  AlterTableStmt: 'update',
+  IndexStmt: 'update',
 };
 
 type Obj = Record<string, unknown>;
@@ -79,11 +95,15 @@ function addRef(
   access: 'read' | 'write',
   scope: ReadonlySet<string>,
   out: SqlTableRef[],
+  kind: WriteKind = 'unknown',
 ): void {
   const name = rv.relname as string;
   const schema = typeof rv.schemaname === 'string' ? rv.schemaname : null;
   if (schema === null && scope.has(name)) return;
-  out.push({ name, schema, access, offset: typeof rv.location === 'number' ? rv.location : -1 });
+  const offset = typeof rv.location === 'number' ? rv.location : -1;
+  out.push(
+    access === 'write' ? { name, schema, access, kind, offset } : { name, schema, access, offset },
+  );
 }
 
 function walk(
@@ -91,6 +111,7 @@ function walk(
   scope: ReadonlySet<string>,
   out: SqlTableRef[],
   writeKeys: readonly string[] = [],
+  writeKind: WriteKind = 'unknown',
 ): void {
   if (Array.isArray(node)) {
     for (const item of node) walk(item, scope, out);
@@ -123,25 +144,25 @@ function walk(
       const targets = Array.isArray(value) ? value : [value];
       for (const target of targets) {
         const trv = asRangeVar(target);
-        if (trv) addRef(trv, 'write', inner, out);
+        if (trv) addRef(trv, 'write', inner, out, writeKind);
         else walk(target, inner, out);
       }
       continue;
     }
     if ((key === 'intoClause' || key === 'into') && isObj(value)) {
       const trv = asRangeVar(value.rel);
-      if (trv) addRef(trv, 'write', inner, out);
+      if (trv) addRef(trv, 'write', inner, out, 'insert');
       continue;
     }
     if (key === 'CopyStmt' && isObj(value)) {
       const trv = asRangeVar(value.relation);
-      if (trv) addRef(trv, value.is_from === true ? 'write' : 'read', inner, out);
+      if (trv) addRef(trv, value.is_from === true ? 'write' : 'read', inner, out, 'insert');
       walk({ ...value, relation: undefined }, inner, out);
       continue;
     }
     const targets = WRITE_TARGETS[key];
     if (targets && isObj(value)) {
-      walk(value, inner, out, targets);
+      walk(value, inner, out, targets, WRITE_KINDS[key]);
       continue;
     }
     walk(value, inner, out);

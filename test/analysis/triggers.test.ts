@@ -216,6 +216,7 @@ describe('triggers in the schema', () => {
     expect(writesThrough(['a'], { viewReads: schema.viewReads, triggers: new Map() })).toEqual({
       tables: new Set(['a']),
       fired: [],
+      cascaded: [],
     });
   });
 });
