@@ -36,8 +36,10 @@ import { normaliseSqlName } from './table-names.js';
 import {
   lastName,
   objectSignature,
+  fires,
   resolveTriggers,
   routineAccess,
+  triggerEvents,
   routineDef,
   type FiredTrigger,
   type RoutineAccess,
@@ -184,7 +186,14 @@ function applyTrigger(
     const fn = lastName(create.funcname);
     if (table && fn && typeof create.trigname === 'string') {
       const name = create.trigname;
-      triggers.set(triggerKey(table, name), { name, table, function: fn, location: locate() });
+      triggers.set(triggerKey(table, name), {
+        name,
+        table,
+        function: fn,
+        events: triggerEvents(create.events),
+        enabled: true,
+        location: locate(),
+      });
     }
     return true;
   }
@@ -215,10 +224,43 @@ function applyTrigger(
   return false;
 }
 
+/** Applies `ALTER TABLE … ENABLE | DISABLE TRIGGER`: which triggers fire. */
+function applyTriggerSwitches(stmt: PgNode, { triggers }: SchemaState): void {
+  const alter = obj(stmt.AlterTableStmt);
+  const table = alter ? relName(alter.relation) : null;
+  if (!alter || !table) return;
+  const switches: Readonly<Record<string, boolean>> = {
+    AT_EnableTrig: true,
+    AT_EnableAlwaysTrig: true,
+    AT_EnableReplicaTrig: false,
+    AT_DisableTrig: false,
+  };
+  const all: Readonly<Record<string, boolean>> = {
+    AT_EnableTrigAll: true,
+    AT_EnableTrigUser: true,
+    AT_DisableTrigAll: false,
+    AT_DisableTrigUser: false,
+  };
+  for (const c of Array.isArray(alter.cmds) ? alter.cmds : []) {
+    const cmd = obj(obj(c)?.AlterTableCmd);
+    const subtype = String(cmd?.subtype);
+    const named = typeof cmd?.name === 'string' ? triggerKey(table, cmd.name) : null;
+    if (subtype in switches && named) {
+      const t = triggers.get(named);
+      if (t) triggers.set(named, { ...t, enabled: switches[subtype]! });
+    } else if (subtype in all) {
+      for (const [key, t] of triggers) {
+        if (t.table === table) triggers.set(key, { ...t, enabled: all[subtype]! });
+      }
+    }
+  }
+}
+
 /** Applies one statement to the defined tables, views, routines and triggers. */
 function apply(stmt: PgNode, state: SchemaState, locate: () => SourceLocation): void {
   if (applyRoutine(stmt, state) || applyTrigger(stmt, state, locate)) return;
   applyForeignKeys(stmt, state.foreignKeys, locate);
+  applyTriggerSwitches(stmt, state);
   const { tables, viewReads, triggers, foreignKeys } = state;
   const create = obj(stmt.CreateStmt);
   if (create) {
@@ -385,17 +427,15 @@ export function writesThrough(
   const out = new Set<string>();
   const fired: FiredTrigger[] = [];
   const cascaded: ActionWrite[] = [];
-  // A table's views and triggers are followed once; its foreign keys once
-  // for each way a write can act on them (none, deleting, truncating).
+  // Each table is followed once per kind of write: which triggers fire and
+  // which foreign keys act depend on it.
   const followed = new Set<string>();
-  const acted = new Set<string>();
+  const firedOnce = new Set<TriggerInfo>();
   const queue: { table: string; kind: WriteKind; from: string }[] = [];
   const add = (table: string, kind: WriteKind, from: string) => {
     out.add(table);
-    const acts =
-      kind === 'insert' || kind === 'update' ? '' : kind === 'truncate' ? 'truncate' : 'delete';
-    if (acted.has(`${table}\0${acts}`)) return;
-    acted.add(`${table}\0${acts}`);
+    if (followed.has(`${table}\0${kind}`)) return;
+    followed.add(`${table}\0${kind}`);
     queue.push({ table, kind, from });
   };
   for (const t of tables) {
@@ -408,11 +448,11 @@ export function writesThrough(
       cascaded.push(w);
       add(w.table, w.kind, from);
     }
-    if (followed.has(table)) continue;
-    followed.add(table);
     for (const t of schema.viewReads.get(table) ?? []) add(t, kind, from);
     for (const trigger of schema.triggers.get(table) ?? []) {
-      fired.push({ trigger, from });
+      if (!fires(trigger, kind)) continue;
+      if (!firedOnce.has(trigger)) fired.push({ trigger, from });
+      firedOnce.add(trigger);
       for (const t of trigger.writes) add(t, 'unknown', from);
     }
   }

@@ -1,14 +1,15 @@
 // Triggers in the schema files, and the tables their functions write. A write
-// of a table fires the triggers on it, and what their functions write is
+// of a table fires the triggers on it that name its kind of statement (a
+// write of unknown kind fires them all), and what their functions write is
 // written too, in the same statement, whatever the code that wrote the table
-// says. The model does not tell an INSERT from a DELETE, so every trigger on
-// a table counts for every write of it, whatever events it names.
+// says. A disabled trigger fires for nothing.
 //
 // A function's tables come from its body: LANGUAGE sql bodies through the
 // Postgres parser, PL/pgSQL bodies through `plpgsql.ts`, and the functions
 // they call that the schema defines in turn. What cannot be read (dynamic
 // SQL, another language, a function the schema does not define) is a gap
 // the caller reports, never a silent guess.
+import type { WriteKind } from './foreign-keys.js';
 import type { SourceLocation } from './model.js';
 import { parsePg, type PgNode } from './pg-parser.js';
 import { plpgsqlStatements } from './plpgsql.js';
@@ -90,14 +91,40 @@ export function objectSignature(node: Obj): { name: string | null; signature: st
 }
 
 /** A trigger as the schema files leave it. */
+/** A statement kind a trigger names (`AFTER INSERT OR DELETE`). */
+export type TriggerEvent = 'insert' | 'update' | 'delete' | 'truncate';
+
 export interface TriggerDecl {
   readonly name: string;
   /** The table or view it is on, normalised as tables are. */
   readonly table: string;
   /** The function it executes, lower case, schema dropped. */
   readonly function: string;
+  /** The statements that fire it. */
+  readonly events: readonly TriggerEvent[];
+  /** False after `ALTER TABLE … DISABLE TRIGGER` (or `ENABLE REPLICA`: it fires only in replication sessions). */
+  readonly enabled: boolean;
   /** Its `CREATE TRIGGER` statement in the schema file. */
   readonly location: SourceLocation;
+}
+
+/** The events of a `CreateTrigStmt` (Postgres's TRIGGER_TYPE_* bits). */
+export function triggerEvents(bits: unknown): TriggerEvent[] {
+  const n = typeof bits === 'number' ? bits : 0;
+  const all: [number, TriggerEvent][] = [
+    [4, 'insert'],
+    [8, 'delete'],
+    [16, 'update'],
+    [32, 'truncate'],
+  ];
+  return all.filter(([bit]) => (n & bit) !== 0).map(([, event]) => event);
+}
+
+/** Whether a write of `kind` fires `trigger`: a MERGE may insert, update and delete; an unknown write may do anything. */
+export function fires(trigger: TriggerDecl, kind: WriteKind): boolean {
+  if (kind === 'unknown') return true;
+  if (kind === 'merge') return trigger.events.some((e) => e !== 'truncate');
+  return trigger.events.includes(kind);
 }
 
 /** A trigger with what its function writes. */
@@ -208,6 +235,7 @@ export function resolveTriggers(
 ): Map<string, TriggerInfo[]> {
   const out = new Map<string, TriggerInfo[]>();
   for (const trigger of triggers) {
+    if (!trigger.enabled) continue;
     const access = routineAccess(trigger.function, routines);
     const gaps: string[] = [];
     if (!routines.get(trigger.function)?.length) gaps.push('is not defined in the schema files');

@@ -661,7 +661,9 @@ describe('analyzeProject', () => {
         '  abstract class NotesStore extends Base {',
         "    tag() { return this.dbConn.insertInto('tags').values({ tag: '' }).execute(); }",
         "    note() { return this.dbConn.insertInto('notes').values({ n: '' }).execute(); }",
-        "    noteAgain() { return this.dbConn.deleteFrom('notes').execute(); }",
+        "    noteAgain() { return this.dbConn.insertInto('notes').values({ n: '' }).execute(); }",
+        // A DELETE fires no trigger that names INSERT only: nothing to say.
+        "    clearNotes() { return this.dbConn.deleteFrom('notes').execute(); }",
         '  }',
         '  return NotesStore;',
         '}',
@@ -685,7 +687,12 @@ describe('analyzeProject', () => {
       }),
     );
     const writes = Object.fromEntries(model.stores[0]!.methods.map((m) => [m.name, m.writes]));
-    expect(writes).toEqual({ tag: ['tag_counts', 'tags'], note: ['notes'], noteAgain: ['notes'] });
+    expect(writes).toEqual({
+      tag: ['tag_counts', 'tags'],
+      note: ['notes'],
+      noteAgain: ['notes'],
+      clearNotes: ['notes'],
+    });
     expect(model.apps[0]!.writes.map((w) => [w.table, w.location.line])).toEqual([
       ['tags', 3],
       ['tag_counts', 3],
