@@ -21,88 +21,34 @@ import {
 import {
   analyzeWithCache,
   checkCacheLocation,
-  computeInputs,
-  FileHashes,
   DEFAULT_CACHE_LOCATION,
-  lintOptionsKey,
   lintSettingsKey,
-  modelFiles,
-  buildStamp,
   type CachedAnalysis,
 } from './cache.js';
 import { loadConfig } from './config-loader.js';
 import { lint, type LintReport } from './engine.js';
-import { isUserError, StoreLintConfigError, UsageError } from './errors.js';
-import { formatNames, formatters, type FormatName } from './formatters/index.js';
+import { isUserError, UsageError } from './errors.js';
+import { formatNames } from './formatters/index.js';
 import { ruleIds } from './rules/index.js';
-import { displayPath } from './formatters/paths.js';
 import { systemReason } from '../analysis/errors.js';
 import { checkOutputDirectory, checkOutputFile } from './output-file.js';
 import { createProgress, isCI, showsProgress } from './progress.js';
 import { TOOL_VERSION } from './version.js';
-import { watchProject, type InputHashes, type WatchHandle } from './watch.js';
 import {
-  askRunningWatch,
-  missingPlaces,
-  startAnswering,
-  type AnsweringRun,
-} from './watch-answers.js';
+  oneLine,
+  printReport,
+  processIo,
+  seconds,
+  useColor,
+  type CliIo,
+  type CliOptions,
+} from './cli-io.js';
+import { checkWatchOptions, watchLint } from './watch-command.js';
+import { askRunningWatch } from './watch-answers.js';
+
+export { processIo, useColor, type CliIo } from './cli-io.js';
 
 export const DEFAULT_BASELINE = 'store-lint-baseline.json';
-
-export interface CliIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly cwd: string;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly stdoutIsTTY: boolean;
-  readonly stderrIsTTY: boolean;
-  readonly columns?: number;
-  /** Calls `handler` when the user interrupts the process (Ctrl-C, SIGTERM); returns a function that stops listening. */
-  onInterrupt?(handler: () => void): () => void;
-}
-
-interface CliOptions {
-  readonly config?: string;
-  readonly format: FormatName;
-  readonly maxWarnings: string;
-  readonly printModel?: boolean;
-  readonly baseline?: string;
-  readonly updateBaseline?: boolean;
-  readonly cache?: boolean;
-  readonly cacheLocation?: string;
-  readonly report?: string;
-  readonly reportFormat?: string[];
-  readonly checkCoverage?: string;
-  readonly watch?: boolean;
-}
-
-export function processIo(): CliIo {
-  return {
-    stdout: process.stdout,
-    stderr: process.stderr,
-    cwd: process.cwd(),
-    env: process.env,
-    stdoutIsTTY: Boolean(process.stdout.isTTY),
-    stderrIsTTY: Boolean(process.stderr.isTTY),
-    columns: process.stderr.columns,
-    onInterrupt(handler) {
-      process.once('SIGINT', handler);
-      process.once('SIGTERM', handler);
-      return () => {
-        process.off('SIGINT', handler);
-        process.off('SIGTERM', handler);
-      };
-    },
-  };
-}
-
-/** Colour on a terminal, never with NO_COLOR (https://no-color.org), always with FORCE_COLOR. */
-export function useColor(env: CliIo['env'], isTTY: boolean): boolean {
-  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
-  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
-  return isTTY && env.TERM !== 'dumb';
-}
 
 function program(io: CliIo): Command {
   return new Command('store-lint')
@@ -189,33 +135,6 @@ function parseMaxWarnings(value: string): number {
     throw new UsageError(`--max-warnings: expected a whole number of at least -1, got "${value}"`);
   }
   return Number(value);
-}
-
-/**
- * One line for a user's mistake: the config file (if any) and the reason.
- * The analyser names files relative to the project; they are shown relative
- * to the working directory, as findings are, and its errors about an `apps`
- * key follow the config file like the config loader's own.
- */
-function oneLine(error: Error, cwd: string, config: StoreLintConfig | null): string {
-  let text = error.message;
-  const configFile = (path: string) => relative(cwd, path) || path;
-  if (error instanceof StoreLintConfigError && error.configPath) {
-    const at = error.position ? `:${error.position.line}:${error.position.column}` : '';
-    text = `${configFile(error.configPath)}${at}: ${text}`;
-  } else if (config && error.name === 'AnalysisInputError') {
-    const file = (error as Error & { file?: unknown }).file;
-    if (text.startsWith('apps.')) {
-      text = `${configFile(config.configPath)}: ${text}`;
-    } else if (typeof file === 'string' && text.startsWith(file)) {
-      text = `${displayPath(config.root, file, cwd)}${text.slice(file.length)}`;
-    }
-  }
-  return `store-lint: ${text.replace(/\s*\n\s*/g, ' ')}\n`;
-}
-
-function seconds(ms: number): string {
-  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
 /** Runs the CLI; returns the exit status. */
@@ -310,167 +229,6 @@ async function analyse(config: StoreLintConfig, options: CliOptions, io: CliIo):
   } finally {
     progress.done();
   }
-}
-
-/** `--watch` prints findings for a person, again and again: options for one machine-read run do not go with it. */
-function checkWatchOptions(options: CliOptions, given: (name: string) => boolean): void {
-  if (options.format !== 'stylish' && options.format !== 'github') {
-    throw new UsageError(`--watch prints stylish or github output, not ${options.format}`);
-  }
-  const oneOff: [keyof CliOptions, string][] = [
-    ['printModel', '--print-model'],
-    ['updateBaseline', '--update-baseline'],
-    ['cache', '--cache'],
-    ['cacheLocation', '--cache-location'],
-    ['report', '--report'],
-    ['reportFormat', '--report-format'],
-    ['checkCoverage', '--check-coverage'],
-    ['maxWarnings', '--max-warnings'],
-  ];
-  const clashing = oneOff.filter(([key]) => given(key)).map(([, flag]) => flag);
-  if (clashing.length > 0) {
-    throw new UsageError(
-      `--watch does not go with ${clashing.join(', ')}: those are for a single run ` +
-        '(--watch keeps the analysis in memory and has no exit status until it is stopped)',
-    );
-  }
-}
-
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-/** `--watch`: lints until interrupted; 0 when stopped, 2 when it cannot watch at all. */
-async function watchLint(
-  dir: string | undefined,
-  options: CliOptions,
-  io: CliIo,
-  loaded: { config: StoreLintConfig | null },
-): Promise<number> {
-  const analyzer = await loadAnalyzer();
-  const parsed = new analyzer.ParsedFiles();
-  const kept = new analyzer.KeptFacts();
-  const progress = createProgress(
-    io.stderr,
-    showsProgress(io.env, io.stderrIsTTY),
-    io.columns || 80,
-  );
-  const watching = 'watching for changes (Ctrl-C stops)';
-  let stopListening = () => {};
-  const stopped = new Promise<void>((done) => {
-    stopListening = io.onInterrupt?.(done) ?? (() => {});
-  });
-  // The model's files found by the last run: hashed with the inputs before the next one.
-  let modelInputs: string[] = [];
-  const hashes = new FileHashes();
-  // `--cache` runs of the project are answered once a run has found its config.
-  let handle = null as WatchHandle<AnsweringRun> | null;
-  // This build, as it is now: a --cache run of another build gets no answer.
-  const build = buildStamp();
-  let answering = null as Promise<{ close(): Promise<void> } | null> | null;
-  const run = async (changed: readonly string[], hashed?: InputHashes): Promise<AnsweringRun> => {
-    const started = performance.now();
-    const fallbackRoot = resolve(io.cwd, dir ?? '.');
-    let config: StoreLintConfig | null = null;
-    try {
-      config = await loadConfig({
-        cwd: io.cwd,
-        ...(dir === undefined ? {} : { dir }),
-        ...(options.config === undefined ? {} : { configPath: options.config }),
-      });
-      loaded.config = config;
-      // Hashed before the analysis (by the loop, when it just compared them):
-      // an input edited while it runs differs from these afterwards, and is
-      // linted again at once.
-      const before = hashed ?? (await computeInputs(config, modelInputs, hashes)).files;
-      const result = await analyzer.analyzeWithDependencies(config, {
-        parsed,
-        kept,
-        independentFiles: false,
-        onProgress: (done, total, file) => progress.update(done, total, file),
-      });
-      progress.done();
-      modelInputs = [...modelFiles(result.model), ...result.checkerFiles];
-      const after = await computeInputs(config, modelInputs, hashes);
-      const inputs = Object.fromEntries(
-        Object.entries(after.files).map(([f, hash]) => [f, before[f] ?? hash]),
-      );
-      const baseline = options.baseline
-        ? await readBaseline(resolve(io.cwd, options.baseline))
-        : null;
-      const report = lint(result.model, { config, baseline });
-      const linted = {
-        config,
-        model: result.model,
-        report,
-        settings: lintOptionsKey(config, baseline),
-        missing: missingPlaces(config.root, result.missingImports),
-      };
-      if (handle && !answering) {
-        const configPath = config.configPath;
-        answering = startAnswering(configPath, handle, await build, (why) =>
-          io.stderr.write(
-            `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
-          ),
-        );
-      }
-      const formatted = formatters[options.format](report, {
-        cwd: io.cwd,
-        color: useColor(io.env, io.stdoutIsTTY),
-        toolVersion: TOOL_VERSION,
-        githubWorkspace: io.env.GITHUB_WORKSPACE || undefined,
-      });
-      if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
-      const names = `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`;
-      const status =
-        `store-lint: ${plural(report.errorCount, 'error')}, ${plural(report.warningCount, 'warning')}` +
-        ` (linted in ${seconds(performance.now() - started)}${changed.length ? ` after a change to ${names}` : ''}); ${watching}\n`;
-      return {
-        root: config.root,
-        inputs,
-        missingImports: result.missingImports,
-        status,
-        linted,
-      };
-    } catch (error) {
-      progress.done();
-      // The user fixes the file or the config and saves: the next run picks it up.
-      io.stderr.write(
-        isUserError(error)
-          ? oneLine(error, io.cwd, config)
-          : `${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-      );
-      return {
-        root: config?.root ?? fallbackRoot,
-        inputs: null,
-        missingImports: [],
-        status: `store-lint: ${watching}\n`,
-        linted: null,
-      };
-    }
-  };
-  try {
-    await watchProject<AnsweringRun>(
-      {
-        run,
-        inputsNow: async () => {
-          const config = loaded.config;
-          return config ? (await computeInputs(config, modelInputs, hashes)).files : {};
-        },
-        stopped,
-        say: (status) => io.stderr.write(status),
-        onWatchError: (folder, error) =>
-          io.stderr.write(
-            `store-lint: warning: cannot watch ${relative(io.cwd, folder) || folder}: ${systemReason(error)}; changes there are not seen\n`,
-          ),
-      },
-      (h) => (handle = h),
-    );
-  } finally {
-    stopListening();
-    await (await answering)?.close();
-  }
-  return 0;
 }
 
 /** `--cache-location`: a file, or a directory (existing, or written with a trailing slash) to put one in. */
@@ -568,16 +326,6 @@ async function lintProject(
     : 0;
 
   return exitStatus(report, maxWarnings, io) || coverageStatus;
-}
-
-function printReport(report: LintReport, format: FormatName, io: CliIo): void {
-  const formatted = formatters[format](report, {
-    cwd: io.cwd,
-    color: useColor(io.env, io.stdoutIsTTY),
-    toolVersion: TOOL_VERSION,
-    githubWorkspace: io.env.GITHUB_WORKSPACE || undefined,
-  });
-  if (formatted) io.stdout.write(formatted.endsWith('\n') ? formatted : `${formatted}\n`);
 }
 
 /** 1 for errors or too many warnings (said on stderr), else 0. */
