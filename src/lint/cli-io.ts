@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import type { StoreLintConfig } from '../analysis/config.js';
 import type { LintReport } from './engine.js';
 import { StoreLintConfigError } from './errors.js';
-import { formatters, type FormatName } from './formatters/index.js';
+import { loadFormatter, type FormatName } from './formatters/names.js';
 import { displayPath } from './formatters/paths.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -95,8 +95,12 @@ export function plural(n: number, word: string): string {
 }
 
 /** The findings in `format`, on stdout. */
-export function printReport(report: LintReport, format: FormatName, io: CliIo): void {
-  const formatted = formatters[format](report, {
+export async function printReport(
+  report: LintReport,
+  format: FormatName,
+  io: CliIo,
+): Promise<void> {
+  const formatted = (await loadFormatter(format))(report, {
     cwd: io.cwd,
     color: useColor(io.env, io.stdoutIsTTY),
     toolVersion: TOOL_VERSION,

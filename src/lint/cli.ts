@@ -8,7 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import type { StoreLintConfig } from '../analysis/config.js';
 import type { StoreModel } from '../analysis/model.js';
 import { collectFormats, parseReportOptions, runReport } from '../report/cli.js';
-import { DEFAULT_REPORT_FORMATS, reportFormatNames } from '../report/formatters/index.js';
+import { DEFAULT_REPORT_FORMATS, reportFormatNames } from '../report/formatters/names.js';
 import { loadAnalyzer } from './analyzer.js';
 import { codeCacheBeside, typeScriptCodeCache } from './typescript-code-cache.js';
 import {
@@ -28,7 +28,7 @@ import {
 import { loadConfig } from './config-loader.js';
 import { lint, type LintReport } from './engine.js';
 import { isUserError, UsageError } from './errors.js';
-import { formatNames } from './formatters/index.js';
+import { formatNames } from './formatters/names.js';
 import { ruleIds } from './rules/index.js';
 import { systemReason } from '../analysis/errors.js';
 import { checkOutputDirectory, checkOutputFile } from './output-file.js';
@@ -274,7 +274,7 @@ async function lintProject(
   if (options.cache && !options.printModel && !options.updateBaseline && !reportRequest) {
     const served = await reportOfWatch(config, baselineFile, io);
     if (served) {
-      printReport(served, options.format, io);
+      await printReport(served, options.format, io);
       return exitStatus(served, maxWarnings, io);
     }
   }
@@ -311,7 +311,7 @@ async function lintProject(
     report = lint(await analysed.model(), { config, baseline });
     await cached?.saveReport(settings, report);
   }
-  printReport(report, options.format, io);
+  await printReport(report, options.format, io);
 
   // The coverage report is written whatever lint found; its check can fail the run on its own.
   const coverageStatus = reportRequest

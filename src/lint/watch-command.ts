@@ -113,7 +113,7 @@ export async function watchLint(
           ),
         );
       }
-      printReport(report, options.format, io);
+      await printReport(report, options.format, io);
       const names = `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`;
       const status =
         `store-lint: ${plural(report.errorCount, 'error')}, ${plural(report.warningCount, 'warning')}` +

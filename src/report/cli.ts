@@ -6,15 +6,14 @@ import { basename, relative, resolve, sep } from 'node:path';
 import type { StoreModel } from '../analysis/model.js';
 import { UsageError } from '../lint/errors.js';
 import { checkCoverage, parseThreshold } from './check.js';
+import type { ReportContext } from './formatters/common.js';
 import {
   DEFAULT_REPORT_FORMATS,
   isReportFormatName,
   reportFormatNames,
-  reportFormatters,
   TERMINAL_FORMATS,
-  type ReportContext,
   type ReportFormatName,
-} from './formatters/index.js';
+} from './formatters/names.js';
 
 export interface ReportCliOptions {
   readonly report?: string;
@@ -102,9 +101,10 @@ export async function runReport(
   options: RunReportOptions,
 ): Promise<number> {
   // Loaded here: a run without --report (most runs) need not load them.
-  const [{ computeCoverage }, { writeReport }] = await Promise.all([
+  const [{ computeCoverage }, { writeReport }, { reportFormatters }] = await Promise.all([
     import('./compute.js'),
     import('./write.js'),
+    import('./formatters/index.js'),
   ]);
   const coverage = computeCoverage(model);
   // From the report directory back to the project; '' when they are one directory.

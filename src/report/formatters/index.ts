@@ -1,5 +1,5 @@
-// The report formats, by `--report-format` name, and the file each one is
-// written to under `--report <dir>` (istanbul's names where it has one).
+// The report formats, by `--report-format` name (their names and files:
+// names.ts, which a run without --report loads alone).
 import type { ReportFormatter } from './common.js';
 import { formatHtml } from './html.js';
 import { formatJsonSummary } from './json-summary.js';
@@ -7,8 +7,17 @@ import { formatJson } from './json.js';
 import { formatMarkdown } from './markdown.js';
 import { formatTextSummary } from './text-summary.js';
 import { formatText } from './text.js';
+import type { ReportFormatName } from './names.js';
 
 export { defaultContext, type ReportContext, type ReportFormatter } from './common.js';
+export {
+  DEFAULT_REPORT_FORMATS,
+  isReportFormatName,
+  REPORT_FILES,
+  reportFormatNames,
+  TERMINAL_FORMATS,
+  type ReportFormatName,
+} from './names.js';
 
 export const reportFormatters = {
   text: formatText,
@@ -17,33 +26,4 @@ export const reportFormatters = {
   json: formatJson,
   md: formatMarkdown,
   html: formatHtml,
-} as const satisfies Record<string, ReportFormatter>;
-
-export type ReportFormatName = keyof typeof reportFormatters;
-
-export const reportFormatNames = Object.keys(reportFormatters) as ReportFormatName[];
-
-export const REPORT_FILES: Readonly<Record<ReportFormatName, string>> = {
-  text: 'coverage.txt',
-  'text-summary': 'coverage-summary.txt',
-  'json-summary': 'coverage-summary.json',
-  json: 'coverage.json',
-  md: 'coverage.md',
-  html: 'index.html',
-};
-
-/** Formats meant for the terminal as well as a file. */
-export const TERMINAL_FORMATS: ReadonlySet<ReportFormatName> = new Set(['text', 'text-summary']);
-
-/** What `--report <dir>` writes when `--report-format` is not given (DESIGN.md: Markdown, JSON, HTML). */
-export const DEFAULT_REPORT_FORMATS: readonly ReportFormatName[] = [
-  'text-summary',
-  'json-summary',
-  'json',
-  'md',
-  'html',
-];
-
-export function isReportFormatName(name: string): name is ReportFormatName {
-  return Object.hasOwn(reportFormatters, name);
-}
+} as const satisfies Record<ReportFormatName, ReportFormatter>;
