@@ -232,6 +232,8 @@ describe.skipIf(skipped)(
       const prefix = uniquePrefix();
       const { db, schema } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       writer.setTyping('!room0', ['@typist']);
       track((await startRedisServer(writer, prefix)).server);
       const env = { ...childEnv(schema, prefix), INSTANCE: 'reader1' };
@@ -301,6 +303,8 @@ describe.skipIf(skipped)(
       const prefix = uniquePrefix();
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { server } = await startRedisServer(writer, prefix);
       track(server);
       const reader = await openTypingReader(db, 'reader1');
@@ -330,6 +334,8 @@ describe.skipIf(skipped)(
       const prefix = uniquePrefix();
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const heard = await hear(prefix);
       const { server } = await startRedisServer(writer, prefix);
       track(server);
@@ -367,6 +373,8 @@ describe.skipIf(skipped)(
       const prefix = uniquePrefix();
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { proxy, url: viaProxy } = await redisProxy();
       const { server } = await startRedisServer(writer, prefix, {
         url: viaProxy,
@@ -396,6 +404,8 @@ describe.skipIf(skipped)(
       const prefix = uniquePrefix();
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       // 20 held tokens of 10 rows: a replay of 200 lines, past a limit of 50.
       for (let t = 0; t < 20; t++)
         writer.typingSource.append(
@@ -496,6 +506,8 @@ describe.skipIf(skipped)(
       const prefix = uniquePrefix();
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       writer.setTyping('!room0', ['@typist']);
       track((await startRedisServer(writer, prefix)).server);
       const a = await openTypingReader(db, 'reader1');
