@@ -9,7 +9,7 @@ import { openStore } from '../../src/runtime/store.js';
 import { backoffDelay } from '../../src/replication/backoff.js';
 import type { ReplicationClient } from '../../src/replication/client.js';
 import { onStreamReset } from '../../src/replication/stream-reset.js';
-import { describeEachDatabase } from '../support/databases.js';
+import { describeEachDatabase, type Backend } from '../support/databases.js';
 import { cached } from '../../src/runtime/cache/index.js';
 import { onReplication } from '../../src/runtime/replication-handlers.js';
 import {
@@ -55,9 +55,10 @@ function client(...args: Parameters<typeof startClient>): ReplicationClient {
   return c;
 }
 
-async function setUp(db: DatabaseHandle<AppDB>) {
+/** The app's tables and a writer on `db` (closed before `backend` drops `db`), with a server. */
+async function setUp(backend: Backend, db: DatabaseHandle<AppDB>) {
   await createAppTables(db);
-  const writer = await openWriter(db);
+  const writer = backend.track(await openWriter(db));
   const started = await startServer(writer);
   cleanups.push(() => started.server.stop());
   return { writer, ...started };
@@ -115,7 +116,7 @@ async function counter(
 describeEachDatabase('replication client', (backend) => {
   it('catches up what was written while it was away, then follows live writes; caches equal the database', async () => {
     const db = await backend.open<AppDB>();
-    const { writer, port } = await setUp(db);
+    const { writer, port } = await setUp(backend, db);
     await writer.insertReceipt('!a', '@u0', '$first');
     const reader = await openReader(db);
     // Once positioned, the store catches up what it misses (it started at the writer's position).
@@ -163,7 +164,7 @@ describeEachDatabase('replication client', (backend) => {
 
   it('a handler that throws during catch-up or live costs no reconnection, loses no later row, and is counted', async () => {
     const db = await backend.open<AppDB>();
-    const { writer, port } = await setUp(db);
+    const { writer, port } = await setUp(backend, db);
     class AuditingReader extends ReaderDataStore {
       @onReplication(ReceiptsStream)
       audit(rows: readonly ReceiptRow[]): void {
@@ -200,7 +201,7 @@ describeEachDatabase('replication client', (backend) => {
 
   it('stop() during a catch-up returns once it has stopped: the position no longer moves', async () => {
     const db = await backend.open<AppDB>();
-    const { writer, port } = await setUp(db);
+    const { writer, port } = await setUp(backend, db);
     await writer.insertReceipt('!a', '@u0', '$first');
     let stopping: Promise<void> | undefined;
     const started: { client?: ReplicationClient } = {};
@@ -233,7 +234,7 @@ describeEachDatabase('replication client', (backend) => {
 
   it('a store that applied nothing starts at the writer’s position: no catch-up of a 10,000-row stream, and nothing cached (or in flight) before the jump is served stale', async () => {
     const db = await backend.open<AppDB>();
-    const { writer, port } = await setUp(db);
+    const { writer, port } = await setUp(backend, db);
     await bulkReceipts(writer, 10_000, ROOMS);
     await writer.addTag('@u1', '!a', 'm.fav');
     const reader = await openStore(
@@ -283,7 +284,7 @@ describeEachDatabase('replication client', (backend) => {
 
   it('replays the in-memory stream on connect, keeps it across a reconnection, and resets it (dropping what it feeds) when the writer restarts', async () => {
     const db = await backend.open<AppDB>();
-    const { writer, port, server } = await setUp(db);
+    const { writer, port, server } = await setUp(backend, db);
     writer.setTyping('!a', ['@alice']);
     const reader = await openStore(
       ResettingReader,
@@ -309,6 +310,7 @@ describeEachDatabase('replication client', (backend) => {
     await same.server.stop();
     await writer.close();
     const restarted = await openWriter(db);
+    backend.track(restarted);
     restarted.setTyping('!b', ['@bob']);
     const again = await startServer(restarted, { port });
     cleanups.push(() => again.server.stop());

@@ -2,10 +2,10 @@
 // session, AUTH, REPLICATE, live RDATA (with batches) and POSITIONs, the
 // in-memory replay, keep-alive, the commands a worker sends, and bad input.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DatabaseHandle } from '../../src/runtime/database.js';
 import { memoryStreamEpoch } from '../../src/replication/server.js';
 import { TcpServerTransport } from '../../src/replication/tcp-server-transport.js';
 import type { FederationAckCommand, UserSyncCommand } from '../../src/replication/commands.js';
+import type { Backend } from '../support/databases.js';
 import { describeOnOneDatabase } from './one-database.js';
 import { createAppTables, type AppDB } from '../support/receipts-app.js';
 import { openWriter, RawClient, SERVER_NAME, startServer } from './helpers.js';
@@ -15,12 +15,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** A writer on a new database of `backend`, closed before that database goes, with a server. */
 async function writerWithServer(
-  db: DatabaseHandle<AppDB>,
+  backend: Backend,
   ...args: Parameters<typeof startServer> extends [unknown, ...infer R] ? R : never
 ) {
+  const db = await backend.open<AppDB>();
   await createAppTables(db);
-  const writer = await openWriter(db);
+  const writer = backend.track(await openWriter(db));
   const started = await startServer(writer, ...args);
   cleanups.push(() => started.server.stop());
   return { writer, ...started };
@@ -34,7 +36,7 @@ async function raw(port: number): Promise<RawClient> {
 
 describeOnOneDatabase('replication server', (backend) => {
   it('says SERVER first, answers REPLICATE with a POSITION per stream, then sends new rows as RDATA', async () => {
-    const { writer, port } = await writerWithServer(await backend.open<AppDB>());
+    const { writer, port } = await writerWithServer(backend);
     await writer.insertReceipt('!r1', '@a', '$1');
     const c = await raw(port);
     await c.waitFor((l) => l.startsWith('SERVER'));
@@ -53,7 +55,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('sends the rows of one token as a batch, and a POSITION when a token carried no rows', async () => {
-    const { writer, port } = await writerWithServer(await backend.open<AppDB>());
+    const { writer, port } = await writerWithServer(backend);
     const c = await raw(port);
     c.send('REPLICATE');
     await c.waitFor((l) => l.startsWith('POSITION typing'));
@@ -87,7 +89,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('replays the in-memory stream it still holds on REPLICATE, after POSITION <forgotten> <forgotten>', async () => {
-    const { writer, port } = await writerWithServer(await backend.open<AppDB>());
+    const { writer, port } = await writerWithServer(backend);
     for (let i = 1; i <= 105; i++) writer.setTyping(`!room${i}`, ['@a']); // history keeps 100 tokens
     const c = await raw(port);
     c.send('REPLICATE');
@@ -104,7 +106,7 @@ describeOnOneDatabase('replication server', (backend) => {
     const syncs: Array<[UserSyncCommand, string]> = [];
     const acks: Array<[FederationAckCommand, string]> = [];
     const { port } = await writerWithServer(
-      await backend.open<AppDB>(),
+      backend,
       {},
       {
         onUserSync: (cmd, from) => syncs.push([cmd, from]),
@@ -129,7 +131,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('with a secret: AUTH first or ERROR and close; a wrong secret gets ERROR and close; the right one is served', async () => {
-    const { port } = await writerWithServer(await backend.open<AppDB>(), {
+    const { port } = await writerWithServer(backend, {
       secret: 's3cret-token',
     });
     const missing = await raw(port);
@@ -159,7 +161,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('without a secret: a leading AUTH is ignored, a later one is an error', async () => {
-    const { port } = await writerWithServer(await backend.open<AppDB>());
+    const { port } = await writerWithServer(backend);
     const c = await raw(port);
     c.send('AUTH whatever', 'REPLICATE');
     await c.waitFor((l) => l.startsWith('POSITION typing'));
@@ -169,7 +171,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('answers a garbage line and an over-long line with ERROR and closes only that connection', async () => {
-    const { writer, port } = await writerWithServer(await backend.open<AppDB>(), {
+    const { writer, port } = await writerWithServer(backend, {
       limits: { maxLineBytes: 1024 },
     });
     const good = await raw(port);
@@ -190,7 +192,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('pings an idle client and drops one that pinged and then went silent', async () => {
-    const { port } = await writerWithServer(await backend.open<AppDB>(), {
+    const { port } = await writerWithServer(backend, {
       pingIntervalMs: 50,
       pingTimeoutMs: 300,
     });
@@ -202,7 +204,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('a second stop() resolves only once the first has closed every link', async () => {
-    const { server, port } = await writerWithServer(await backend.open<AppDB>());
+    const { server, port } = await writerWithServer(backend);
     const c = await raw(port);
     c.send('REPLICATE');
     await c.waitFor((l) => l.startsWith('POSITION'));
@@ -215,7 +217,7 @@ describeOnOneDatabase('replication server', (backend) => {
   });
 
   it('drops a client that trickles bytes of a line it never ends: only whole lines count', async () => {
-    const { port } = await writerWithServer(await backend.open<AppDB>(), {
+    const { port } = await writerWithServer(backend, {
       pingIntervalMs: 50,
       pingTimeoutMs: 300,
     });
