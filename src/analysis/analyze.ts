@@ -315,6 +315,7 @@ export async function analyzeWithDependencies(
     writes: writes[u.id]!,
     directReads: readsDirect[u.id]!,
     directWrites: writesDirect[u.id]!,
+    databaseWrites: closure.databaseWrites[u.id]!,
     helpersUnresolved: closure.helpersUnresolved(u),
   });
   /** A store's decorators, with the files they were read from. */
@@ -357,6 +358,7 @@ export async function analyzeWithDependencies(
         writes: sortedUnique(closed.writes),
         directReads: sortedUnique(closed.directReads),
         directWrites: sortedUnique(closed.directWrites),
+        databaseWrites: closed.databaseWrites,
         cached: decorations.members[i]!.cached,
         handles: decorations.members[i]!.handles,
         invalidations: [...f.invalidations].sort((a, b) =>

@@ -10,7 +10,7 @@ import { closeOver } from './closure.js';
 import type { Unit } from './code-index.js';
 import { compositionMethods, type CompositionLayout } from './compositions.js';
 import type { CallFact, UnitFacts } from './method-facts.js';
-import type { CompositionMethod } from './model.js';
+import type { CompositionMethod, DatabaseWrite } from './model.js';
 import { throughViews, writesThrough, type KindedWrite, type Schema } from './schema.js';
 import type { CompositionDecl } from './stores.js';
 import { reportTriggerGaps } from './triggers.js';
@@ -22,6 +22,8 @@ export interface ClosureMemo {
   readonly writesDirect: readonly ReadonlySet<string>[];
   /** What the unit's writes reported unresolved through the triggers they fire (replayed when kept). */
   readonly triggerGaps: readonly (readonly UnresolvedAdd[])[];
+  /** What the database writes when the unit's statements write: a write of `writesDirect` no statement names. */
+  readonly databaseWrites: readonly (readonly DatabaseWrite[])[];
   readonly edges: readonly (readonly number[])[];
   readonly reads: readonly ReadonlySet<string>[];
   readonly writes: readonly ReadonlySet<string>[];
@@ -57,6 +59,7 @@ export interface ClosureInput {
 export interface CallClosure {
   readonly readsDirect: readonly ReadonlySet<string>[];
   readonly writesDirect: readonly ReadonlySet<string>[];
+  readonly databaseWrites: readonly (readonly DatabaseWrite[])[];
   readonly reads: readonly ReadonlySet<string>[];
   readonly writes: readonly ReadonlySet<string>[];
   readonly compositionMethods: ReadonlyMap<CompositionDecl, readonly CompositionMethod[]>;
@@ -88,6 +91,7 @@ export function closeCalls(input: ClosureInput): CallClosure {
   const readsDirect: ReadonlySet<string>[] = [];
   const writesDirect: ReadonlySet<string>[] = [];
   const triggerGaps: (readonly UnresolvedAdd[])[] = [];
+  const databaseWrites: (readonly DatabaseWrite[])[] = [];
   const edges: (readonly number[])[] = [];
   const changed: number[] = [];
   for (const u of units) {
@@ -96,13 +100,15 @@ export function closeCalls(input: ClosureInput): CallClosure {
       readsDirect[u.id] = memo.readsDirect[u.id]!;
       writesDirect[u.id] = memo.writesDirect[u.id]!;
       triggerGaps[u.id] = memo.triggerGaps[u.id]!;
+      databaseWrites[u.id] = memo.databaseWrites[u.id]!;
       for (const add of triggerGaps[u.id]!) unresolved.add(...add);
       edges[u.id] = memo.edges[u.id]!;
       continue;
     }
     changed.push(u.id);
     readsDirect[u.id] = throughViews(tablesOf(u, 'read'), schema.viewReads);
-    const { tables, fired } = writesThrough(writesOf(u), schema);
+    const { tables, fired, byDatabase } = writesThrough(writesOf(u), schema);
+    databaseWrites[u.id] = byDatabase;
     const recording = new RecordingSink(unresolved);
     reportTriggerGaps(fired, recording, {
       store: u.store?.exportName ?? null,
@@ -146,6 +152,7 @@ export function closeCalls(input: ClosureInput): CallClosure {
   return {
     readsDirect,
     writesDirect,
+    databaseWrites,
     reads,
     writes,
     compositionMethods: methods,
@@ -172,6 +179,7 @@ export function closeCalls(input: ClosureInput): CallClosure {
       readsDirect,
       writesDirect,
       triggerGaps,
+      databaseWrites,
       edges,
       reads,
       writes,

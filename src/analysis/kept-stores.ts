@@ -15,7 +15,7 @@
 // last run's object again: neither rebuilt nor frozen anew.
 import type { Unit } from './code-index.js';
 import { samePlainData } from './freeze.js';
-import type { MethodInfo, StoreInfo } from './model.js';
+import type { DatabaseWrite, MethodInfo, StoreInfo } from './model.js';
 import type { StoreDecl } from './stores.js';
 import type { UnresolvedAdd, UnresolvedSink } from './unresolved.js';
 
@@ -40,6 +40,7 @@ export interface MemberClosure {
   readonly writes: ReadonlySet<string>;
   readonly directReads: ReadonlySet<string>;
   readonly directWrites: ReadonlySet<string>;
+  readonly databaseWrites: readonly DatabaseWrite[];
   readonly helpersUnresolved: boolean;
 }
 
@@ -106,7 +107,8 @@ export function sameStore(
       sameTables(was.reads, info.reads, m.reads) &&
       sameTables(was.writes, info.writes, m.writes) &&
       sameTables(was.directReads, info.directReads, m.directReads) &&
-      sameTables(was.directWrites, info.directWrites, m.directWrites)
+      sameTables(was.directWrites, info.directWrites, m.directWrites) &&
+      JSON.stringify(was.databaseWrites) === JSON.stringify(m.databaseWrites)
     );
   });
 }

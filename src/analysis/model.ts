@@ -88,8 +88,14 @@ export interface MethodInfo {
   readonly writes: readonly string[];
   /** Tables read in this method's own body. */
   readonly directReads: readonly string[];
-  /** Tables written in this method's own body. */
+  /** Tables written in this method's own body, and what the database writes with them (`databaseWrites`). */
   readonly directWrites: readonly string[];
+  /**
+   * Tables of `directWrites` that the method's statements do not name: the
+   * database writes them when the method writes another table (a trigger on
+   * it, a foreign key's `ON DELETE` action, a view's tables), sorted by table.
+   */
+  readonly databaseWrites: readonly DatabaseWrite[];
   /** Present when the method is `@cached()` / `@cachedList()`. */
   readonly cached: CachedInfo | null;
   /**
@@ -199,6 +205,17 @@ export interface MethodCall {
   /** True when the call happens inside a transaction body, as `InvalidationInfo.inTransaction`. */
   readonly inTransaction: boolean;
   readonly location: SourceLocation;
+}
+
+/** A table the database writes because a statement wrote another: what writes it, and after which table. */
+export interface DatabaseWrite {
+  readonly table: string;
+  /** A trigger on `after`, a foreign key referencing `after` (its `ON DELETE` action, or `TRUNCATE … CASCADE`), or view `after`'s tables. */
+  readonly by: 'trigger' | 'foreign key' | 'view';
+  /** The trigger, the constraint or the view. */
+  readonly name: string;
+  /** The table (or view) whose write makes it. */
+  readonly after: string;
 }
 
 export interface TableAccess {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { StoreLintConfig } from './config.js';
 import { AnalysisInputError, systemReason } from './errors.js';
-import type { SourceLocation } from './model.js';
+import type { DatabaseWrite, SourceLocation } from './model.js';
 import {
   byteToCharOffsets,
   ensurePgParser,
@@ -423,10 +423,20 @@ export interface KindedWrite {
 export function writesThrough(
   tables: Iterable<string | KindedWrite>,
   schema: Pick<Schema, 'viewReads' | 'triggers'> & Partial<Pick<Schema, 'referencedBy'>>,
-): { tables: Set<string>; fired: FiredTrigger[]; cascaded: ActionWrite[] } {
+): {
+  tables: Set<string>;
+  fired: FiredTrigger[];
+  cascaded: ActionWrite[];
+  /** Each table not among `tables` given, with the first thing found that writes it. */
+  byDatabase: DatabaseWrite[];
+} {
   const out = new Set<string>();
   const fired: FiredTrigger[] = [];
   const cascaded: ActionWrite[] = [];
+  const byDatabase: DatabaseWrite[] = [];
+  const because = (write: DatabaseWrite) => {
+    if (!out.has(write.table)) byDatabase.push(write);
+  };
   // Each table is followed once per kind of write: which triggers fire and
   // which foreign keys act depend on it.
   const followed = new Set<string>();
@@ -446,15 +456,23 @@ export function writesThrough(
     const { table, kind, from } = queue.shift()!;
     for (const w of actionWrites(kind, schema.referencedBy?.get(table) ?? [])) {
       cascaded.push(w);
+      because({ table: w.table, by: 'foreign key', name: w.foreignKey.name, after: table });
       add(w.table, w.kind, from);
     }
-    for (const t of schema.viewReads.get(table) ?? []) add(t, kind, from);
+    for (const t of schema.viewReads.get(table) ?? []) {
+      because({ table: t, by: 'view', name: table, after: table });
+      add(t, kind, from);
+    }
     for (const trigger of schema.triggers.get(table) ?? []) {
       if (!fires(trigger, kind)) continue;
       if (!firedOnce.has(trigger)) fired.push({ trigger, from });
       firedOnce.add(trigger);
-      for (const t of trigger.writes) add(t, 'unknown', from);
+      for (const t of trigger.writes) {
+        because({ table: t, by: 'trigger', name: trigger.name, after: table });
+        add(t, 'unknown', from);
+      }
     }
   }
-  return { tables: out, fired, cascaded };
+  byDatabase.sort((a, b) => (a.table < b.table ? -1 : a.table > b.table ? 1 : 0));
+  return { tables: out, fired, cascaded, byDatabase };
 }

@@ -22,6 +22,7 @@ import {
   type AppInfo,
   type CompositionInfo,
   type CompositionMethod,
+  type DatabaseWrite,
   type InvalidationKind,
   type MethodCall,
   type MethodInfo,
@@ -390,6 +391,31 @@ function buildFacts(model: StoreModel): ModelFacts {
       return writesByTable.get(table) ?? [];
     },
   };
+}
+
+/**
+ * How the database writes `table` on a write path none of whose methods
+ * names it in a statement (a trigger, a foreign key's action, a view): words
+ * for a message after "writes `table`", or '' when a method names it.
+ */
+export function databaseWriteNote(path: WritePath, table: string): string {
+  let found: DatabaseWrite | undefined;
+  for (const r of [path.root, ...path.members]) {
+    const { tableAccesses, databaseWrites } = r.method;
+    for (let i = 0; i < tableAccesses.length; i++) {
+      const a = tableAccesses[i]!;
+      if (a.access === 'write' && a.table === table) return '';
+    }
+    found ??= databaseWrites.find((w) => w.table === table);
+  }
+  if (!found) return '';
+  const by =
+    found.by === 'trigger'
+      ? `trigger \`${found.name}\` on \`${found.after}\``
+      : found.by === 'foreign key'
+        ? `foreign key \`${found.name}\` referencing \`${found.after}\``
+        : `view \`${found.after}\``;
+  return ` (in the database, through ${by})`;
 }
 
 /** One table a writer's write path writes, where the path holds nothing unresolved. */

@@ -206,8 +206,14 @@ describe('triggers in the schema', () => {
         '',
       ].join('\n'),
     );
-    const { tables, fired } = writesThrough(['v'], schema);
+    const { tables, fired, byDatabase } = writesThrough(['v'], schema);
     expect([...tables].sort()).toEqual(['a', 'b', 'c', 'v']);
+    // What writes each table the code did not name: the first thing found.
+    expect(byDatabase.map((w) => `${w.table} by ${w.by} ${w.name} after ${w.after}`)).toEqual([
+      'a by view v after v',
+      'b by trigger a_to_b after a',
+      'c by trigger b_to_c after b',
+    ]);
     expect(fired.map((f) => `${f.from}: ${f.trigger.name}`)).toEqual([
       'v: a_to_b',
       'v: b_to_c',
@@ -217,6 +223,7 @@ describe('triggers in the schema', () => {
       tables: new Set(['a']),
       fired: [],
       cascaded: [],
+      byDatabase: [],
     });
   });
 });

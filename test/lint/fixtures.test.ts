@@ -53,6 +53,22 @@ describe('rule fixtures', () => {
     });
   }
 
+  it('says what in the database writes a table no statement of the writer names', async () => {
+    const dir = join(FIXTURES, 'cache-not-invalidated-on-worker', 'failing');
+    const config = await loadConfig({ cwd: dir });
+    const { analyzeProject } = await loadAnalyzer();
+    const messages = lint(await analyzeProject(config), { config }).messages;
+    const at = (line: number) => messages.find((m) => m.location.line === line)?.message;
+    expect(at(33)).toContain(
+      '`ReceiptsStore.insertReceipt` writes it (in the database, through trigger `receipts_counted` on `receipts`) on stream `receipts`',
+    );
+    expect(at(55)).toContain(
+      '`ReceiptsStore.forgetReceipts` writes it (in the database, through foreign key `receipt_flags_room_id_user_id_fkey` referencing `receipts`) on stream `receipts`',
+    );
+    // A table the writer's own statements write gets no such words.
+    expect(at(11)).toContain('`ReceiptsStore.forgetReceipts` writes it on stream `receipts`');
+  });
+
   it('reports nothing on the clean app', async () => {
     const dir = join(FIXTURES, 'clean-app');
     expect(expected(dir)).toEqual([]);

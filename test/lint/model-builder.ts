@@ -8,6 +8,7 @@ import {
   type CachedInfo,
   type CompositionInfo,
   type CompositionMethod,
+  type DatabaseWrite,
   type InvalidationInfo,
   type InvalidationKind,
   type MethodCall,
@@ -43,6 +44,8 @@ export interface MethodSpec {
   readonly line?: number;
   readonly reads?: readonly string[];
   readonly writes?: readonly string[];
+  /** Tables of `writes` the database writes (a trigger, a foreign key): no statement names them. */
+  readonly databaseWrites?: readonly DatabaseWrite[];
   readonly invalidates?: readonly (string | InvalidationSpec)[];
   /** Stream names allocated on (`withNextId`), at the line after the method. */
   readonly allocates?: readonly string[];
@@ -384,6 +387,7 @@ export class ModelBuilder {
           writes: closeOver(chain, { name, spec }, 'writes'),
           directReads: [...(spec.reads ?? [])].sort(),
           directWrites: [...(spec.writes ?? [])].sort(),
+          databaseWrites: spec.databaseWrites ?? [],
           cached,
           handles,
           invalidations,
@@ -395,7 +399,9 @@ export class ModelBuilder {
           calls,
           tableAccesses: [
             ...(spec.reads ?? []).map((t) => access(t, 'read')),
-            ...(spec.writes ?? []).map((t) => access(t, 'write')),
+            ...(spec.writes ?? [])
+              .filter((t) => !spec.databaseWrites?.some((w) => w.table === t))
+              .map((t) => access(t, 'write')),
           ],
           helpersUnresolved: spec.helpersUnresolved ?? false,
         };

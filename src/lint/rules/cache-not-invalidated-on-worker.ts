@@ -5,6 +5,7 @@
 // the handler that would have invalidated it was never added to the worker).
 // Writes announced on no covering stream are `unannounced-write`'s concern.
 import {
+  databaseWriteNote,
   appsText,
   codeList,
   factsOf,
@@ -24,7 +25,8 @@ interface Group {
   readonly location: Finding['location'];
   readonly apps: Set<string>;
   readonly compositions: Set<string>;
-  readonly writers: Set<string>;
+  /** Each writer, with how the database writes the table when none of its statements does. */
+  readonly writers: Map<string, string>;
 }
 
 /** The certain writes of one table announced on one set of streams. */
@@ -70,7 +72,7 @@ export const cacheNotInvalidatedOnWorker = defineRule({
     defaultSeverity: 'error',
     messages: {
       notInvalidated:
-        '`{{cache}}` ({{cacheStore}}, {{apps}}) reads `{{table}}`; `{{writer}}` writes it on {{streams}}{{others}}; no {{handlers}} handler in {{appNames}} invalidates `{{cache}}`',
+        '`{{cache}}` ({{cacheStore}}, {{apps}}) reads `{{table}}`; `{{writer}}` writes it{{how}} on {{streams}}{{others}}; no {{handlers}} handler in {{appNames}} invalidates `{{cache}}`',
     },
     docs: 'docs/rules/cache-not-invalidated-on-worker.md',
   },
@@ -121,17 +123,18 @@ export const cacheNotInvalidatedOnWorker = defineRule({
           location: cache.owner.method.location,
           apps: new Set<string>(),
           compositions: new Set<string>(),
-          writers: new Set<string>(),
+          writers: new Map<string, string>(),
         }));
         for (const a of workerApps) group.apps.add(a);
         group.compositions.add(worker.name);
         for (const path of writes.paths)
-          if (!path.cachesStream.has(cache.name)) group.writers.add(qualified(path.root));
+          if (!path.cachesStream.has(cache.name) && !group.writers.has(qualified(path.root)))
+            group.writers.set(qualified(path.root), databaseWriteNote(path, table));
       };
       for (const cache of worker.caches.values()) checkCache(worker, cache, writeGroupsOf, report);
     }
     return [...groups.values()].map((g) => {
-      const writers = [...g.writers].sort();
+      const writers = [...g.writers.keys()].sort();
       const apps = [...g.apps].sort();
       const plural = g.streams.length > 1;
       return {
@@ -143,6 +146,7 @@ export const cacheNotInvalidatedOnWorker = defineRule({
           appNames: codeList(apps),
           table: g.table,
           writer: writers[0]!,
+          how: g.writers.get(writers[0]!)!,
           others:
             writers.length > 1
               ? ` (and ${writers.length - 1} more write path${writers.length > 2 ? 's' : ''})`

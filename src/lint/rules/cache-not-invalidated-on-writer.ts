@@ -4,11 +4,21 @@
 // stream whose handler invalidates the cache is fine; so is an invalidation
 // after commit or through the caches stream. Anything else leaves the writer
 // serving what it just overwrote (Synapse #13863 the other way round).
-import { appsText, codeList, factsOf, getOrCreate, qualified, type CacheFacts } from '../facts.js';
+import {
+  databaseWriteNote,
+  appsText,
+  codeList,
+  factsOf,
+  getOrCreate,
+  qualified,
+  type CacheFacts,
+} from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
   readonly writer: string;
+  /** How the database writes the table when none of the writer's statements does ('' when one does). */
+  readonly how: string;
   readonly writerStore: string;
   readonly writerMethod: string;
   readonly table: string;
@@ -28,9 +38,9 @@ export const cacheNotInvalidatedOnWriter = defineRule({
     defaultSeverity: 'error',
     messages: {
       unannounced:
-        '`{{writer}}` ({{apps}}) writes `{{table}}`, which {{caches}} read{{s}}; the write is announced on no stream, and `{{method}}` invalidates {{them}} neither after commit nor through the caches stream',
+        '`{{writer}}` ({{apps}}) writes `{{table}}`{{how}}, which {{caches}} read{{s}}; the write is announced on no stream, and `{{method}}` invalidates {{them}} neither after commit nor through the caches stream',
       noHandler:
-        '`{{writer}}` ({{apps}}) writes `{{table}}`, which {{caches}} read{{s}}; it is announced on {{streams}}, but no {{handlers}} handler in `{{composition}}` invalidates {{them}}, and `{{method}}` invalidates {{them}} neither after commit nor through the caches stream',
+        '`{{writer}}` ({{apps}}) writes `{{table}}`{{how}}, which {{caches}} read{{s}}; it is announced on {{streams}}, but no {{handlers}} handler in `{{composition}}` invalidates {{them}}, and `{{method}}` invalidates {{them}} neither after commit nor through the caches stream',
     },
     docs: 'docs/rules/cache-not-invalidated-on-writer.md',
   },
@@ -50,6 +60,7 @@ export const cacheNotInvalidatedOnWriter = defineRule({
       const key = [qualified(path.root), table].join('\0');
       const group = getOrCreate(groups, key, () => ({
         writer: qualified(path.root),
+        how: databaseWriteNote(path, table),
         writerStore: path.root.store.name,
         writerMethod: path.root.method.name,
         table,
@@ -71,6 +82,7 @@ export const cacheNotInvalidatedOnWriter = defineRule({
         messageId: g.streams.length ? ('noHandler' as const) : ('unannounced' as const),
         data: {
           writer: g.writer,
+          how: g.how,
           method: g.writerMethod,
           apps: appsText([...g.apps].sort()),
           table: g.table,

@@ -3,11 +3,21 @@
 // cache: no worker ever hears of the write, so their caches stay stale until
 // restart. An after-commit `this.invalidate(...)` fixes the writer only
 // (Synapse #13863); `invalidateCacheAndStream` or a stream fixes everyone.
-import { appsText, codeList, factsOf, getOrCreate, qualified, type ModelFacts } from '../facts.js';
+import {
+  databaseWriteNote,
+  appsText,
+  codeList,
+  factsOf,
+  getOrCreate,
+  qualified,
+  type ModelFacts,
+} from '../facts.js';
 import { defineRule, type Finding } from '../rule.js';
 
 interface Group {
   readonly writer: string;
+  /** How the database writes the table when none of the writer's statements does ('' when one does). */
+  readonly how: string;
   readonly store: string;
   readonly method: string;
   readonly table: string;
@@ -31,7 +41,7 @@ export const unannouncedWrite = defineRule({
     defaultSeverity: 'error',
     messages: {
       unannounced:
-        '`{{writer}}` ({{apps}}) writes `{{table}}` on no stream that announces it ({{coverage}}) and records no caches-stream invalidation of {{caches}}, which {{workerApps}} cache{{s}}; the workers never hear of this write',
+        '`{{writer}}` ({{apps}}) writes `{{table}}`{{how}} on no stream that announces it ({{coverage}}) and records no caches-stream invalidation of {{caches}}, which {{workerApps}} cache{{s}}; the workers never hear of this write',
     },
     docs: 'docs/rules/unannounced-write.md',
   },
@@ -56,6 +66,7 @@ export const unannouncedWrite = defineRule({
       const key = [qualified(path.root), table].join('\0');
       const group = getOrCreate(groups, key, () => ({
         writer: qualified(path.root),
+        how: databaseWriteNote(path, table),
         store: path.root.store.name,
         method: path.root.method.name,
         table,
@@ -80,6 +91,7 @@ export const unannouncedWrite = defineRule({
         messageId: 'unannounced' as const,
         data: {
           writer: g.writer,
+          how: g.how,
           apps: appsText([...g.apps].sort()),
           table: g.table,
           coverage: covering.length
