@@ -101,6 +101,8 @@ describe.skipIf(!url)(
     it('a worker process killed mid-stream and restarted catches up; the writer and other workers carry on', async () => {
       const { db, schema } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer);
       track(server);
       const env = { DATABASE_URL: url!, SCHEMA: schema, PORT: String(port), INSTANCE: 'reader1' };
@@ -146,6 +148,8 @@ describe.skipIf(!url)(
     it('a connection destroyed in the middle of a batch: the partial batch is dropped and the token applied once, in full', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer);
       track(server);
       const proxy = await TcpProxy.start(port);
@@ -185,6 +189,8 @@ describe.skipIf(!url)(
     it('a reader that stops reading is disconnected with ERROR slow-reader, others are served, and it catches up on reconnect', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer, { maxQueue: 50, closeTimeoutMs: 30_000 });
       track(server);
       const proxy = await TcpProxy.start(port);
@@ -282,6 +288,8 @@ describe.skipIf(!url)(
     it('a backlog of 100,000 rows missed while disconnected is caught up from the database', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer);
       track(server);
       const proxy = await TcpProxy.start(port);
@@ -323,6 +331,8 @@ describe.skipIf(!url)(
     it('a worker following a stream with two writers, or streams of two writer processes, refuses a TCP link (one writer only) at once, naming them and the Redis transport', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer);
       track(server);
       const reader = await openStore(
@@ -372,6 +382,8 @@ describe.skipIf(!url)(
     it('a garbage line and an over-long line from a client get ERROR and close that connection; workers keep being served', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer);
       track(server);
       const readers = [await openReader(db, 'reader1'), await openReader(db, 'reader2')];
@@ -401,6 +413,8 @@ describe.skipIf(!url)(
     it('with a secret, a writer whose side goes silent right after SERVER (before its first PING) is dropped by the worker’s ping timeout; the worker reconnects and catches up', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer, { secret: 'right-secret' });
       track(server);
       const proxy = await TcpProxy.start(port);
@@ -425,6 +439,8 @@ describe.skipIf(!url)(
     it('a wrong or missing secret gets ERROR and nothing else; with the right one the worker catches up', async () => {
       const { db } = await openSchema();
       const writer = await openWriter(db);
+      // Closed before the schema's database goes: its positions are flushed, nothing is logged.
+      cleanups.push(() => writer.close());
       const { port, server } = await startServer(writer, { secret: 'right-secret' });
       track(server);
       const good = await openReader(db, 'good');
