@@ -5,9 +5,9 @@
 // the handler that would have invalidated it was never added to the worker).
 // Writes announced on no covering stream are `unannounced-write`'s concern.
 import {
-  databaseWriteNote,
   appsText,
   codeList,
+  databaseWriteNote,
   factsOf,
   getOrCreate,
   qualified,

@@ -5,9 +5,9 @@
 // after commit or through the caches stream. Anything else leaves the writer
 // serving what it just overwrote (Synapse #13863 the other way round).
 import {
-  databaseWriteNote,
   appsText,
   codeList,
+  databaseWriteNote,
   factsOf,
   getOrCreate,
   qualified,

@@ -4,9 +4,9 @@
 // restart. An after-commit `this.invalidate(...)` fixes the writer only
 // (Synapse #13863); `invalidateCacheAndStream` or a stream fixes everyone.
 import {
-  databaseWriteNote,
   appsText,
   codeList,
+  databaseWriteNote,
   factsOf,
   getOrCreate,
   qualified,
