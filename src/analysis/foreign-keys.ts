@@ -10,7 +10,8 @@
 // TRUNCATE, and writes whose kind is not known (a trigger function's). An
 // INSERT never does. `ON UPDATE` actions are not followed: they act only when
 // an UPDATE changes the referenced key, and which columns an update sets is
-// not read (keys rarely change; see docs/rules/README.md).
+// not read (keys rarely change; see docs/rules/README.md). `DISABLE TRIGGER
+// ALL` on the referenced table switches its actions off (schema.ts).
 import type { SourceLocation } from './model.js';
 import type { PgNode } from './pg-parser.js';
 import { normaliseSqlName } from './table-names.js';

@@ -109,6 +109,11 @@ interface SchemaState {
   /** By `table\0trigger`. */
   readonly triggers: Map<string, TriggerDecl>;
   readonly foreignKeys: ForeignKeys;
+  /**
+   * Tables whose internal triggers `DISABLE TRIGGER ALL` switched off: the
+   * ones that carry out the `ON DELETE` actions of foreign keys referencing them.
+   */
+  readonly actionsOff: Set<string>;
 }
 
 const triggerKey = (table: string, name: string): string => `${table}\0${name}`;
@@ -225,7 +230,7 @@ function applyTrigger(
 }
 
 /** Applies `ALTER TABLE … ENABLE | DISABLE TRIGGER`: which triggers fire. */
-function applyTriggerSwitches(stmt: PgNode, { triggers }: SchemaState): void {
+function applyTriggerSwitches(stmt: PgNode, { triggers, actionsOff }: SchemaState): void {
   const alter = obj(stmt.AlterTableStmt);
   const table = alter ? relName(alter.relation) : null;
   if (!alter || !table) return;
@@ -252,6 +257,9 @@ function applyTriggerSwitches(stmt: PgNode, { triggers }: SchemaState): void {
       for (const [key, t] of triggers) {
         if (t.table === table) triggers.set(key, { ...t, enabled: all[subtype]! });
       }
+      // ALL, unlike USER, includes the triggers behind foreign keys' actions.
+      if (subtype === 'AT_DisableTrigAll') actionsOff.add(table);
+      if (subtype === 'AT_EnableTrigAll') actionsOff.delete(table);
     }
   }
 }
@@ -298,6 +306,7 @@ function apply(stmt: PgNode, state: SchemaState, locate: () => SourceLocation): 
       }
       moveTriggers(triggers, from, to);
       renameTable(foreignKeys, from, to);
+      if (state.actionsOff.delete(from)) state.actionsOff.add(to);
     }
     return;
   }
@@ -311,6 +320,7 @@ function apply(stmt: PgNode, state: SchemaState, locate: () => SourceLocation): 
         viewReads.delete(normaliseSqlName(last));
         moveTriggers(triggers, normaliseSqlName(last), null);
         dropTable(foreignKeys, normaliseSqlName(last));
+        state.actionsOff.delete(normaliseSqlName(last));
       }
     }
   }
@@ -357,6 +367,7 @@ export async function readSchema(config: StoreLintConfig): Promise<Schema> {
     routineDefs: new Map(),
     triggers: new Map(),
     foreignKeys: new Map(),
+    actionsOff: new Set(),
   };
   for (const { file, text } of files) {
     const result = parsePg(text);
@@ -380,7 +391,9 @@ export async function readSchema(config: StoreLintConfig): Promise<Schema> {
     routineAccess: new Map(
       [...state.routineDefs.keys()].map((name) => [name, routineAccess(name, state.routineDefs)]),
     ),
-    referencedBy: referencedBy(state.foreignKeys),
+    referencedBy: referencedBy(
+      new Map([...state.foreignKeys].filter(([, fk]) => !state.actionsOff.has(fk.references))),
+    ),
   };
 }
 
