@@ -55,7 +55,7 @@ export async function writeFileAtomically(path: string, text: string, what: stri
   try {
     const target = await regularFileTarget(path, what);
     temp = `${target}.${process.pid}.tmp`;
-    await mkdir(dirname(target), { recursive: true });
+    await makeDirectory(dirname(target));
     await writeFile(temp, text);
     await rename(temp, target);
   } catch (error) {
@@ -113,9 +113,42 @@ function notAFile(entry: Stats): string {
 /** Creates directory `dir` for output; `what` names it in errors. */
 export async function ensureOutputDirectory(dir: string, what: string): Promise<void> {
   try {
-    await mkdir(dir, { recursive: true });
+    await makeDirectory(dir);
   } catch (error) {
     throw asUserError(error, what, dir);
+  }
+}
+
+/**
+ * `mkdir -p` that fails where Node's recursive mkdir spins forever: a folder
+ * that exists but cannot hold the one asked for (under /proc, creating the
+ * child says ENOENT and the parent EEXIST, and Node 20 retries both without
+ * end). Creates the missing folders from the nearest existing one down; a
+ * refusal is the caller's to report.
+ */
+async function makeDirectory(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let at = resolve(dir); ;) {
+    try {
+      const entry = await stat(at);
+      // A file in the way: mkdir says so (EEXIST here, ENOTDIR for a folder under it).
+      if (at === resolve(dir) && !entry.isDirectory()) await mkdir(at);
+      break;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'ENOENT') throw error;
+    }
+    missing.push(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const folder of missing.reverse()) {
+    try {
+      await mkdir(folder);
+    } catch (error) {
+      // Made meanwhile by someone else: what was asked for.
+      if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
+    }
   }
 }
 

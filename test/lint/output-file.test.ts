@@ -2,11 +2,17 @@
 // gave, never the temporary file written beside it. Symlinks are written
 // through; a path that is not a regular file is never replaced.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { asUserError, OutputPathError, writeFileAtomically } from '../../src/lint/output-file.js';
+import {
+  asUserError,
+  ensureOutputDirectory,
+  OutputPathError,
+  writeFileAtomically,
+} from '../../src/lint/output-file.js';
 
 /** An error as Node's fs/promises throws it. */
 function fsError(code: string, message: string): Error {
@@ -44,6 +50,33 @@ describe('writeFileAtomically', () => {
   });
   afterEach(async () => {
     await rm(dir, { recursive: true, force: true });
+  });
+
+  // Node's own recursive mkdir retries forever there (a folder that exists
+  // but cannot hold another): without the fix this test times out.
+  it.skipIf(!existsSync('/proc/self'))(
+    'refuses in one line a path under a folder that cannot hold folders (/proc)',
+    { timeout: 10_000 },
+    async () => {
+      const path = '/proc/store-lint-test/baseline.json';
+      await expect(writeFileAtomically(path, '{}', 'baseline')).rejects.toThrow(
+        /^cannot write the baseline to \/proc\/store-lint-test\/baseline\.json: /,
+      );
+      await expect(ensureOutputDirectory('/proc/store-lint-test/report', 'report')).rejects.toThrow(
+        OutputPathError,
+      );
+    },
+  );
+
+  it('creates missing folders, and refuses a file in the way of one', async () => {
+    await writeFileAtomically(join(dir, 'a', 'b', 'c.json'), '{}', 'baseline');
+    expect(await readFile(join(dir, 'a', 'b', 'c.json'), 'utf8')).toBe('{}');
+    await expect(
+      writeFileAtomically(join(dir, 'a', 'b', 'c.json', 'd.json'), '{}', 'baseline'),
+    ).rejects.toThrow(/a file is in the way of its directory/);
+    await expect(ensureOutputDirectory(join(dir, 'a', 'b', 'c.json'), 'report')).rejects.toThrow(
+      /a file is in the way of its directory/,
+    );
   });
 
   it('writes through a symlink, so a shared baseline stays shared', async () => {
