@@ -229,33 +229,37 @@ function applyTrigger(
   return false;
 }
 
+/** `ALTER TABLE … ENABLE | DISABLE TRIGGER name`: whether it fires for the app's writes after. */
+const TRIGGER_SWITCHES: Readonly<Record<string, boolean>> = {
+  AT_EnableTrig: true,
+  AT_EnableAlwaysTrig: true,
+  AT_EnableReplicaTrig: false,
+  AT_DisableTrig: false,
+};
+
+/** The same for every trigger on the table (`ALL`, `USER`). */
+const ALL_TRIGGER_SWITCHES: Readonly<Record<string, boolean>> = {
+  AT_EnableTrigAll: true,
+  AT_EnableTrigUser: true,
+  AT_DisableTrigAll: false,
+  AT_DisableTrigUser: false,
+};
+
 /** Applies `ALTER TABLE … ENABLE | DISABLE TRIGGER`: which triggers fire. */
 function applyTriggerSwitches(stmt: PgNode, { triggers, actionsOff }: SchemaState): void {
   const alter = obj(stmt.AlterTableStmt);
   const table = alter ? relName(alter.relation) : null;
   if (!alter || !table) return;
-  const switches: Readonly<Record<string, boolean>> = {
-    AT_EnableTrig: true,
-    AT_EnableAlwaysTrig: true,
-    AT_EnableReplicaTrig: false,
-    AT_DisableTrig: false,
-  };
-  const all: Readonly<Record<string, boolean>> = {
-    AT_EnableTrigAll: true,
-    AT_EnableTrigUser: true,
-    AT_DisableTrigAll: false,
-    AT_DisableTrigUser: false,
-  };
   for (const c of Array.isArray(alter.cmds) ? alter.cmds : []) {
     const cmd = obj(obj(c)?.AlterTableCmd);
     const subtype = String(cmd?.subtype);
     const named = typeof cmd?.name === 'string' ? triggerKey(table, cmd.name) : null;
-    if (subtype in switches && named) {
+    if (subtype in TRIGGER_SWITCHES && named) {
       const t = triggers.get(named);
-      if (t) triggers.set(named, { ...t, enabled: switches[subtype]! });
-    } else if (subtype in all) {
+      if (t) triggers.set(named, { ...t, enabled: TRIGGER_SWITCHES[subtype]! });
+    } else if (subtype in ALL_TRIGGER_SWITCHES) {
       for (const [key, t] of triggers) {
-        if (t.table === table) triggers.set(key, { ...t, enabled: all[subtype]! });
+        if (t.table === table) triggers.set(key, { ...t, enabled: ALL_TRIGGER_SWITCHES[subtype]! });
       }
       // ALL, unlike USER, includes the triggers behind foreign keys' actions.
       if (subtype === 'AT_DisableTrigAll') actionsOff.add(table);

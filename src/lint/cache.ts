@@ -37,7 +37,7 @@ import type { StoreLintConfig } from '../analysis/config.js';
 import { deepFreeze } from '../analysis/freeze.js';
 import { MODEL_VERSION, type SourceLocation, type StoreModel } from '../analysis/model.js';
 import { stampOf, unchangedSince, type FileStamp } from '../analysis/file-stamps.js';
-import { lookalikes as lookalikesAt } from '../analysis/lookalikes.js';
+import { changedPlaces, missingPlaces, type MissingPlaces } from '../analysis/lookalikes.js';
 import { ANALYZER_DIR, type Analyzer, type AnalyzeOptions } from './analyzer.js';
 import type { Baseline } from './baseline.js';
 import type { LintReport } from './engine.js';
@@ -73,7 +73,7 @@ interface CacheFile {
    * root), with the names starting like it in its directory then: a file
    * appearing there, outside the hashed inputs, would change the analysis.
    */
-  readonly missingImports: readonly (readonly [string, readonly string[]])[];
+  readonly missingImports: MissingPlaces;
   /** How long the analysis that produced the model took, in ms. */
   readonly analysisMs: number;
   /** Lint settings key → the report for this model, most recent first. */
@@ -181,9 +181,17 @@ async function listFiles(dir: string): Promise<string[]> {
   return out;
 }
 
-async function sourcesFingerprint(folder: URL): Promise<string> {
+/** This folder: the engine, the rules and the facts they share. */
+const RULES_DIR = new URL('./', import.meta.url);
+
+/** A source folder's files, sorted, with the folder's path. */
+async function sourceFiles(folder: URL): Promise<{ dir: string; files: string[] }> {
   const dir = fileURLToPath(folder);
-  const files = existsSync(dir) ? (await listFiles(dir)).sort() : [];
+  return { dir, files: existsSync(dir) ? (await listFiles(dir)).sort() : [] };
+}
+
+async function sourcesFingerprint(folder: URL): Promise<string> {
+  const { dir, files } = await sourceFiles(folder);
   const hash = createHash('sha256').update(`${TOOL_VERSION}\0${MODEL_VERSION}\0`);
   for (const f of files) hash.update(`${relative(dir, f)}\0`).update(readFileSync(f));
   return hash.digest('hex');
@@ -200,7 +208,7 @@ export function toolFingerprint(): Promise<string> {
 
 /** The rules' identity: this folder's sources (the engine, the rules, the facts they share). */
 function rulesFingerprint(): Promise<string> {
-  rulesHash ??= sourcesFingerprint(new URL('./', import.meta.url));
+  rulesHash ??= sourcesFingerprint(RULES_DIR);
   return rulesHash;
 }
 
@@ -213,10 +221,8 @@ function rulesFingerprint(): Promise<string> {
  */
 export async function buildStamp(): Promise<string> {
   const hash = createHash('sha256').update(`${TOOL_VERSION}\0${MODEL_VERSION}\0`);
-  for (const folder of [ANALYZER_DIR, new URL('./', import.meta.url)]) {
-    const dir = fileURLToPath(folder);
-    const files = existsSync(dir) ? (await listFiles(dir)).sort() : [];
-    for (const f of files) {
+  for (const folder of [ANALYZER_DIR, RULES_DIR]) {
+    for (const f of (await sourceFiles(folder)).files) {
       const s = statSync(f);
       hash.update(`${f}\0${s.size}\0${s.mtimeMs}\0${s.ino}\0`);
     }
@@ -526,19 +532,6 @@ function withReport(index: CacheFile, settings: string, report: LintReport): Cac
   return { ...index, reports };
 }
 
-/**
- * The entries of a missing import's directory that could be what it names
- * (`inner.ts`, `inner.js`, `inner/` for `./inner.js`), sorted.
- */
-function lookalikes(root: string, missing: string): string[] {
-  return lookalikesAt(resolve(root, missing));
-}
-
-/** True when a file appeared (or went) where a stored import resolved to nothing. */
-function missingImportAppeared(root: string, missing: CacheFile['missingImports']): boolean {
-  return missing.some(([m, before]) => lookalikes(root, m).join('\0') !== before.join('\0'));
-}
-
 /** Input files added, removed or edited between two hashings. */
 export function changedFiles(
   before: Readonly<Record<string, string>>,
@@ -626,7 +619,7 @@ export async function analyzeWithCache(
   };
 
   // A file where an import resolved to nothing is outside the hashed inputs.
-  const appeared = stored !== null && missingImportAppeared(config.root, stored.missingImports);
+  const appeared = stored !== null && changedPlaces(config.root, stored.missingImports).length > 0;
   const unchanged = stored !== null && !appeared && stored.key === inputs.key;
   const changedIndependently =
     stored && !unchanged && !appeared
@@ -707,7 +700,7 @@ export async function analyzeWithCache(
     files: final.files,
     independent: independent.filter((f) => f in final.files),
     compositions: [...new Set(model.compositions.map((c) => c.name))].sort(),
-    missingImports: missingImports.map((m) => [m, lookalikes(config.root, m)] as const),
+    missingImports: missingPlaces(config.root, missingImports),
     analysisMs,
     reports: [],
   };

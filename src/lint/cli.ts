@@ -348,8 +348,7 @@ async function reportOfWatch(
   io: CliIo,
 ): Promise<LintReport | null> {
   const started = performance.now();
-  const baseline = baselineFile ? await readBaseline(baselineFile) : null;
-  const asked = await askRunningWatch(config, baselineFile, baseline);
+  const asked = await askRunningWatch(config, baselineFile);
   if (!asked) return null;
   const tty = io.stderrIsTTY && !isCI(io.env);
   if ('report' in asked) {

@@ -10,9 +10,8 @@
 // them as they are then (`WatchHandle.current`), so what it answers is what
 // the asking run would have found. The socket: answer-socket.ts.
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
 import type { StoreLintConfig } from '../analysis/config.js';
-import { lookalikes } from '../analysis/lookalikes.js';
+import { changedPlaces, type MissingPlaces } from '../analysis/lookalikes.js';
 import type { StoreModel } from '../analysis/model.js';
 import {
   ANSWER_PROTOCOL,
@@ -23,7 +22,7 @@ import {
   type AnswerRequest,
   type Asked,
 } from './answer-socket.js';
-import { readBaseline, type Baseline } from './baseline.js';
+import { readBaseline } from './baseline.js';
 import { buildStamp, lintOptionsKey } from './cache.js';
 import { lint, type LintReport } from './engine.js';
 import type { WatchedRun, WatchHandle } from './watch.js';
@@ -40,32 +39,12 @@ export interface LintedRun {
    * was where it looked after the run: a file appearing there is no input,
    * and may not have been seen yet.
    */
-  readonly missing: readonly (readonly [string, readonly string[]])[];
+  readonly missing: MissingPlaces;
 }
 
 export interface AnsweringRun extends WatchedRun {
   /** Null when the run failed. */
   readonly linted: LintedRun | null;
-}
-
-/** What is at each place an import looked and found nothing, now. */
-export function missingPlaces(
-  root: string,
-  missingImports: readonly string[],
-): [string, string[]][] {
-  return missingImports.map((m) => [m, lookalikes(resolve(root, m))]);
-}
-
-/** The files that appeared or went where the run's imports found nothing, absolute. */
-function appearedSince(linted: LintedRun): string[] {
-  const touched: string[] = [];
-  for (const [m, before] of linted.missing) {
-    const abs = resolve(linted.config.root, m);
-    const now = lookalikes(abs);
-    if (now.join('\0') === before.join('\0')) continue;
-    for (const name of new Set([...before, ...now])) touched.push(join(dirname(abs), name));
-  }
-  return touched;
 }
 
 /** Tries to bring the watch up to date this many times while files keep appearing where imports looked. */
@@ -91,7 +70,7 @@ export async function answerFrom(
     if (linted.config.configPath !== request.configPath) {
       return { declined: `it lints with ${linted.config.configPath}` };
     }
-    touched = appearedSince(linted);
+    touched = changedPlaces(linted.config.root, linted.missing);
     if (touched.length > 0) continue;
     if (request.lintSettings === linted.settings) return { report: linted.report };
     // Another baseline, or the same one edited since (it is no input).
@@ -129,14 +108,17 @@ export async function startAnswering(
   }
 }
 
-/** Asks the watch running on `config`'s project, if any, for the report this run would make. */
+/**
+ * Asks the watch running on `config`'s project, if any, for the report this
+ * run would make. The baseline is read only once a watch is found.
+ */
 export async function askRunningWatch(
   config: StoreLintConfig,
   baselineFile: string | null,
-  baseline: Baseline | null,
 ): Promise<Asked | null> {
   const path = answerSocketPath(config.configPath);
   if (path === null || !existsSync(path)) return null;
+  const baseline = baselineFile === null ? null : await readBaseline(baselineFile);
   return askWatch(path, {
     protocol: ANSWER_PROTOCOL,
     configPath: config.configPath,

@@ -13,7 +13,8 @@ import { lint } from './engine.js';
 import { isUserError, UsageError } from './errors.js';
 import { createProgress, showsProgress } from './progress.js';
 import { watchProject, type InputHashes, type WatchHandle } from './watch.js';
-import { missingPlaces, startAnswering, type AnsweringRun } from './watch-answers.js';
+import { startAnswering, type AnsweringRun } from './watch-answers.js';
+import { missingPlaces } from '../analysis/lookalikes.js';
 
 /** `--watch` prints findings for a person, again and again: options for one machine-read run do not go with it. */
 export function checkWatchOptions(options: CliOptions, given: (name: string) => boolean): void {
@@ -106,8 +107,7 @@ export async function watchLint(
         missing: missingPlaces(config.root, result.missingImports),
       };
       if (handle && !answering) {
-        const configPath = config.configPath;
-        answering = startAnswering(configPath, handle, await build, (why) =>
+        answering = startAnswering(config.configPath, handle, await build, (why) =>
           io.stderr.write(
             `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
           ),
