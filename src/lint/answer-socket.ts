@@ -73,16 +73,18 @@ export class NotAnsweringError extends Error {}
 /**
  * Listens on `path`, answering each request with `answer`. A socket left by
  * a watch that died is replaced; a live one is not (NotAnsweringError).
+ * `answered` is told of each answer once it is sent.
  */
 export async function serveAnswers(
   path: string,
   answer: (request: AnswerRequest) => Promise<Answer>,
+  answered: (request: AnswerRequest, answer: Answer) => void = () => {},
 ): Promise<{ close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    handle(socket, answer);
+    handle(socket, answer, answered);
   });
   try {
     await listen(server, path);
@@ -128,7 +130,11 @@ function send(socket: Socket, line: Line): void {
   if (!socket.destroyed) socket.write(`${JSON.stringify(line)}\n`);
 }
 
-function handle(socket: Socket, answer: (request: AnswerRequest) => Promise<Answer>): void {
+function handle(
+  socket: Socket,
+  answer: (request: AnswerRequest) => Promise<Answer>,
+  answered: (request: AnswerRequest, answer: Answer) => void,
+): void {
   let buffered = '';
   socket.on('error', () => socket.destroy()); // the asker went away: nothing to tell
   socket.on('data', (chunk: Buffer) => {
@@ -145,16 +151,13 @@ function handle(socket: Socket, answer: (request: AnswerRequest) => Promise<Answ
     send(socket, { accepted: true, pid: process.pid });
     const working = setInterval(() => send(socket, { working: true }), WORKING_EVERY_MS);
     void answer(request)
-      .then(
-        (a): Line => ('report' in a ? { report: storeReport(a.report) } : a),
-        (error: unknown): Line => ({
-          declined: `the watch failed: ${error instanceof Error ? error.message : String(error)}`,
-        }),
-      )
-      .then((line) => {
+      .catch((error: unknown): Answer => ({
+        declined: `the watch failed: ${error instanceof Error ? error.message : String(error)}`,
+      }))
+      .then((a) => {
         clearInterval(working);
-        send(socket, line);
-        socket.end();
+        send(socket, 'report' in a ? { report: storeReport(a.report) } : a);
+        socket.end(() => answered(request, a));
       });
   });
 }

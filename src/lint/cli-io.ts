@@ -34,6 +34,12 @@ export interface CliOptions {
   readonly reportFormat?: string[];
   readonly checkCoverage?: string;
   readonly watch?: boolean;
+  /** `--daemon`: a `--cache` run answered by the project's background store-lint, started if none runs. */
+  readonly daemon?: boolean;
+  /** `--daemon-idle`: minutes without a question after which the background store-lint stops. */
+  readonly daemonIdle: string;
+  /** Internal (`--as-daemon`): this process is that background store-lint, a `--watch` with no terminal. */
+  readonly asDaemon?: boolean;
 }
 
 export function processIo(): CliIo {

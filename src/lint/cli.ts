@@ -45,6 +45,8 @@ import {
 } from './cli-io.js';
 import { checkWatchOptions, watchLint } from './watch-command.js';
 import { askRunningWatch } from './watch-answers.js';
+import { askDaemon, DEFAULT_IDLE_MINUTES, idleMinutes } from './daemon.js';
+import type { Asked } from './answer-socket.js';
 
 export { processIo, useColor, type CliIo } from './cli-io.js';
 
@@ -101,6 +103,18 @@ function program(io: CliIo): Command {
       'exit 1 when an app covers less than pct% of its cache invalidations',
     )
     .option(
+      '--daemon',
+      'as --cache, answered by a store-lint that keeps the project in memory in the background: ' +
+        'a --watch running on the project, or one this run starts when none runs ' +
+        '(not in CI, nor on Windows; docs/rules/README.md#daemon)',
+    )
+    .option(
+      '--daemon-idle <minutes>',
+      'minutes without a question after which the background store-lint stops',
+      String(DEFAULT_IDLE_MINUTES),
+    )
+    .addOption(new Option('--as-daemon', 'internal: be the background store-lint').hideHelp())
+    .option(
       '-w, --watch',
       'lint, then lint again each time an input changes, until interrupted (Ctrl-C); ' +
         'unchanged files are not parsed again (stylish or github format); ' +
@@ -149,12 +163,20 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     }
     throw error;
   }
-  const options = command.opts<CliOptions>();
+  const given = command.opts<CliOptions>();
+  // --daemon is --cache, asked of a background store-lint first.
+  const options: CliOptions = given.daemon ? { ...given, cache: true } : given;
   const dir = command.processedArgs[0] as string | undefined;
   const loaded: { config: StoreLintConfig | null } = { config: null };
   try {
+    const fromCli = (name: string) => command.getOptionValueSource(name) === 'cli';
+    if (options.asDaemon && !options.watch) throw new UsageError('--as-daemon goes with --watch');
+    if (fromCli('daemonIdle') && !options.daemon && !options.asDaemon) {
+      throw new UsageError('--daemon-idle goes with --daemon');
+    }
+    idleMinutes(options.daemonIdle);
     if (options.watch) {
-      checkWatchOptions(options, (name) => command.getOptionValueSource(name) === 'cli');
+      checkWatchOptions(options, fromCli);
       return await watchLint(dir, options, io, loaded);
     }
     return await lintProject(dir, options, io, loaded);
@@ -272,7 +294,7 @@ async function lintProject(
   // Before the analysis (and before the old baseline is read): a FIFO or a device is no baseline to write.
   if (options.updateBaseline && baselineFile) checkOutputFile(baselineFile, 'baseline');
   if (options.cache && !options.printModel && !options.updateBaseline && !reportRequest) {
-    const served = await reportOfWatch(config, baselineFile, io);
+    const served = await reportOfWatch(config, baselineFile, options, io);
     if (served) {
       await printReport(served, options.format, io);
       return exitStatus(served, maxWarnings, io);
@@ -340,29 +362,38 @@ function exitStatus(report: LintReport, maxWarnings: number, io: CliIo): 0 | 1 {
 
 /**
  * With `--cache`, the report of a `store-lint --watch` running on the
- * project, when it answers for this run's settings; null to lint here.
+ * project, when it answers for this run's settings; with `--daemon`, of the
+ * background one too, started if none runs. Null to lint here.
  */
 async function reportOfWatch(
   config: StoreLintConfig,
   baselineFile: string | null,
+  options: CliOptions,
   io: CliIo,
 ): Promise<LintReport | null> {
   const started = performance.now();
-  const asked = await askRunningWatch(config, baselineFile);
+  let asked: Asked | null;
+  if (options.daemon) {
+    const idle = idleMinutes(options.daemonIdle);
+    asked = await askDaemon(config, baselineFile, idle, io.env, (note) =>
+      io.stderr.write(`store-lint: ${note}\n`),
+    );
+  } else {
+    asked = await askRunningWatch(config, baselineFile);
+  }
   if (!asked) return null;
   const tty = io.stderrIsTTY && !isCI(io.env);
+  const who = `the store-lint running on this project (pid ${asked.pid})`;
   if ('report' in asked) {
     if (tty) {
       io.stderr.write(
-        `store-lint: answered by the store-lint --watch running on this project (pid ${asked.pid}) in ${seconds(performance.now() - started)}\n`,
+        `store-lint: answered by ${who} in ${seconds(performance.now() - started)}\n`,
       );
     }
     return asked.report;
   }
-  if (tty) {
-    io.stderr.write(
-      `store-lint: the store-lint --watch running on this project (pid ${asked.pid}) did not answer: ${asked.declined}; linting here\n`,
-    );
+  if (tty || options.daemon) {
+    io.stderr.write(`store-lint: ${who} did not answer: ${asked.declined}; linting here\n`);
   }
   return null;
 }

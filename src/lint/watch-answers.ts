@@ -47,6 +47,9 @@ export interface AnsweringRun extends WatchedRun {
   readonly linted: LintedRun | null;
 }
 
+/** Why a watch does not answer a run of another build of store-lint (a background one then stops). */
+export const OTHER_BUILD = 'it is another build of store-lint';
+
 /** Tries to bring the watch up to date this many times while files keep appearing where imports looked. */
 const MAX_LOOKS = 3;
 
@@ -61,7 +64,7 @@ export async function answerFrom(
   build: string,
 ): Promise<Answer> {
   if (request.tool !== build) {
-    return { declined: 'it is another build of store-lint' };
+    return { declined: OTHER_BUILD };
   }
   let touched: string[] = [];
   for (let look = 0; look < MAX_LOOKS; look++) {
@@ -86,13 +89,15 @@ export async function answerFrom(
 /**
  * Starts answering for `configPath`'s project. Null when this watch cannot:
  * `why` says so (another watch answers, no private socket folder); on
- * systems without Unix sockets, silently.
+ * systems without Unix sockets, silently. `answered` is told of each answer
+ * once it is sent.
  */
 export async function startAnswering(
   configPath: string,
   handle: WatchHandle<AnsweringRun>,
   build: string,
   why: (reason: string) => void,
+  answered?: (request: AnswerRequest, answer: Answer) => void,
 ): Promise<{ close(): Promise<void> } | null> {
   if (process.platform === 'win32') return null;
   const path = answerSocketPath(configPath);
@@ -101,7 +106,7 @@ export async function startAnswering(
     return null;
   }
   try {
-    return await serveAnswers(path, (request) => answerFrom(handle, request, build));
+    return await serveAnswers(path, (request) => answerFrom(handle, request, build), answered);
   } catch (error) {
     why(error instanceof Error ? error.message : String(error));
     return null;

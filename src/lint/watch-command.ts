@@ -1,6 +1,11 @@
 // `store-lint --watch`: lint, then lint again whenever an input changes,
 // answering the project's `--cache` runs meanwhile (watch-answers.ts); the
-// loop itself is watch.ts.
+// loop itself is watch.ts. Started by `--daemon` (daemon.ts) with the
+// internal `--as-daemon`, it runs in the background instead: it answers from
+// the start, lints only when asked (no file-system events, nothing printed
+// but its status lines, which go to its log), and stops after `--daemon-idle`
+// minutes without a question, when a run of another build of store-lint
+// asks (that run starts its own), or when it cannot answer at all.
 import { relative, resolve } from 'node:path';
 import type { StoreLintConfig } from '../analysis/config.js';
 import { systemReason } from '../analysis/errors.js';
@@ -14,6 +19,7 @@ import { isUserError, UsageError } from './errors.js';
 import { createProgress, showsProgress } from './progress.js';
 import { watchProject, type InputHashes, type WatchHandle } from './watch.js';
 import { startAnswering, type AnsweringRun } from './watch-answers.js';
+import { idleMinutes } from './daemon.js';
 import { missingPlaces } from '../analysis/lookalikes.js';
 
 /** `--watch` prints findings for a person, again and again: options for one machine-read run do not go with it. */
@@ -30,6 +36,7 @@ export function checkWatchOptions(options: CliOptions, given: (name: string) => 
     ['reportFormat', '--report-format'],
     ['checkCoverage', '--check-coverage'],
     ['maxWarnings', '--max-warnings'],
+    ['daemon', '--daemon'],
   ];
   const clashing = oneOff.filter(([key]) => given(key)).map(([, flag]) => flag);
   if (clashing.length > 0) {
@@ -55,11 +62,26 @@ export async function watchLint(
     showsProgress(io.env, io.stderrIsTTY),
     io.columns || 80,
   );
-  const watching = 'watching for changes (Ctrl-C stops)';
+  const background = options.asDaemon === true;
+  const idle = idleMinutes(options.daemonIdle);
+  const watching = background
+    ? `answering --cache runs; stops after ${plural(idle, 'minute')} without a question`
+    : 'watching for changes (Ctrl-C stops)';
   let stopListening = () => {};
+  let stop = () => {};
   const stopped = new Promise<void>((done) => {
     stopListening = io.onInterrupt?.(done) ?? (() => {});
+    stop = done;
   });
+  let idleTimer: NodeJS.Timeout | null = null;
+  const stillWanted = () => {
+    if (!background) return;
+    if (idleTimer) clearTimeout(idleTimer);
+    idleTimer = setTimeout(() => {
+      io.stderr.write(`store-lint: no question for ${plural(idle, 'minute')}; stopping\n`);
+      stop();
+    }, idle * 60_000);
+  };
   // The model's files found by the last run: hashed with the inputs before the next one.
   let modelInputs: string[] = [];
   const hashes = new FileHashes();
@@ -106,14 +128,14 @@ export async function watchLint(
         settings: lintOptionsKey(config, baseline),
         missing: missingPlaces(config.root, result.missingImports),
       };
-      if (handle && !answering) {
+      if (handle && !answering && !background) {
         answering = startAnswering(config.configPath, handle, await build, (why) =>
           io.stderr.write(
             `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
           ),
         );
       }
-      await printReport(report, options.format, io);
+      if (!background) await printReport(report, options.format, io);
       const names = `${changed.slice(0, 3).join(', ')}${changed.length > 3 ? ', …' : ''}`;
       const status =
         `store-lint: ${plural(report.errorCount, 'error')}, ${plural(report.warningCount, 'warning')}` +
@@ -142,6 +164,41 @@ export async function watchLint(
       };
     }
   };
+  // In the background, questions are answered from the start: the run that
+  // started this process asks at once, and waits for the first lint.
+  const answerInBackground = async (h: WatchHandle<AnsweringRun>) => {
+    stillWanted();
+    const [config, stamp] = await Promise.all([
+      loadConfig({
+        cwd: io.cwd,
+        ...(dir === undefined ? {} : { dir }),
+        ...(options.config === undefined ? {} : { configPath: options.config }),
+      }).catch((error: unknown) => {
+        io.stderr.write(
+          error instanceof Error ? oneLine(error, io.cwd, null) : `${String(error)}\n`,
+        );
+        return null;
+      }),
+      build,
+    ]);
+    const served =
+      config &&
+      (await startAnswering(
+        config.configPath,
+        h,
+        stamp,
+        (why) => io.stderr.write(`store-lint: cannot answer --cache runs: ${why}; stopping\n`),
+        (request, answer) => {
+          stillWanted();
+          if ('declined' in answer && request.tool !== stamp) {
+            io.stderr.write('store-lint: another build of store-lint asked; stopping\n');
+            stop();
+          }
+        },
+      ));
+    if (!served) stop();
+    return served;
+  };
   try {
     await watchProject<AnsweringRun>(
       {
@@ -156,11 +213,16 @@ export async function watchLint(
           io.stderr.write(
             `store-lint: warning: cannot watch ${relative(io.cwd, folder) || folder}: ${systemReason(error)}; changes there are not seen\n`,
           ),
+        watchesFolders: !background,
       },
-      (h) => (handle = h),
+      (h) => {
+        handle = h;
+        if (background) answering = answerInBackground(h);
+      },
     );
   } finally {
     stopListening();
+    if (idleTimer) clearTimeout(idleTimer);
     await (await answering)?.close();
   }
   return 0;

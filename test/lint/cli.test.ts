@@ -348,9 +348,12 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
       '--update-baseline',
       '--cache',
       '--cache-location <path>',
+      '--daemon',
+      '--daemon-idle <minutes>',
     ]) {
       expect(help.stdout).toContain(option);
     }
+    expect(help.stdout).not.toContain('--as-daemon'); // internal
     const text = help.stdout.replace(/\s+/g, ' ');
     expect(text).toContain('(choices: "stylish", "json", "sarif", "github", default: "stylish")');
     expect(text).toContain(
