@@ -23,7 +23,10 @@
 //   - (h) with that watch running, the one-file change of (d) and its
 //     restoration each followed at once by `store-lint --cache` (as a
 //     pre-commit hook runs it), which the watch answers: timed from writing
-//     the file to the run's exit.
+//     the file to the run's exit;
+//   - (i) the same with `store-lint --daemon` and no watch running: the
+//     first run starts the background store-lint and waits for its first
+//     lint (timed too), the later ones are answered by it.
 // The corpus imports the runtime as `storesplit` (the laid-out package,
 // linked into its node_modules), so the type checkers read the runtime's
 // declarations as they would in an application, not its sources. Both type
@@ -52,7 +55,8 @@
 // faster or smaller. Needs GNU time at /usr/bin/time for peak memory.
 import { spawn } from 'node:child_process';
 import { existsSync, rmdirSync, rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { layoutPackage } from '../scripts/layout-package.js';
@@ -121,12 +125,12 @@ const MARK = '@@store-lint-bench peak-kb ';
  * for `typescript7/bin/tsc` is the native compiler that the Node wrapper
  * starts, and for the others the one Node process.
  */
-function timed(args: readonly string[], cwd: string): Promise<Run> {
+function timed(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(GNU_TIME, ['-f', `${MARK}%M`, process.execPath, ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', CI: '1' },
+      env: { ...process.env, NO_COLOR: '1', CI: '1', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];
@@ -183,9 +187,19 @@ interface LintRun extends Run {
 }
 
 /** store-lint, JSON output; exit 1 (errors found) is the caller's to judge, anything else fails the bench. */
-async function storeLint(dir: string, cache: boolean): Promise<LintRun> {
-  const args = [STORE_LINT, dir, '--format', 'json', ...(cache ? ['--cache'] : [])];
-  const run = await timed(args, dir);
+/**
+ * `store-lint --format json` on the corpus: cold, with `--cache`, or with
+ * `--daemon` (outside CI, its socket folder in `daemonTmp`).
+ */
+async function storeLint(
+  dir: string,
+  cache: boolean,
+  daemonTmp: string | null = null,
+): Promise<LintRun> {
+  const mode = daemonTmp !== null ? ['--daemon'] : cache ? ['--cache'] : [];
+  const args = [STORE_LINT, dir, '--format', 'json', ...mode];
+  const env = daemonTmp === null ? {} : { CI: '', TMPDIR: daemonTmp };
+  const run = await timed(args, dir, env);
   if (run.code !== 0 && run.code !== 1) throw failure(`store-lint ${args.slice(1).join(' ')}`, run);
   const results = JSON.parse(run.stdout) as {
     filePath: string;
@@ -389,6 +403,86 @@ async function watchOneFileChange(
   }
 }
 
+interface Daemon {
+  /** The first `--daemon` run: it starts the background store-lint and waits for its first lint. */
+  readonly startMs: number;
+  /** Best time of a `--daemon` run right after the one-file change: from writing the file to the run's exit. */
+  readonly answeredMs: number;
+}
+
+const DAEMON_STARTED = /--daemon: started a background store-lint for this project \(pid (\d+);/;
+
+/**
+ * (i) `store-lint --daemon` on the corpus with no watch running: the first
+ * run starts the background store-lint, then the one-file change of (d) and
+ * its restoration are each followed at once by a `--daemon` run. The cache
+ * file must stay as it was: an answered run analyses nothing.
+ */
+async function daemonOneFileChange(
+  dir: string,
+  target: string,
+  original: string,
+  changed: string,
+  runs: number,
+  expectedErrors: number | undefined,
+): Promise<Daemon> {
+  // Its own socket folder: no watch or daemon of the machine's user answers.
+  const daemonTmp = await mkdtemp(join(tmpdir(), 'store-lint-bench-'));
+  const cacheFile = join(dir, CACHE_FILE);
+  const before = (await stat(cacheFile, { bigint: true })).mtimeNs;
+  let pid: number | null = null;
+  try {
+    const first = await storeLint(dir, true, daemonTmp);
+    const started = DAEMON_STARTED.exec(first.stderr)?.[1];
+    if (started === undefined) {
+      throw new Error(`store-lint --daemon started no background store-lint:\n${first.stderr}`);
+    }
+    pid = Number(started);
+    clean('--daemon (starting the background store-lint)', [first]);
+    const answered: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      for (const [text, errors] of [
+        [changed, expectedErrors],
+        [original, 0],
+      ] as const) {
+        const written = performance.now();
+        await writeFile(target, text);
+        const run = await storeLint(dir, true, daemonTmp);
+        answered.push(performance.now() - written);
+        if (DAEMON_STARTED.test(run.stderr)) {
+          throw new Error(
+            `store-lint --daemon started another background store-lint:\n${run.stderr}`,
+          );
+        }
+        if (errors === 0) clean('--daemon (file restored)', [run]);
+        else expectedFindings(run, errors);
+      }
+    }
+    if ((await stat(cacheFile, { bigint: true })).mtimeNs !== before) {
+      throw new Error('store-lint --daemon analysed by itself');
+    }
+    return { startMs: round(first.wallMs), answeredMs: round(Math.min(...answered)) };
+  } finally {
+    await writeFile(target, original);
+    if (pid !== null) await stopProcess(pid);
+    await rm(daemonTmp, { recursive: true, force: true });
+  }
+}
+
+/** SIGTERM to `pid`, and waits until it is gone. */
+async function stopProcess(pid: number): Promise<void> {
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (alive()) process.kill(pid, 'SIGTERM');
+  while (alive()) await new Promise((wait) => setTimeout(wait, 20));
+}
+
 /** After the one-file change: exactly the expected rules, as many times as the first run found. */
 function expectedFindings(run: LintRun, count: number | undefined): void {
   const rules = [...new Set(run.findings.map((f) => f.ruleId ?? '(no rule)'))].sort();
@@ -550,6 +644,9 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
     step('store-lint --watch, the same one-file change');
     const watched = await watchOneFileChange(dir, target, original, changed, runs, changedFindings);
 
+    step('store-lint --daemon, the same one-file change');
+    const daemon = await daemonOneFileChange(dir, target, original, changed, runs, changedFindings);
+
     const s = {
       cold: summarise(cold),
       write: summarise(write),
@@ -600,6 +697,9 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
       ratio_watch_one_file_change_vs_cold: round(watched.changeMs / s.cold.ms, 2),
       store_lint_cache_answered_by_watch_ms: watched.answeredMs,
       ratio_cache_answered_by_watch_vs_cold: round(watched.answeredMs / s.cold.ms, 2),
+      store_lint_daemon_start_ms: daemon.startMs,
+      store_lint_daemon_one_file_change_ms: daemon.answeredMs,
+      ratio_daemon_one_file_change_vs_cold: round(daemon.answeredMs / s.cold.ms, 2),
       node_start_ms: s.node.ms,
       parse_one_file_ms: s.parse.ms,
       parse_one_file_code_cache_ms: s.parseCodeCache.ms,
