@@ -7,12 +7,13 @@
 // that without a terminal kept open for `--watch`: the first run starts
 // `store-lint --watch --as-daemon` detached, with no terminal and its status
 // lines in a log beside its socket, and waits for its answer; later runs are
-// answered by it. It lints only when asked and stops after `--daemon-idle`
-// minutes without a question (watch-command.ts). Where none can run
+// answered by it. It lints again on each change, as a watch does, so that
+// the next question often finds the lint done or under way, and stops after
+// `--daemon-idle` minutes without a question (watch-command.ts). Where none can run
 // (Windows, CI, no private socket folder), or it cannot answer, the run
 // lints by itself as `--cache` does.
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreLintConfig } from '../analysis/config.js';
 import { PACKAGE_ROOT } from '../package-root.js';
@@ -27,6 +28,8 @@ const START_LIMIT_MS = 30_000;
 /** How long one of another build, once asked, may take to stop and free its socket. */
 const STOP_LIMIT_MS = 5_000;
 const POLL_MS = 25;
+/** A log past this size is started afresh; below it, each background store-lint appends to it. */
+const LOG_LIMIT_BYTES = 1 << 20;
 
 /** `--daemon-idle`: minutes, more than 0. */
 export function idleMinutes(text: string): number {
@@ -83,7 +86,15 @@ export async function askDaemon(
     return null;
   }
   const log = daemonLog(socket);
-  const out = openSync(log, 'w', 0o600);
+  // Appended to: two runs that start one each at once (one of them stops at
+  // once) must not cut each other's log short.
+  let size = 0;
+  try {
+    size = statSync(log).size;
+  } catch {
+    // none yet
+  }
+  const out = openSync(log, size > LOG_LIMIT_BYTES ? 'w' : 'a', 0o600);
   let exited = false;
   try {
     const args = [join(PACKAGE_ROOT.dir, 'bin', 'store-lint'), '--watch', '--as-daemon'];

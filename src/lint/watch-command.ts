@@ -2,10 +2,10 @@
 // answering the project's `--cache` runs meanwhile (watch-answers.ts); the
 // loop itself is watch.ts. Started by `--daemon` (daemon.ts) with the
 // internal `--as-daemon`, it runs in the background instead: it answers from
-// the start, lints only when asked (no file-system events, nothing printed
-// but its status lines, which go to its log), and stops after `--daemon-idle`
-// minutes without a question, when a run of another build of store-lint
-// asks (that run starts its own), or when it cannot answer at all.
+// the start, prints nothing but its status lines (to its log), and stops
+// after `--daemon-idle` minutes without a question, when a run of another
+// build of store-lint asks (that run starts its own), or when it cannot
+// answer at all.
 import { relative, resolve } from 'node:path';
 import type { StoreLintConfig } from '../analysis/config.js';
 import { systemReason } from '../analysis/errors.js';
@@ -93,6 +93,11 @@ export async function watchLint(
   const run = async (changed: readonly string[], hashed?: InputHashes): Promise<AnsweringRun> => {
     const started = performance.now();
     const fallbackRoot = resolve(io.cwd, dir ?? '.');
+    // In the background, nothing is linted unless this process answers: one
+    // started beside another (two runs at once) stops before linting.
+    if (background && !(await answering)) {
+      return { root: fallbackRoot, inputs: null, missingImports: [], status: '', linted: null };
+    }
     let config: StoreLintConfig | null = null;
     try {
       config = await loadConfig({
@@ -167,6 +172,9 @@ export async function watchLint(
   // In the background, questions are answered from the start: the run that
   // started this process asks at once, and waits for the first lint.
   const answerInBackground = async (h: WatchHandle<AnsweringRun>) => {
+    io.stderr.write(
+      `store-lint: background store-lint (pid ${process.pid}) started ${new Date().toISOString()}\n`,
+    );
     stillWanted();
     const [config, stamp] = await Promise.all([
       loadConfig({
@@ -181,11 +189,15 @@ export async function watchLint(
       }),
       build,
     ]);
+    // A question being answered keeps it from stopping, however long the lint takes.
+    const asked: WatchHandle<AnsweringRun> = {
+      current: (touched) => (stillWanted(), h.current(touched)),
+    };
     const served =
       config &&
       (await startAnswering(
         config.configPath,
-        h,
+        asked,
         stamp,
         (why) => io.stderr.write(`store-lint: cannot answer --cache runs: ${why}; stopping\n`),
         (request, answer) => {
@@ -213,7 +225,6 @@ export async function watchLint(
           io.stderr.write(
             `store-lint: warning: cannot watch ${relative(io.cwd, folder) || folder}: ${systemReason(error)}; changes there are not seen\n`,
           ),
-        watchesFolders: !background,
       },
       (h) => {
         handle = h;

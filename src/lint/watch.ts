@@ -54,12 +54,6 @@ export interface WatchLoop<R extends WatchedRun = WatchedRun> {
   onWatchError(folder: string, error: NodeJS.ErrnoException): void;
   /** Says a run's status line. */
   say(status: string): void;
-  /**
-   * False: look at the inputs only when asked (`WatchHandle.current`), never
-   * on the file system's events: a background watch (`--daemon`) that lints
-   * only for the runs that ask it.
-   */
-  readonly watchesFolders?: boolean;
 }
 
 /** What a running watch offers others (a `--cache` run that asks it: watch-answers.ts). */
@@ -215,7 +209,7 @@ export async function watchProject<R extends WatchedRun>(
     let lookNow = true;
     let said = false;
     while (!stopped) {
-      if (loop.watchesFolders !== false) folders.set(foldersToWatch(last));
+      folders.set(foldersToWatch(last));
       if (!said) loop.say(last.status);
       said = true;
       // Events that came while linting are looked at at once.

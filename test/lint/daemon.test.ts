@@ -126,8 +126,8 @@ describe('store-lint --daemon', { timeout: 120_000 }, () => {
     expect(first.started).not.toBeNull();
     expect(alive(first.started!)).toBe(true);
 
-    // Saved and linted at once: the background store-lint watches no
-    // folder, and looks at the files when asked.
+    // Saved and linted at once, as a hook does: the background store-lint
+    // may not have seen the save yet, and looks at the files when asked.
     await save(p.store, p.clean.replace(HANDLER_LINE, `// ${HANDLER_LINE}`));
     const edited = await lintDaemon(p);
     expect(edited).toMatchObject({
@@ -138,6 +138,26 @@ describe('store-lint --daemon', { timeout: 120_000 }, () => {
     await save(p.store, p.clean);
     expect(await lintDaemon(p)).toMatchObject({ code: 0, rules: [], started: null });
     expect(existsSync(join(p.dir, CACHE_FILE))).toBe(false);
+  });
+
+  it('starts one background store-lint for two runs at once, which answers both', async () => {
+    const p = await project('two-at-once');
+    const runs = await Promise.all([lintDaemon(p), lintDaemon(p)]);
+    for (const run of runs) expect(run).toMatchObject({ code: 0, rules: [] });
+    // Each may have started one; the one that finds the other's socket stops
+    // before it lints (on a loaded machine it may still be starting now).
+    const pids = runs.flatMap((r) => (r.started === null ? [] : [r.started]));
+    const end = Date.now() + 30_000;
+    while (pids.filter(alive).length > 1 && Date.now() < end) {
+      await new Promise((wait) => setTimeout(wait, 50));
+    }
+    expect(pids.filter(alive)).toHaveLength(1);
+    expect(existsSync(join(p.dir, CACHE_FILE))).toBe(false);
+    const log = await readFile(runs.find((r) => r.log)!.log!, 'utf8');
+    expect(log).not.toContain('\0'); // neither cut the other's log short
+    // The other said why it stopped.
+    expect(log.match(/cannot answer --cache runs/g) ?? []).toHaveLength(pids.length - 1);
+    expect(await lintDaemon(p)).toMatchObject({ code: 0, started: null });
   });
 
   it('stops after --daemon-idle minutes without a question', async () => {
