@@ -9,9 +9,9 @@
 // lines in a log beside its socket, and waits for its answer; later runs are
 // answered by it. It lints again on each change, as a watch does, so that
 // the next question often finds the lint done or under way, and stops after
-// `--daemon-idle` minutes without a question (watch-command.ts). Where none can run
-// (Windows, CI, no private socket folder), or it cannot answer, the run
-// lints by itself as `--cache` does.
+// `--daemon-idle` minutes without a question (watch-command.ts). Where none
+// can run (Windows, CI, no private socket folder), or it cannot answer, the
+// run lints by itself as `--cache` does.
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ import { isCI } from './progress.js';
 import { askRunningWatch, OTHER_BUILD } from './watch-answers.js';
 
 export const DEFAULT_IDLE_MINUTES = 30;
+/** A week: longer than any timer needs (they wait at most 24.8 days). */
+const MAX_IDLE_MINUTES = 7 * 24 * 60;
 /** How long a background store-lint just started may take to open its socket (Node's start, the config). */
 const START_LIMIT_MS = 30_000;
 /** How long one of another build, once asked, may take to stop and free its socket. */
@@ -31,11 +33,13 @@ const POLL_MS = 25;
 /** A log past this size is started afresh; below it, each background store-lint appends to it. */
 const LOG_LIMIT_BYTES = 1 << 20;
 
-/** `--daemon-idle`: minutes, more than 0. */
+/** `--daemon-idle`: minutes, more than 0 and at most a week. */
 export function idleMinutes(text: string): number {
   const minutes = Number(text);
-  if (!/^\s*\d*\.?\d+\s*$/.test(text) || !(minutes > 0)) {
-    throw new UsageError(`--daemon-idle: expected a number of minutes above 0, got "${text}"`);
+  if (!/^\s*\d*\.?\d+\s*$/.test(text) || !(minutes > 0) || minutes > MAX_IDLE_MINUTES) {
+    throw new UsageError(
+      `--daemon-idle: expected a number of minutes above 0 and at most ${MAX_IDLE_MINUTES} (a week), got "${text}"`,
+    );
   }
   return minutes;
 }

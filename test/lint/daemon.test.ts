@@ -230,8 +230,12 @@ describe('store-lint --daemon', { timeout: 120_000 }, () => {
       });
     expect(await run(['--daemon', '--daemon-idle', '0'])).toEqual({
       code: 2,
-      stderr: 'store-lint: --daemon-idle: expected a number of minutes above 0, got "0"\n',
+      stderr:
+        'store-lint: --daemon-idle: expected a number of minutes above 0 and at most 10080 (a week), got "0"\n',
     });
+    expect((await run(['--daemon', '--daemon-idle', '20000'])).stderr).toMatch(
+      /at most 10080 \(a week\), got "20000"/,
+    );
     expect(await run(['--daemon-idle', '5'])).toEqual({
       code: 2,
       stderr: 'store-lint: --daemon-idle goes with --daemon\n',
