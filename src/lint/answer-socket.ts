@@ -70,21 +70,28 @@ export function answerSocketPath(configPath: string): string | null {
 /** Why a watch does not answer: another one already does, or no socket could be made. */
 export class NotAnsweringError extends Error {}
 
+/** Told of each question as it comes, and of its answer once sent (or once the asker is gone). */
+export interface AnswerObserver {
+  asked(request: AnswerRequest): void;
+  answered(request: AnswerRequest, answer: Answer): void;
+}
+
+const UNOBSERVED: AnswerObserver = { asked: () => {}, answered: () => {} };
+
 /**
  * Listens on `path`, answering each request with `answer`. A socket left by
  * a watch that died is replaced; a live one is not (NotAnsweringError).
- * `answered` is told of each answer once it is sent.
  */
 export async function serveAnswers(
   path: string,
   answer: (request: AnswerRequest) => Promise<Answer>,
-  answered: (request: AnswerRequest, answer: Answer) => void = () => {},
+  observer: AnswerObserver = UNOBSERVED,
 ): Promise<{ close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
-    handle(socket, answer, answered);
+    handle(socket, answer, observer);
   });
   try {
     await listen(server, path);
@@ -133,7 +140,7 @@ function send(socket: Socket, line: Line): void {
 function handle(
   socket: Socket,
   answer: (request: AnswerRequest) => Promise<Answer>,
-  answered: (request: AnswerRequest, answer: Answer) => void,
+  observer: AnswerObserver,
 ): void {
   let buffered = '';
   socket.on('error', () => socket.destroy()); // the asker went away: nothing to tell
@@ -148,6 +155,7 @@ function handle(
       socket.end();
       return;
     }
+    observer.asked(request);
     send(socket, { accepted: true, pid: process.pid });
     const working = setInterval(() => send(socket, { working: true }), WORKING_EVERY_MS);
     void answer(request)
@@ -156,8 +164,16 @@ function handle(
       }))
       .then((a) => {
         clearInterval(working);
+        let told = false;
+        const tell = () => {
+          if (told) return;
+          told = true;
+          observer.answered(request, a);
+        };
+        if (socket.destroyed) return tell(); // the asker went away
         send(socket, 'report' in a ? { report: storeReport(a.report) } : a);
-        socket.end(() => answered(request, a));
+        socket.once('close', tell);
+        socket.end(tell);
       });
   });
 }

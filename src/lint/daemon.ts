@@ -44,6 +44,41 @@ export function idleMinutes(text: string): number {
   return minutes;
 }
 
+/**
+ * When the background store-lint stops: `ms` after its start or its last
+ * answer, but never while a question waits for one (a first lint may take
+ * longer than that).
+ */
+export class IdleStop {
+  #timer: NodeJS.Timeout | null = null;
+  #waiting = 0;
+
+  constructor(
+    private readonly ms: number,
+    private readonly onIdle: () => void,
+  ) {}
+
+  /** Starts the clock again. */
+  arm(): void {
+    this.clear();
+    this.#timer = setTimeout(() => (this.#waiting > 0 ? this.arm() : this.onIdle()), this.ms);
+  }
+
+  asked(): void {
+    this.#waiting++;
+  }
+
+  answered(): void {
+    this.#waiting--;
+    this.arm();
+  }
+
+  clear(): void {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
 /** The log of the background store-lint that answers on `socket`. */
 export function daemonLog(socket: string): string {
   return socket.replace(/\.sock$/, '.log');

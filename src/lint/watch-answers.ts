@@ -19,6 +19,7 @@ import {
   askWatch,
   serveAnswers,
   type Answer,
+  type AnswerObserver,
   type AnswerRequest,
   type Asked,
 } from './answer-socket.js';
@@ -89,15 +90,15 @@ export async function answerFrom(
 /**
  * Starts answering for `configPath`'s project. Null when this watch cannot:
  * `why` says so (another watch answers, no private socket folder); on
- * systems without Unix sockets, silently. `answered` is told of each answer
- * once it is sent.
+ * systems without Unix sockets, silently. `observer` is told of each
+ * question and its answer.
  */
 export async function startAnswering(
   configPath: string,
   handle: WatchHandle<AnsweringRun>,
   build: string,
   why: (reason: string) => void,
-  answered?: (request: AnswerRequest, answer: Answer) => void,
+  observer?: AnswerObserver,
 ): Promise<{ close(): Promise<void> } | null> {
   if (process.platform === 'win32') return null;
   const path = answerSocketPath(configPath);
@@ -106,7 +107,7 @@ export async function startAnswering(
     return null;
   }
   try {
-    return await serveAnswers(path, (request) => answerFrom(handle, request, build), answered);
+    return await serveAnswers(path, (request) => answerFrom(handle, request, build), observer);
   } catch (error) {
     why(error instanceof Error ? error.message : String(error));
     return null;

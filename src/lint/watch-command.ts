@@ -19,7 +19,7 @@ import { isUserError, UsageError } from './errors.js';
 import { createProgress, showsProgress } from './progress.js';
 import { watchProject, type InputHashes, type WatchHandle } from './watch.js';
 import { startAnswering, type AnsweringRun } from './watch-answers.js';
-import { idleMinutes } from './daemon.js';
+import { IdleStop, idleMinutes } from './daemon.js';
 import { missingPlaces } from '../analysis/lookalikes.js';
 
 /** `--watch` prints findings for a person, again and again: options for one machine-read run do not go with it. */
@@ -73,15 +73,10 @@ export async function watchLint(
     stopListening = io.onInterrupt?.(done) ?? (() => {});
     stop = done;
   });
-  let idleTimer: NodeJS.Timeout | null = null;
-  const stillWanted = () => {
-    if (!background) return;
-    if (idleTimer) clearTimeout(idleTimer);
-    idleTimer = setTimeout(() => {
-      io.stderr.write(`store-lint: no question for ${plural(idle, 'minute')}; stopping\n`);
-      stop();
-    }, idle * 60_000);
-  };
+  const idleStop = new IdleStop(idle * 60_000, () => {
+    io.stderr.write(`store-lint: no question for ${plural(idle, 'minute')}; stopping\n`);
+    stop();
+  });
   // The model's files found by the last run: hashed with the inputs before the next one.
   let modelInputs: string[] = [];
   const hashes = new FileHashes();
@@ -175,7 +170,7 @@ export async function watchLint(
     io.stderr.write(
       `store-lint: background store-lint (pid ${process.pid}) started ${new Date().toISOString()}\n`,
     );
-    stillWanted();
+    idleStop.arm();
     const [config, stamp] = await Promise.all([
       loadConfig({
         cwd: io.cwd,
@@ -189,23 +184,22 @@ export async function watchLint(
       }),
       build,
     ]);
-    // A question being answered keeps it from stopping, however long the lint takes.
-    const asked: WatchHandle<AnsweringRun> = {
-      current: (touched) => (stillWanted(), h.current(touched)),
-    };
     const served =
       config &&
       (await startAnswering(
         config.configPath,
-        asked,
+        h,
         stamp,
         (why) => io.stderr.write(`store-lint: cannot answer --cache runs: ${why}; stopping\n`),
-        (request, answer) => {
-          stillWanted();
-          if ('declined' in answer && request.tool !== stamp) {
-            io.stderr.write('store-lint: another build of store-lint asked; stopping\n');
-            stop();
-          }
+        {
+          asked: () => idleStop.asked(),
+          answered: (request, answer) => {
+            idleStop.answered();
+            if ('declined' in answer && request.tool !== stamp) {
+              io.stderr.write('store-lint: another build of store-lint asked; stopping\n');
+              stop();
+            }
+          },
         },
       ));
     if (!served) stop();
@@ -233,7 +227,7 @@ export async function watchLint(
     );
   } finally {
     stopListening();
-    if (idleTimer) clearTimeout(idleTimer);
+    idleStop.clear();
     await (await answering)?.close();
   }
   return 0;

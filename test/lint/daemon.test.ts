@@ -11,8 +11,9 @@ import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ANSWER_PROTOCOL, askWatch } from '../../src/lint/answer-socket.js';
+import { IdleStop } from '../../src/lint/daemon.js';
 import { BIN, save } from './watch-process.js';
 
 const FIXTURE = fileURLToPath(
@@ -162,8 +163,11 @@ describe('store-lint --daemon', { timeout: 120_000 }, () => {
 
   it('stops after --daemon-idle minutes without a question', async () => {
     const p = await project('idle');
+    // 1.2 s: less than its first lint takes here, which the run that started
+    // it waits for and is answered by (it wrote no cache file).
     const { started: pid, log } = await lintDaemon(p, ['--daemon-idle', '0.02']);
     expect(pid).not.toBeNull();
+    expect(existsSync(join(p.dir, CACHE_FILE))).toBe(false);
     expect(await gone(pid!)).toBe(true);
     expect(log!.startsWith(p.tmpdir)).toBe(true);
     expect(await readFile(log!, 'utf8')).toMatch(/no question for 0\.02 minutes; stopping/);
@@ -243,5 +247,30 @@ describe('store-lint --daemon', { timeout: 120_000 }, () => {
     expect((await run(['--watch', '--daemon'])).stderr).toMatch(
       /^store-lint: --watch does not go with --daemon/,
     );
+  });
+});
+
+describe("the background store-lint's idle stop", () => {
+  it('comes a while after the last answer, never while a question waits', () => {
+    vi.useFakeTimers();
+    try {
+      let stopped = 0;
+      const idle = new IdleStop(1_000, () => stopped++);
+      idle.arm();
+      idle.asked(); // the run that started it asks at once: its first lint may take long
+      vi.advanceTimersByTime(5_000);
+      expect(stopped).toBe(0);
+      idle.answered();
+      vi.advanceTimersByTime(999);
+      expect(stopped).toBe(0);
+      idle.asked();
+      idle.answered(); // a question starts the clock again
+      vi.advanceTimersByTime(999);
+      expect(stopped).toBe(0);
+      vi.advanceTimersByTime(1);
+      expect(stopped).toBe(1);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
