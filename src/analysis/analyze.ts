@@ -85,6 +85,9 @@ export interface AnalysisStats {
 
 let lastStats: AnalysisStats | null = null;
 
+/** How long the walk of store methods may hold the event loop at a time. */
+const YIELD_EVERY_MS = 100;
+
 export function lastAnalysisStats(): AnalysisStats | null {
   return lastStats;
 }
@@ -251,10 +254,17 @@ export async function analyzeWithDependencies(
     facts.set(u, f);
     for (const h of f.helpers) if (!facts.has(h)) helperQueue.push(h);
   };
-  files.forEach((file, i) => {
+  // Yields now and then, so that a process that answers others while it
+  // analyses (`--watch`, `--daemon`) tells them how far it is.
+  let yielded = performance.now();
+  for (const [i, file] of files.entries()) {
     for (const u of unitsByFile.get(file.abs) ?? []) walk(u);
     options.onProgress?.(i + 1, files.length, file.rel);
-  });
+    if (performance.now() - yielded > YIELD_EVERY_MS) {
+      await new Promise((next) => setImmediate(next));
+      yielded = performance.now();
+    }
+  }
   while (helperQueue.length > 0) {
     const h = helperQueue.pop()!;
     if (!facts.has(h)) walk(h);

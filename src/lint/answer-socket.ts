@@ -5,7 +5,9 @@
 // (`<tmpdir>/store-lint-<uid>/`): another user can neither read the reports
 // nor pose as the watch. Lines of JSON each way:
 //   → { protocol, configPath, tool, lintSettings, baseline }
-//   ← { accepted, pid }, then { working } every second, then { report }
+//   ← { accepted, pid }, then { working, progress? } every 200 ms (what the
+//     watch's lint has done so far, for the asker's progress line), then
+//     { report }
 //   ← or { declined }: another build of store-lint, another project.
 // A run that hears nothing for QUIET_LIMIT_MS (a watch stopped with Ctrl-Z)
 // lints by itself.
@@ -20,7 +22,14 @@ import { loadReport, storeReport, type StoredReport } from './stored-report.js';
 export const ANSWER_PROTOCOL = 1;
 /** Silence after which the asking run stops waiting and lints by itself. */
 export const QUIET_LIMIT_MS = 10_000;
-const WORKING_EVERY_MS = 1_000;
+const WORKING_EVERY_MS = 200;
+
+/** How far the watch's lint is: files analysed of all, and the one at hand. */
+export interface WorkProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly file: string;
+}
 
 /** What a `--cache` run asks. */
 export interface AnswerRequest {
@@ -40,7 +49,7 @@ export type Answer = { readonly report: LintReport } | { readonly declined: stri
 
 type Line =
   | { readonly accepted: true; readonly pid: number }
-  | { readonly working: true }
+  | { readonly working: true; readonly progress?: WorkProgress }
   | { readonly report: StoredReport }
   | { readonly declined: string };
 
@@ -70,10 +79,14 @@ export function answerSocketPath(configPath: string): string | null {
 /** Why a watch does not answer: another one already does, or no socket could be made. */
 export class NotAnsweringError extends Error {}
 
-/** Told of each question as it comes, and of its answer once sent (or once the asker is gone). */
+/**
+ * Told of each question as it comes, and of its answer once sent (or once
+ * the asker is gone); asked how far the lint under way is.
+ */
 export interface AnswerObserver {
   asked(request: AnswerRequest): void;
   answered(request: AnswerRequest, answer: Answer): void;
+  progress?(): WorkProgress | null;
 }
 
 const UNOBSERVED: AnswerObserver = { asked: () => {}, answered: () => {} };
@@ -157,7 +170,10 @@ function handle(
     }
     observer.asked(request);
     send(socket, { accepted: true, pid: process.pid });
-    const working = setInterval(() => send(socket, { working: true }), WORKING_EVERY_MS);
+    const working = setInterval(() => {
+      const progress = observer.progress?.() ?? null;
+      send(socket, progress ? { working: true, progress } : { working: true });
+    }, WORKING_EVERY_MS);
     void answer(request)
       .catch((error: unknown): Answer => ({
         declined: `the watch failed: ${error instanceof Error ? error.message : String(error)}`,
@@ -205,9 +221,14 @@ export type Asked =
 /**
  * Asks the watch at `path`, if one runs. Null when none answers: no socket,
  * a dead one, a watch silent for QUIET_LIMIT_MS, or a reply this build
- * cannot read. The caller then lints by itself.
+ * cannot read. The caller then lints by itself. `onProgress` hears how far
+ * the watch's lint is while it waits.
  */
-export function askWatch(path: string, request: AnswerRequest): Promise<Asked | null> {
+export function askWatch(
+  path: string,
+  request: AnswerRequest,
+  onProgress: (progress: WorkProgress) => void = () => {},
+): Promise<Asked | null> {
   return new Promise((done) => {
     let settled = false;
     let pid = 0;
@@ -233,7 +254,9 @@ export function askWatch(path: string, request: AnswerRequest): Promise<Asked | 
         buffered = buffered.slice(end + 1);
         if (line === null) return finish(null);
         if ('accepted' in line) pid = line.pid;
-        else if ('declined' in line) return finish({ declined: line.declined, pid });
+        else if ('working' in line) {
+          if (line.progress) onProgress(line.progress);
+        } else if ('declined' in line) return finish({ declined: line.declined, pid });
         else if ('report' in line) {
           const report = loadReport(line.report);
           return finish(report ? { report, pid } : null);
@@ -248,7 +271,17 @@ function readLine(text: string): Line | null {
     const value = JSON.parse(text) as Partial<Record<string, unknown>> | null;
     if (typeof value !== 'object' || value === null) return null;
     if (value.accepted === true && typeof value.pid === 'number') return value as Line;
-    if (value.working === true) return value as Line;
+    if (value.working === true) {
+      const p = value.progress as Partial<Record<keyof WorkProgress, unknown>> | undefined;
+      const ok =
+        p === undefined ||
+        (typeof p === 'object' &&
+          p !== null &&
+          typeof p.done === 'number' &&
+          typeof p.total === 'number' &&
+          typeof p.file === 'string');
+      return ok ? (value as Line) : { working: true };
+    }
     if (typeof value.declined === 'string') return value as Line;
     if ('report' in value) return value as Line;
     return null;

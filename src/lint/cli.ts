@@ -46,7 +46,7 @@ import {
 import { checkWatchOptions, watchLint } from './watch-command.js';
 import { askRunningWatch } from './watch-answers.js';
 import { askDaemon, DEFAULT_IDLE_MINUTES, idleMinutes } from './daemon.js';
-import type { Asked } from './answer-socket.js';
+import type { Asked, WorkProgress } from './answer-socket.js';
 
 export { processIo, useColor, type CliIo } from './cli-io.js';
 
@@ -372,14 +372,27 @@ async function reportOfWatch(
   io: CliIo,
 ): Promise<LintReport | null> {
   const started = performance.now();
+  // While the watch lints for this run, its progress is this run's.
+  const progress = createProgress(
+    io.stderr,
+    showsProgress(io.env, io.stderrIsTTY),
+    io.columns || 80,
+  );
+  const onProgress = (p: WorkProgress) => progress.update(p.done, p.total, p.file);
   let asked: Asked | null;
-  if (options.daemon) {
-    const idle = idleMinutes(options.daemonIdle);
-    asked = await askDaemon(config, baselineFile, idle, io.env, (note) =>
-      io.stderr.write(`store-lint: ${note}\n`),
-    );
-  } else {
-    asked = await askRunningWatch(config, baselineFile);
+  try {
+    if (options.daemon) {
+      const idle = idleMinutes(options.daemonIdle);
+      const say = (note: string) => {
+        progress.done();
+        io.stderr.write(`store-lint: ${note}\n`);
+      };
+      asked = await askDaemon(config, baselineFile, idle, io.env, say, onProgress);
+    } else {
+      asked = await askRunningWatch(config, baselineFile, onProgress);
+    }
+  } finally {
+    progress.done();
   }
   if (!asked) return null;
   const tty = io.stderrIsTTY && !isCI(io.env);

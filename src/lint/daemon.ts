@@ -17,7 +17,7 @@ import { closeSync, existsSync, openSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { StoreLintConfig } from '../analysis/config.js';
 import { PACKAGE_ROOT } from '../package-root.js';
-import { answerSocketPath, type Asked } from './answer-socket.js';
+import { answerSocketPath, type Asked, type WorkProgress } from './answer-socket.js';
 import { UsageError } from './errors.js';
 import { isCI } from './progress.js';
 import { askRunningWatch, OTHER_BUILD } from './watch-answers.js';
@@ -98,7 +98,8 @@ async function until(done: () => boolean, limitMs: number): Promise<boolean> {
  * Asks the store-lint running on `config`'s project (a `--watch`, or the
  * background one), starting the background one when none runs: the answer,
  * or why there is none; null when none was asked. `say` is told, whatever
- * the terminal, of a process started and of why none could be.
+ * the terminal, of a process started and of why none could be;
+ * `onProgress`, of how far its lint is while the run waits.
  */
 export async function askDaemon(
   config: StoreLintConfig,
@@ -106,6 +107,7 @@ export async function askDaemon(
   idle: number,
   env: Readonly<Record<string, string | undefined>>,
   say: (note: string) => void,
+  onProgress?: (progress: WorkProgress) => void,
 ): Promise<Asked | null> {
   const socket = answerSocketPath(config.configPath);
   if (socket === null) {
@@ -116,7 +118,7 @@ export async function askDaemon(
     say(`--daemon: no background store-lint (${why}); linting here`);
     return null;
   }
-  const asked = await askRunningWatch(config, baselineFile);
+  const asked = await askRunningWatch(config, baselineFile, onProgress);
   if (asked && ('report' in asked || asked.declined !== OTHER_BUILD)) return asked;
   // One of another build stops once it has said so: this run starts its own.
   if (asked && !(await until(() => !existsSync(socket), STOP_LIMIT_MS))) return asked;
@@ -156,7 +158,9 @@ export async function askDaemon(
     // died refuses, until the new one replaces it.
     const end = performance.now() + START_LIMIT_MS;
     for (;;) {
-      const answer = existsSync(socket) ? await askRunningWatch(config, baselineFile) : null;
+      const answer = existsSync(socket)
+        ? await askRunningWatch(config, baselineFile, onProgress)
+        : null;
       if (answer) return answer;
       if (exited || performance.now() > end) {
         say(`--daemon: the background store-lint did not answer (see its log); linting here`);

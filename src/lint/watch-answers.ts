@@ -22,6 +22,7 @@ import {
   type AnswerObserver,
   type AnswerRequest,
   type Asked,
+  type WorkProgress,
 } from './answer-socket.js';
 import { readBaseline } from './baseline.js';
 import { buildStamp, lintOptionsKey } from './cache.js';
@@ -121,15 +122,20 @@ export async function startAnswering(
 export async function askRunningWatch(
   config: StoreLintConfig,
   baselineFile: string | null,
+  onProgress?: (progress: WorkProgress) => void,
 ): Promise<Asked | null> {
   const path = answerSocketPath(config.configPath);
   if (path === null || !existsSync(path)) return null;
   const baseline = baselineFile === null ? null : await readBaseline(baselineFile);
-  return askWatch(path, {
-    protocol: ANSWER_PROTOCOL,
-    configPath: config.configPath,
-    tool: await buildStamp(),
-    lintSettings: lintOptionsKey(config, baseline),
-    baseline: baselineFile,
-  });
+  return askWatch(
+    path,
+    {
+      protocol: ANSWER_PROTOCOL,
+      configPath: config.configPath,
+      tool: await buildStamp(),
+      lintSettings: lintOptionsKey(config, baseline),
+      baseline: baselineFile,
+    },
+    onProgress,
+  );
 }

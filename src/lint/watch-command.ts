@@ -19,6 +19,7 @@ import { isUserError, UsageError } from './errors.js';
 import { createProgress, showsProgress } from './progress.js';
 import { watchProject, type InputHashes, type WatchHandle } from './watch.js';
 import { startAnswering, type AnsweringRun } from './watch-answers.js';
+import type { WorkProgress } from './answer-socket.js';
 import { IdleStop, idleMinutes } from './daemon.js';
 import { missingPlaces } from '../analysis/lookalikes.js';
 
@@ -85,6 +86,8 @@ export async function watchLint(
   // This build, as it is now: a --cache run of another build gets no answer.
   const build = buildStamp();
   let answering = null as Promise<{ close(): Promise<void> } | null> | null;
+  // How far the analysis under way is, for the progress line of a run that asks.
+  let working: WorkProgress | null = null;
   const run = async (changed: readonly string[], hashed?: InputHashes): Promise<AnsweringRun> => {
     const started = performance.now();
     const fallbackRoot = resolve(io.cwd, dir ?? '.');
@@ -109,8 +112,12 @@ export async function watchLint(
         parsed,
         kept,
         independentFiles: false,
-        onProgress: (done, total, file) => progress.update(done, total, file),
+        onProgress: (done, total, file) => {
+          working = { done, total, file };
+          progress.update(done, total, file);
+        },
       });
+      working = null;
       progress.done();
       modelInputs = [...modelFiles(result.model), ...result.checkerFiles];
       const after = await computeInputs(config, modelInputs, hashes);
@@ -129,10 +136,15 @@ export async function watchLint(
         missing: missingPlaces(config.root, result.missingImports),
       };
       if (handle && !answering && !background) {
-        answering = startAnswering(config.configPath, handle, await build, (why) =>
-          io.stderr.write(
-            `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
-          ),
+        answering = startAnswering(
+          config.configPath,
+          handle,
+          await build,
+          (why) =>
+            io.stderr.write(
+              `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
+            ),
+          { asked: () => {}, answered: () => {}, progress: () => working },
         );
       }
       if (!background) await printReport(report, options.format, io);
@@ -148,6 +160,7 @@ export async function watchLint(
         linted,
       };
     } catch (error) {
+      working = null;
       progress.done();
       // The user fixes the file or the config and saves: the next run picks it up.
       io.stderr.write(
@@ -193,6 +206,7 @@ export async function watchLint(
         (why) => io.stderr.write(`store-lint: cannot answer --cache runs: ${why}; stopping\n`),
         {
           asked: () => idleStop.asked(),
+          progress: () => working,
           answered: (request, answer) => {
             idleStop.answered();
             if ('declined' in answer && request.tool !== stamp) {

@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ANSWER_PROTOCOL, answerSocketPath, askWatch } from '../../src/lint/answer-socket.js';
+import {
+  ANSWER_PROTOCOL,
+  answerSocketPath,
+  askWatch,
+  serveAnswers,
+  type Answer,
+  type WorkProgress,
+} from '../../src/lint/answer-socket.js';
 import type { StoreLintConfig } from '../../src/analysis/config.js';
 import type { StoreModel } from '../../src/analysis/model.js';
 import type { LintReport } from '../../src/lint/engine.js';
@@ -231,5 +238,39 @@ describe("the watch's answer", () => {
     );
     expect(answer).toEqual({ report: { root: 'report 2' } });
     expect(asked).toEqual([[], [join(root, 'src', 'lib', 'inner.ts')]]);
+  });
+});
+
+describe('a run waiting for the watch', () => {
+  it("hears how far the watch's lint is, for its progress line", async () => {
+    const path = join(tmp, 'progress.sock');
+    const now: WorkProgress = { done: 3, total: 7, file: 'src/stores/receipts.ts' };
+    let finish: (answer: Answer) => void = () => {};
+    const served = await serveAnswers(path, () => new Promise((done) => (finish = done)), {
+      asked: () => {},
+      answered: () => {},
+      progress: () => now,
+    });
+    try {
+      const heard: WorkProgress[] = [];
+      const asked = await askWatch(
+        path,
+        {
+          protocol: ANSWER_PROTOCOL,
+          configPath: join(tmp, 'store-lint.config.json'),
+          tool: 'this build',
+          lintSettings: 'settings',
+          baseline: null,
+        },
+        (p) => {
+          heard.push(p);
+          if (heard.length === 2) finish({ declined: 'heard enough' });
+        },
+      );
+      expect(asked).toMatchObject({ declined: 'heard enough' });
+      expect(heard).toEqual([now, now]);
+    } finally {
+      await served.close();
+    }
   });
 });
