@@ -303,14 +303,8 @@ const WATCH_STATUS = /^store-lint: (\d+) errors?, \d+ warnings? \(linted in ([\d
  * its restoration, `runs` times each. The error count must be what the
  * `--cache` run found, then 0.
  */
-async function watchOneFileChange(
-  dir: string,
-  target: string,
-  original: string,
-  changed: string,
-  runs: number,
-  expectedErrors: number | undefined,
-): Promise<Watched> {
+async function watchOneFileChange(edit: OneFileChange): Promise<Watched> {
+  const { dir, target, original, changed, runs, expectedErrors } = edit;
   const started = performance.now();
   const child = spawn(process.execPath, [STORE_LINT, '--watch', dir], {
     cwd: dir,
@@ -362,34 +356,17 @@ async function watchOneFileChange(
       }
     }
     // (h) `--cache` runs of the project, as a pre-commit hook makes them, right
-    // after the same change: the watch answers them. The cache file must stay
-    // as it was, or the run analysed by itself and the time means nothing else.
-    const cacheFile = join(dir, CACHE_FILE);
-    const answered: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      for (const [text, errors] of [
-        [changed, expectedErrors],
-        [original, 0],
-      ] as const) {
-        const before = (await stat(cacheFile, { bigint: true })).mtimeNs;
-        const written = performance.now();
-        await writeFile(target, text);
-        const run = await storeLint(dir, true);
-        answered.push(performance.now() - written);
-        if ((await stat(cacheFile, { bigint: true })).mtimeNs !== before) {
-          throw new Error('store-lint --cache with a --watch running analysed by itself');
-        }
-        if (errors === 0) clean('--cache (answered by --watch, file restored)', [run]);
-        else expectedFindings(run, errors);
-      }
-    }
+    // after the same change: the watch answers them.
+    const answered = await lintRightAfterEdits(edit, '--cache with a --watch running', () =>
+      storeLint(dir, true),
+    );
     const hwm = /VmHWM:\s+(\d+) kB/.exec(await readFile(`/proc/${child.pid}/status`, 'utf8'));
     return {
       startMs: round(first.at - started),
       changeMs: round(Math.min(...change)),
       relintMs: round(Math.min(...relint)),
       peakMB: hwm ? round(Number(hwm[1]) / 1024) : Number.NaN,
-      answeredMs: round(Math.min(...answered)),
+      answeredMs: answered,
     };
   } finally {
     await writeFile(target, original);
@@ -401,6 +378,50 @@ async function watchOneFileChange(
     const code = await exited;
     if (code !== 0) throw new Error(`store-lint --watch exited with ${code} on Ctrl-C:\n${stderr}`);
   }
+}
+
+/** The one-file change of (d) on a corpus, and what the benchmark expects of it. */
+interface OneFileChange {
+  readonly dir: string;
+  readonly target: string;
+  readonly original: string;
+  readonly changed: string;
+  readonly runs: number;
+  readonly expectedErrors: number | undefined;
+}
+
+/**
+ * The one-file change and its restoration, `runs` times each, each followed
+ * at once by `lintNow()` (a run that a running store-lint must answer): its
+ * findings must be the change's, then none, and the cache file must stay as
+ * it was, or the run analysed by itself. The best time from writing the file
+ * to the run's exit.
+ */
+async function lintRightAfterEdits(
+  edit: OneFileChange,
+  what: string,
+  lintNow: () => Promise<LintRun>,
+): Promise<number> {
+  const cacheFile = join(edit.dir, CACHE_FILE);
+  const before = (await stat(cacheFile, { bigint: true })).mtimeNs;
+  const times: number[] = [];
+  for (let r = 0; r < edit.runs; r++) {
+    for (const [text, errors] of [
+      [edit.changed, edit.expectedErrors],
+      [edit.original, 0],
+    ] as const) {
+      const written = performance.now();
+      await writeFile(edit.target, text);
+      const run = await lintNow();
+      times.push(performance.now() - written);
+      if ((await stat(cacheFile, { bigint: true })).mtimeNs !== before) {
+        throw new Error(`store-lint ${what} analysed by itself`);
+      }
+      if (errors === 0) clean(`${what} (file restored)`, [run]);
+      else expectedFindings(run, errors);
+    }
+  }
+  return round(Math.min(...times));
 }
 
 interface Daemon {
@@ -418,18 +439,10 @@ const DAEMON_STARTED = /--daemon: started a background store-lint for this proje
  * its restoration are each followed at once by a `--daemon` run. The cache
  * file must stay as it was: an answered run analyses nothing.
  */
-async function daemonOneFileChange(
-  dir: string,
-  target: string,
-  original: string,
-  changed: string,
-  runs: number,
-  expectedErrors: number | undefined,
-): Promise<Daemon> {
+async function daemonOneFileChange(edit: OneFileChange): Promise<Daemon> {
+  const { dir, target, original } = edit;
   // Its own socket folder: no watch or daemon of the machine's user answers.
   const daemonTmp = await mkdtemp(join(tmpdir(), 'store-lint-bench-'));
-  const cacheFile = join(dir, CACHE_FILE);
-  const before = (await stat(cacheFile, { bigint: true })).mtimeNs;
   let pid: number | null = null;
   try {
     const first = await storeLint(dir, true, daemonTmp);
@@ -439,29 +452,16 @@ async function daemonOneFileChange(
     }
     pid = Number(started);
     clean('--daemon (starting the background store-lint)', [first]);
-    const answered: number[] = [];
-    for (let r = 0; r < runs; r++) {
-      for (const [text, errors] of [
-        [changed, expectedErrors],
-        [original, 0],
-      ] as const) {
-        const written = performance.now();
-        await writeFile(target, text);
-        const run = await storeLint(dir, true, daemonTmp);
-        answered.push(performance.now() - written);
-        if (DAEMON_STARTED.test(run.stderr)) {
-          throw new Error(
-            `store-lint --daemon started another background store-lint:\n${run.stderr}`,
-          );
-        }
-        if (errors === 0) clean('--daemon (file restored)', [run]);
-        else expectedFindings(run, errors);
+    const answeredMs = await lintRightAfterEdits(edit, '--daemon', async () => {
+      const run = await storeLint(dir, true, daemonTmp);
+      if (DAEMON_STARTED.test(run.stderr)) {
+        throw new Error(
+          `store-lint --daemon started another background store-lint:\n${run.stderr}`,
+        );
       }
-    }
-    if ((await stat(cacheFile, { bigint: true })).mtimeNs !== before) {
-      throw new Error('store-lint --daemon analysed by itself');
-    }
-    return { startMs: round(first.wallMs), answeredMs: round(Math.min(...answered)) };
+      return run;
+    });
+    return { startMs: round(first.wallMs), answeredMs };
   } finally {
     await writeFile(target, original);
     if (pid !== null) await stopProcess(pid);
@@ -642,10 +642,11 @@ async function benchSize(mixins: number, runs: number, tscRuns: number): Promise
     }
 
     step('store-lint --watch, the same one-file change');
-    const watched = await watchOneFileChange(dir, target, original, changed, runs, changedFindings);
+    const edit = { dir, target, original, changed, runs, expectedErrors: changedFindings };
+    const watched = await watchOneFileChange(edit);
 
     step('store-lint --daemon, the same one-file change');
-    const daemon = await daemonOneFileChange(dir, target, original, changed, runs, changedFindings);
+    const daemon = await daemonOneFileChange(edit);
 
     const s = {
       cold: summarise(cold),

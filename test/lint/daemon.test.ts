@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ANSWER_PROTOCOL, askWatch } from '../../src/lint/answer-socket.js';
+import { askWatch } from '../../src/lint/answer-socket.js';
 import { IdleStop } from '../../src/lint/daemon.js';
-import { BIN, save } from './watch-process.js';
+import { BIN, lintJson, save, type JsonRun, otherBuildRequest } from './watch-process.js';
 
 const FIXTURE = fileURLToPath(
   new URL('../fixtures/rules/cache-not-invalidated-on-worker/passing/', import.meta.url),
@@ -77,10 +77,7 @@ async function project(name: string): Promise<Project> {
   return { dir, store, clean, tmpdir: own };
 }
 
-interface Linted {
-  readonly code: number | null;
-  readonly rules: string[];
-  readonly stderr: string;
+interface Linted extends JsonRun {
   /** The background store-lint this run started, if it did. */
   readonly started: number | null;
   /** Its log, named as its socket but `.log`. */
@@ -88,35 +85,19 @@ interface Linted {
 }
 
 /** `store-lint --daemon --format json <dir> …args`, as a pre-commit hook runs it (no terminal, not CI). */
-function lintDaemon(p: Project, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Linted> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, '--daemon', '--format', 'json', ...args, p.dir], {
-      cwd: tmp,
-      env: { ...process.env, CI: '', NO_COLOR: '1', TMPDIR: p.tmpdir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      const [, pid, log] = STARTED.exec(stderr) ?? [];
-      if (pid !== undefined) started.add(Number(pid));
-      try {
-        const files = JSON.parse(stdout) as { messages: { ruleId: string }[] }[];
-        done({
-          code,
-          rules: files.flatMap((f) => f.messages.map((m) => m.ruleId)),
-          stderr,
-          started: pid === undefined ? null : Number(pid),
-          log: log ?? null,
-        });
-      } catch {
-        fail(new Error(`store-lint --daemon printed no JSON (${code}):\n${stdout}\n${stderr}`));
-      }
-    });
+async function lintDaemon(
+  p: Project,
+  args: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<Linted> {
+  const run = await lintJson(['--daemon', ...args, p.dir], tmp, {
+    CI: '',
+    TMPDIR: p.tmpdir,
+    ...env,
   });
+  const [, pid, log] = STARTED.exec(run.stderr) ?? [];
+  if (pid !== undefined) started.add(Number(pid));
+  return { ...run, started: pid === undefined ? null : Number(pid), log: log ?? null };
 }
 
 describe('store-lint --daemon', { timeout: 120_000 }, () => {
@@ -179,13 +160,7 @@ describe('store-lint --daemon', { timeout: 120_000 }, () => {
     const socket = log!.replace(/\.log$/, '.sock');
     expect(existsSync(socket)).toBe(true);
     const configPath = join(p.dir, 'store-lint.config.json');
-    const request = {
-      protocol: ANSWER_PROTOCOL,
-      configPath,
-      tool: 'another build',
-      lintSettings: 'x',
-      baseline: null,
-    } as const;
+    const request = otherBuildRequest(configPath);
     expect(await askWatch(socket, request)).toMatchObject({
       declined: 'it is another build of store-lint',
     });

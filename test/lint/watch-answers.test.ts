@@ -24,7 +24,7 @@ import type { StoreModel } from '../../src/analysis/model.js';
 import type { LintReport } from '../../src/lint/engine.js';
 import type { WatchHandle } from '../../src/lint/watch.js';
 import { answerFrom, type AnsweringRun } from '../../src/lint/watch-answers.js';
-import { BIN, save, Watcher } from './watch-process.js';
+import { BIN, lintJson, save, Watcher, type JsonRun, otherBuildRequest } from './watch-process.js';
 
 const FIXTURE = fileURLToPath(
   new URL('../fixtures/rules/cache-not-invalidated-on-worker/passing/', import.meta.url),
@@ -65,34 +65,9 @@ async function watching(dir: string): Promise<Watcher> {
   return w;
 }
 
-interface Linted {
-  readonly code: number | null;
-  readonly rules: string[];
-  readonly stderr: string;
-}
-
 /** `store-lint --cache --format json <dir> …args`, as a hook would run it. */
-function lintCached(dir: string, args: string[] = []): Promise<Linted> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [BIN, '--cache', '--format', 'json', ...args, dir], {
-      cwd: tmp,
-      env: { ...process.env, NO_COLOR: '1', CI: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => {
-      try {
-        const files = JSON.parse(stdout) as { messages: { ruleId: string }[] }[];
-        done({ code, rules: files.flatMap((f) => f.messages.map((m) => m.ruleId)), stderr });
-      } catch {
-        fail(new Error(`store-lint --cache printed no JSON (${code}):\n${stdout}\n${stderr}`));
-      }
-    });
-  });
+function lintCached(dir: string, args: string[] = []): Promise<JsonRun> {
+  return lintJson(['--cache', ...args, dir], tmp, { CI: '1' });
 }
 
 describe('store-lint --cache with a --watch running on the project', { timeout: 120_000 }, () => {
@@ -175,13 +150,7 @@ describe('store-lint --cache with a --watch running on the project', { timeout: 
     await watching(dir);
     const configPath = join(dir, 'store-lint.config.json');
     const path = answerSocketPath(configPath)!;
-    const request = {
-      protocol: ANSWER_PROTOCOL,
-      configPath,
-      tool: 'another build',
-      lintSettings: 'x',
-      baseline: null,
-    } as const;
+    const request = otherBuildRequest(configPath);
     expect(await askWatch(path, request)).toMatchObject({
       declined: 'it is another build of store-lint',
     });

@@ -1,7 +1,9 @@
 // A `store-lint --watch` child process for tests: the real executable, and
-// waits for the lines it prints (watch.test.ts, watch-answers.test.ts).
+// waits for the lines it prints (watch.test.ts, watch-answers.test.ts); and
+// a one-off run with JSON output, as a hook runs it (daemon.test.ts too).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rename, writeFile } from 'node:fs/promises';
+import { ANSWER_PROTOCOL, type AnswerRequest } from '../../src/lint/answer-socket.js';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/store-lint', import.meta.url));
@@ -61,4 +63,54 @@ export class Watcher {
 export async function save(path: string, text: string): Promise<void> {
   await writeFile(`${path}.saving`, text);
   await rename(`${path}.saving`, path);
+}
+
+export interface JsonRun {
+  readonly code: number | null;
+  /** The rule of each finding, in order. */
+  readonly rules: string[];
+  readonly stderr: string;
+}
+
+/** `store-lint --format json …args` in `cwd` with `env` added; fails when it prints no JSON. */
+export function lintJson(
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<JsonRun> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [BIN, '--format', 'json', ...args], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => {
+      try {
+        const files = JSON.parse(stdout) as { messages: { ruleId: string }[] }[];
+        done({ code, rules: files.flatMap((f) => f.messages.map((m) => m.ruleId)), stderr });
+      } catch {
+        fail(
+          new Error(
+            `store-lint ${args.join(' ')} printed no JSON (${code}):\n${stdout}\n${stderr}`,
+          ),
+        );
+      }
+    });
+  });
+}
+
+/** A question as a run of another build of store-lint asks it. */
+export function otherBuildRequest(configPath: string): AnswerRequest {
+  return {
+    protocol: ANSWER_PROTOCOL,
+    configPath,
+    tool: 'another build',
+    lintSettings: 'x',
+    baseline: null,
+  };
 }
