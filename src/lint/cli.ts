@@ -26,10 +26,10 @@ import {
   type CachedAnalysis,
 } from './cache.js';
 import { loadConfig } from './config-loader.js';
-import { lint, type LintReport } from './engine.js';
+import type { LintReport } from './engine.js';
 import { isUserError, UsageError } from './errors.js';
 import { formatNames } from './formatters/names.js';
-import { ruleIds } from './rules/index.js';
+import { ruleIds } from './rules/ids.js';
 import { systemReason } from '../analysis/errors.js';
 import { checkOutputDirectory, checkOutputFile } from './output-file.js';
 import { createProgress, isCI, showsProgress } from './progress.js';
@@ -43,7 +43,6 @@ import {
   type CliIo,
   type CliOptions,
 } from './cli-io.js';
-import { checkWatchOptions, watchLint } from './watch-command.js';
 import { askRunningWatch } from './watch-answers.js';
 import { askDaemon, DEFAULT_IDLE_MINUTES, idleMinutes } from './daemon.js';
 import type { Asked, WorkProgress } from './answer-socket.js';
@@ -176,6 +175,7 @@ export async function runCli(argv: readonly string[], io: CliIo = processIo()): 
     }
     idleMinutes(options.daemonIdle);
     if (options.watch) {
+      const { checkWatchOptions, watchLint } = await import('./watch-command.js');
       checkWatchOptions(options, fromCli);
       return await watchLint(dir, options, io, loaded);
     }
@@ -311,6 +311,7 @@ async function lintProject(
 
   let baseline: Baseline | null = null;
   if (options.updateBaseline && baselineFile) {
+    const { lint } = await import('./engine.js');
     const current = lint(await analysed.model(), { config });
     // Rules switched off find nothing: keep their entries, or turning one back on fails on accepted debt.
     const off = new Set(ruleIds.filter((id) => !current.rules.some((r) => r.rule.id === id)));
@@ -330,6 +331,7 @@ async function lintProject(
   const settings = cached ? await lintSettingsKey(config, baseline) : '';
   let report = cached?.report(settings) ?? null;
   if (!report) {
+    const { lint } = await import('./engine.js');
     report = lint(await analysed.model(), { config, baseline });
     await cached?.saveReport(settings, report);
   }

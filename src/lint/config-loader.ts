@@ -15,7 +15,7 @@ import {
 } from '../analysis/config.js';
 import { StoreLintConfigError } from './errors.js';
 import { systemReason } from '../analysis/errors.js';
-import { ruleIds } from './rules/index.js';
+import { ruleIds } from './rules/ids.js';
 import { nearest } from './suggest.js';
 
 export const CONFIG_FILE_NAMES = [

@@ -11,6 +11,7 @@ import {
   type FindingSubject,
   type Rule,
   type RuleContext,
+  type RuleDescriptor,
   type StaleBaselineEntry,
 } from './rule.js';
 import { rules as allRules, UNUSED_DISABLE } from './rules/index.js';
@@ -51,7 +52,7 @@ export interface LintReport {
   /** The findings hidden inline or by the baseline, sorted like `messages`. */
   readonly suppressed: readonly SuppressedMessage[];
   /** The rules that ran, with their effective severity (for SARIF's rule table). */
-  readonly rules: readonly { readonly rule: Rule; readonly severity: 'warn' | 'error' }[];
+  readonly rules: readonly { readonly rule: RuleDescriptor; readonly severity: 'warn' | 'error' }[];
   /** Every finding before the baseline was applied (what `--update-baseline` writes). */
   readonly unbaselined: readonly LintMessage[];
 }

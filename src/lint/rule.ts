@@ -61,6 +61,9 @@ export interface Rule<M extends string = string> {
   check(model: StoreModel, context: RuleContext): readonly Finding<M>[];
 }
 
+/** What a report says of a rule it ran: no code, so that a stored report needs none. */
+export type RuleDescriptor = Pick<Rule, 'id' | 'meta'>;
+
 /** Identity helper that keeps a rule's message ids typed. */
 export function defineRule<M extends string>(rule: Rule<M>): Rule<M> {
   return rule;

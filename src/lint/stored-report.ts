@@ -1,32 +1,25 @@
 // A lint report as JSON: what `--cache` keeps beside a model, and what a
-// running `--watch` sends to a `--cache` run that asks it. Rules are stored
-// by id and found again in this build, which must have them all.
+// running `--watch` sends to a `--cache` run that asks it. Its rules are
+// described by their id and metadata (plain data), so that reading one loads
+// no rule: a run that a watch answers, or a cache hit, needs none.
 import type { LintMessage, LintReport } from './engine.js';
-import { rules as allRules } from './rules/index.js';
 
-/** A lint report as stored: rules by id. */
-export interface StoredReport extends Omit<LintReport, 'rules'> {
-  readonly rules: readonly { readonly id: string; readonly severity: 'warn' | 'error' }[];
-}
+/** A lint report as stored: the same data, with nothing but JSON in it. */
+export type StoredReport = LintReport;
 
 export function storeReport(report: LintReport): StoredReport {
-  return { ...report, rules: report.rules.map((r) => ({ id: r.rule.id, severity: r.severity })) };
+  return {
+    ...report,
+    rules: report.rules.map(({ rule, severity }) => ({
+      rule: { id: rule.id, meta: rule.meta },
+      severity,
+    })),
+  };
 }
 
-/**
- * The stored report with its rules again; null when `stored` is something
- * else (hand-edited, damaged) or names a rule this build lacks.
- */
+/** The stored report; null when `stored` is something else (hand-edited, damaged, an older format). */
 export function loadReport(stored: unknown): LintReport | null {
-  if (!isStoredReport(stored)) return null;
-  const byId = new Map(allRules.map((r) => [r.id, r]));
-  const rules: LintReport['rules'][number][] = [];
-  for (const r of stored.rules) {
-    const rule = byId.get(r.id);
-    if (!rule) return null;
-    rules.push({ rule, severity: r.severity });
-  }
-  return { ...stored, rules };
+  return isStoredReport(stored) ? stored : null;
 }
 
 function isStoredReport(value: unknown): value is StoredReport {
@@ -60,8 +53,12 @@ function isStoredReport(value: unknown): value is StoredReport {
     ) &&
     Array.isArray(r.rules) &&
     r.rules.every(
-      (x: { id?: unknown; severity?: unknown } | null) =>
-        typeof x?.id === 'string' && (x.severity === 'warn' || x.severity === 'error'),
+      (
+        x: { rule?: { id?: unknown; meta?: { description?: unknown } }; severity?: unknown } | null,
+      ) =>
+        typeof x?.rule?.id === 'string' &&
+        typeof x.rule.meta?.description === 'string' &&
+        (x.severity === 'warn' || x.severity === 'error'),
     ) &&
     ['errorCount', 'warningCount', 'suppressedInline', 'suppressedByBaseline'].every(
       (k) => typeof r[k as keyof StoredReport] === 'number',

@@ -26,7 +26,7 @@ import {
 } from './answer-socket.js';
 import { readBaseline } from './baseline.js';
 import { buildStamp, lintOptionsKey } from './cache.js';
-import { lint, type LintReport } from './engine.js';
+import type { LintReport } from './engine.js';
 import type { WatchedRun, WatchHandle } from './watch.js';
 
 /** What a watch's run that linted keeps to answer with. */
@@ -83,6 +83,7 @@ export async function answerFrom(
     if (lintOptionsKey(linted.config, baseline) !== request.lintSettings) {
       return { declined: 'the config or the baseline changed while it was asked' };
     }
+    const { lint } = await import('./engine.js');
     return { report: lint(linted.model, { config: linted.config, baseline }) };
   }
   return { declined: 'files keep appearing where imports look' };

@@ -14,6 +14,7 @@ import { loadAnalyzer, type Analyzer } from '../../src/lint/analyzer.js';
 import { analyzeWithCache, lintSettingsKey } from '../../src/lint/cache.js';
 import { loadConfig } from '../../src/lint/config-loader.js';
 import { lint } from '../../src/lint/engine.js';
+import { storeReport } from '../../src/lint/stored-report.js';
 
 const APP = fileURLToPath(new URL('../fixtures/rules/unannounced-write/passing/', import.meta.url));
 
@@ -192,7 +193,7 @@ describe('--cache as a property', () => {
             const report = lint(expected, { config });
             if (result.hit) {
               reused++;
-              expect(result.report(settings)).toEqual(report);
+              expect(result.report(settings)).toEqual(storeReport(report));
             } else await result.saveReport(settings, report);
           }
         }),

@@ -679,6 +679,19 @@ describe('store-lint CLI', { timeout: 180_000 }, () => {
     });
   });
 
+  it('prints the same SARIF from a cache hit as from a cold run, rule table included', async () => {
+    // A hit reads the stored report, whose rules are their ids and metadata, not their code.
+    const dir = await copyFixture('cache-not-invalidated-on-worker', 'failing', 'cached-sarif');
+    const cold = await runHere(['-f', 'sarif'], dir);
+    const args = ['--cache', '-f', 'sarif'];
+    expect(await runHere(args, dir)).toEqual(cold); // a miss: stores the report
+    expect(await runHere(args, dir)).toEqual(cold); // a hit
+    const driver = (
+      JSON.parse(cold.stdout) as { runs: { tool: { driver: { rules: unknown[] } } }[] }
+    ).runs[0]!.tool.driver;
+    expect(driver.rules.length).toBeGreaterThan(0);
+  });
+
   it('says on a terminal when --cache kept the model because the model does not depend on what changed', async () => {
     const dir = await copyFixture('unannounced-write', 'failing', 'cached-independent');
     const cache = join(tmp, 'cache-independent', 'model.json');

@@ -1,7 +1,8 @@
 // Every store-lint rule, in the order the docs list them. Adding a rule is
-// adding a module here; the engine, config validation, formatters and SARIF
-// rule table all read this list.
+// adding a module here and its id to ids.ts; the engine, formatters and SARIF
+// rule table read this list, config validation the ids.
 import type { Rule } from '../rule.js';
+import { ruleIds } from './ids.js';
 import { analysisUnresolved } from './analysis-unresolved.js';
 import { cacheKeyArguments } from './cache-key-arguments.js';
 import { cacheNotInvalidatedOnWorker } from './cache-not-invalidated-on-worker.js';
@@ -36,7 +37,12 @@ export const rules: readonly Rule[] = [
 
 export const UNUSED_DISABLE = unusedDisable.id;
 
-export const ruleIds: readonly string[] = rules.map((r) => r.id);
+export { ruleIds };
+
+// The ids that config validation reads without loading the rules must be theirs.
+if (rules.map((r) => r.id).join() !== ruleIds.join()) {
+  throw new Error(`src/lint/rules/ids.ts must list ${rules.map((r) => r.id).join(', ')}`);
+}
 
 export function ruleById(id: string): Rule | undefined {
   return rules.find((r) => r.id === id);
