@@ -27,8 +27,14 @@ const running: Watcher[] = [];
 beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'store-lint-watch-'));
 });
-afterEach(() => {
-  for (const w of running.splice(0)) if (w.child.exitCode === null) w.child.kill('SIGKILL');
+// Stopped as a user stops them, so that each takes its answer socket with it
+// (a killed watch leaves its socket file in the machine's temporary folder).
+afterEach(async () => {
+  for (const w of running.splice(0)) {
+    if (w.child.exitCode !== null) continue;
+    w.child.kill('SIGINT');
+    await w.exited;
+  }
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
