@@ -84,12 +84,10 @@ export class NotAnsweringError extends Error {}
  * the asker is gone); asked how far the lint under way is.
  */
 export interface AnswerObserver {
-  asked(request: AnswerRequest): void;
-  answered(request: AnswerRequest, answer: Answer): void;
+  asked?(request: AnswerRequest): void;
+  answered?(request: AnswerRequest, answer: Answer): void;
   progress?(): WorkProgress | null;
 }
-
-const UNOBSERVED: AnswerObserver = { asked: () => {}, answered: () => {} };
 
 /**
  * Listens on `path`, answering each request with `answer`. A socket left by
@@ -98,7 +96,7 @@ const UNOBSERVED: AnswerObserver = { asked: () => {}, answered: () => {} };
 export async function serveAnswers(
   path: string,
   answer: (request: AnswerRequest) => Promise<Answer>,
-  observer: AnswerObserver = UNOBSERVED,
+  observer: AnswerObserver = {},
 ): Promise<{ close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -168,7 +166,7 @@ function handle(
       socket.end();
       return;
     }
-    observer.asked(request);
+    observer.asked?.(request);
     send(socket, { accepted: true, pid: process.pid });
     const working = setInterval(() => {
       const progress = observer.progress?.() ?? null;
@@ -184,7 +182,7 @@ function handle(
         const tell = () => {
           if (told) return;
           told = true;
-          observer.answered(request, a);
+          observer.answered?.(request, a);
         };
         if (socket.destroyed) return tell(); // the asker went away
         send(socket, 'report' in a ? { report: storeReport(a.report) } : a);

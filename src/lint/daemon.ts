@@ -80,7 +80,7 @@ export class IdleStop {
 }
 
 /** The log of the background store-lint that answers on `socket`. */
-export function daemonLog(socket: string): string {
+function daemonLog(socket: string): string {
   return socket.replace(/\.sock$/, '.log');
 }
 

@@ -144,7 +144,7 @@ export async function watchLint(
             io.stderr.write(
               `store-lint: note: --cache runs of this project are not answered here: ${why}\n`,
             ),
-          { asked: () => {}, answered: () => {}, progress: () => working },
+          { progress: () => working },
         );
       }
       if (!background) await printReport(report, options.format, io);

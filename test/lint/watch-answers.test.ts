@@ -216,8 +216,6 @@ describe('a run waiting for the watch', () => {
     const now: WorkProgress = { done: 3, total: 7, file: 'src/stores/receipts.ts' };
     let finish: (answer: Answer) => void = () => {};
     const served = await serveAnswers(path, () => new Promise((done) => (finish = done)), {
-      asked: () => {},
-      answered: () => {},
       progress: () => now,
     });
     try {
